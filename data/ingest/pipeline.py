@@ -1,0 +1,322 @@
+"""The ingest pipeline: read → detect → stage → type → validate → load, one transaction.
+
+`ingest_file` is the one entry point used by the CLI, the data page and the demo loader.
+Nothing is written unless the upload is accepted: a rejected file, a file with any error
+(unless `allow_partial`), or a byte-identical re-upload leaves the store untouched. An accepted
+upload is one DuckDB transaction — rows, replaced-row archive, batch record, issues — so a crash
+or kill -9 part-way leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from data.ingest import stage, validate
+from data.ingest.encoding import TranscodeError, detect, to_utf8
+from data.ingest.headers import Mapping, best_mapping
+from data.ingest.issues import Code, Issue, bilingual, issues_frame
+from data.ingest.readers import RawPart, ReadError, file_kind, read_csv_head, read_excel
+from data.ops import OPS, Batch
+from data.sources import SOURCES, Source
+from data.sources.model import Severity
+from data.sqlfiles import ident, render, sql
+from data.store import Store
+
+MAX_ISSUES = 100_000  # issue rows kept per upload; the count of the rest is reported
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class IngestResult:
+    """What happened to one file."""
+
+    file_name: str
+    status: str  # loaded | partial | already_loaded | rejected
+    source: str | None = None
+    batch_id: int | None = None
+    encoding: str = ""
+    sheets: list[str] = field(default_factory=list)
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_updated: int = 0
+    rows_rejected: int = 0
+    rows_warned: int = 0
+    issues: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header as written
+    seconds: float = 0.0
+    message_zh: str = ""
+    message_en: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("loaded", "partial", "already_loaded")
+
+    def message(self, lang: str = "zh") -> str:
+        return self.message_zh if lang == "zh" else self.message_en
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(8 * 1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _reject(res: IngestResult, issues: list[Issue], t0: float) -> IngestResult:
+    res.status = "rejected"
+    res.issues = issues_frame(issues)
+    n_err = int((res.issues["severity"] == "error").sum())
+    res.message_zh = f"{res.file_name}：发现{n_err}个错误，文件未导入，数据未作任何改动。"
+    res.message_en = f"{res.file_name}: {n_err} error(s) found; the file was not loaded and nothing changed."
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _header_issues(src: Source, mp: Mapping, part: RawPart, file_name: str) -> list[Issue]:
+    out = []
+    if mp.wide:
+        return out
+    for col, first, second in mp.duplicates:
+        out.append(Issue(file_name, Severity.ERROR, Code.DUPLICATE_COLUMN, sheet=part.sheet, row=part.header_row,
+                         column=second, value=second, expected=bilingual(f"只出现一次（已有“{first}”）", f"once (already '{first}')"),
+                         message=bilingual(f"列“{second}”与“{first}”对应同一字段{col}", f"'{second}' and '{first}' both map to {col}")))
+    for col in src.columns:
+        if col.required and col.name not in mp.columns and not col.derive_sql:
+            names = "、".join(dict.fromkeys((col.label_zh, *col.aliases[:4])))
+            out.append(Issue(file_name, Severity.ERROR, Code.MISSING_COLUMN, sheet=part.sheet, row=part.header_row,
+                             column=col.label_zh, expected=bilingual(f"表头中应有：{names}", f"a header such as {names}"),
+                             message=bilingual(f"缺少必需列“{col.label_zh}”", f"required column '{col.label_en}' is missing")))
+        unit = mp.units.get(col.name)
+        if unit and col.unit:
+            from data.ingest.headers import unit_factor
+
+            _, problem = unit_factor(col.unit, unit)
+            if problem:
+                out.append(Issue(file_name, Severity.ERROR, Code.UNIT_MISMATCH, sheet=part.sheet, row=part.header_row,
+                                 column=mp.headers[col.name], value=unit, expected=col.unit,
+                                 message=bilingual(f"单位{unit}无法换算为{col.unit}", f"unit {unit} cannot convert to {col.unit}")))
+    for h in mp.ignored:
+        out.append(Issue(file_name, Severity.INFO, Code.IGNORED_COLUMN, sheet=part.sheet, row=part.header_row, column=h,
+                         message=bilingual("未识别的列，已忽略", "column not recognised; ignored")))
+    return out
+
+
+def ingest_file(store: Store, path: Path | str, *, source: str | None = None, allow_partial: bool = False,
+                user: str = "cli", file_name: str | None = None, progress: Progress | None = None) -> IngestResult:
+    """Load one export file into the store (see the module docstring for the guarantees)."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    file_name = file_name or path.name
+    res = IngestResult(file_name=file_name, status="rejected")
+    say = progress or (lambda f, t: None)
+    if source is not None and source not in SOURCES:
+        return _reject(res, [Issue(file_name, Severity.ERROR, Code.UNKNOWN_SOURCE, value=source,
+                                   expected="、".join(SOURCES), message=bilingual("未知的数据类型", "unknown source"))], t0)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return _reject(res, [Issue(file_name, Severity.ERROR, Code.UNREADABLE, message=bilingual("无法读取文件", f"cannot read the file: {exc}"))], t0)
+    limit = store.settings.upload_max_mb * 1024 * 1024
+    if size > limit:
+        return _reject(res, [Issue(file_name, Severity.ERROR, Code.TOO_LARGE, value=f"{size / 1e6:.1f} MB",
+                                   expected=f"≤ {store.settings.upload_max_mb} MB",
+                                   message=bilingual("文件超过大小上限", "the file is larger than the upload limit"))], t0)
+    if size == 0:
+        return _reject(res, [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("文件为空", "the file is empty"))], t0)
+    say(0.05, "计算文件指纹 / fingerprinting")
+    sha = sha256_of(path)
+    with tempfile.TemporaryDirectory(prefix="bankpulse-ingest-") as tmp:
+        try:
+            parts, notes, encoding = _read(path, Path(tmp), source)
+        except (ReadError, TranscodeError) as exc:
+            code = Code.ENCODING if isinstance(exc, TranscodeError) or "编码" in str(exc) else Code.UNREADABLE
+            row = getattr(exc, "line", None)
+            return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, message=str(exc))], t0)
+        res.encoding = encoding
+        issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
+        return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0)
+
+
+def _read(path: Path, tmp: Path, source: str | None) -> tuple[list[RawPart], list[str], str]:
+    if file_kind(path) == "excel":
+        parts, notes = read_excel(path, source)
+        if not parts:
+            raise ReadError("工作簿中没有可识别的数据表 / no sheet of the workbook holds a recognisable table")
+        return parts, notes, "xlsx"
+    det = detect(path)
+    if det.encoding is None:
+        raise TranscodeError(det.bad_line or 1, "UTF-8/GBK") if not det.problem else ReadError(det.problem)
+    csv_path = path
+    if det.encoding not in ("utf-8", "utf-8-sig"):
+        csv_path = to_utf8(path, det.encoding, tmp / "utf8.csv")
+    return [read_csv_head(csv_path, source)], [], det.label
+
+
+def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user, say, t0) -> IngestResult:
+    file_name = res.file_name
+    mappings: list[Mapping] = []
+    for part in parts:
+        mp, tied = best_mapping(part.header, forced)
+        if mp is None:
+            names = "、".join(SOURCES[m.source].label_zh for m in tied)
+            code = Code.AMBIGUOUS_SOURCE if tied else Code.UNKNOWN_SOURCE
+            msg = (bilingual(f"无法确定数据类型（{names}都可能），请手动选择", f"the source is ambiguous ({names}); choose it")
+                   if tied else bilingual("无法识别数据类型", "cannot tell which source this is"))
+            return _reject(res, issues + [Issue(file_name, Severity.ERROR, code, sheet=part.sheet, row=part.header_row, message=msg)], t0)
+        mappings.append(mp)
+    sources = {m.source for m in mappings}
+    if len(sources) > 1:
+        return _reject(res, issues + [Issue(file_name, Severity.ERROR, Code.AMBIGUOUS_SOURCE,
+                       message=bilingual(f"同一工作簿包含不同类型的数据（{'、'.join(sorted(sources))}），请分开上传",
+                                         f"the workbook mixes sources ({', '.join(sorted(sources))}); upload them separately"))], t0)
+    src = SOURCES[mappings[0].source]
+    res.source, res.sheets = src.name, [p.sheet for p in parts if p.sheet]
+    res.mapping = {k: v for k, v in mappings[0].headers.items()}
+    cur = store.cursor()
+    try:
+        dup = OPS.active_batch_for(cur, sha, src.name)
+        if dup is not None:
+            res.status, res.batch_id = "already_loaded", dup.batch_id
+            res.rows_loaded = 0
+            res.message_zh = f"{file_name} 已于 {dup.created_at:%Y-%m-%d %H:%M} 作为批次 {dup.batch_id} 导入，本次未重复导入。"
+            res.message_en = f"{file_name} was already loaded as batch {dup.batch_id} on {dup.created_at:%Y-%m-%d %H:%M}; nothing was loaded again."
+            res.issues = issues_frame(issues)
+            res.seconds = time.perf_counter() - t0
+            return res
+        for part, mp in zip(parts, mappings, strict=True):
+            issues += _header_issues(src, mp, part, file_name)
+        if any(i.severity is Severity.ERROR for i in issues):
+            return _reject(res, issues, t0)
+        say(0.15, "读取数据 / reading rows")
+        cur.execute(sql("parse.create_macros"))
+        parsed, view = f"parsed_{src.name}", f"rows_{src.name}"
+        mapped: set[str] = set()
+        for i, (part, mp) in enumerate(zip(parts, mappings, strict=True)):
+            raw = f"raw_{i}"
+            issues += stage.materialise(cur, part, raw, file_name)
+            n_fields = part.n_fields
+            if mp.wide:
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(raw + 'w')} AS {stage.wide_select(mp, raw)}")
+                mp = Mapping(src.name, columns=dict(stage.WIDE_MAPPING_COLUMNS), headers=mp.headers)
+                raw, n_fields = raw + "w", 5
+            mapped |= set(mp.columns)
+            problems: list[str] = []
+            select = stage.parse_select(src, mp, raw, n_fields, problems)
+            verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
+            cur.execute(verb + select, {"sheet": part.sheet})
+        cur.execute(stage.derived_view(src, parsed, view))
+        say(0.55, "校验 / validating")
+        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings)
+        for q in validate.unknown_branches_sql(src, view):
+            for row_no, sheet, col, value in cur.execute(q).fetchall():
+                issues.append(Issue(file_name, Severity.WARNING, Code.UNKNOWN_BRANCH, sheet=sheet or "", row=row_no,
+                                    column=res.mapping.get(col, col), value=value,
+                                    expected=bilingual("机构信息中已有的机构号", "a branch id in the branch master"),
+                                    message=bilingual("机构信息中没有该机构，已按机构号新增，请补充机构信息",
+                                                      "branch not in the branch master; added with its id as its name")))
+        return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0)
+    finally:
+        cur.close()
+
+
+def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issue]:
+    headers = {}
+    for mp in mappings:
+        headers.update(mp.headers)
+    out: list[Issue] = []
+    for rule in validate.rules(src, parsed, view, mapped):
+        try:
+            rows = cur.execute(rule.sql + f" LIMIT {MAX_ISSUES + 1}").fetchall()
+        except Exception as exc:  # a broken rule is one more issue, never a silent pass
+            out.append(Issue(file_name, Severity.ERROR, rule.code, message=bilingual("校验规则执行失败", f"validation rule failed: {exc}")))
+            continue
+        for row_no, sheet, col, value, expected, message in rows[:MAX_ISSUES]:
+            shown = ",".join(headers.get(c, c) for c in str(col).split(",")) if col else ""
+            out.append(Issue(file_name, rule.severity, rule.code, sheet=sheet or "", row=row_no, column=shown,
+                             value="" if value is None else str(value)[:200], expected=expected or "", message=message))
+        if len(rows) > MAX_ISSUES:
+            out.append(Issue(file_name, rule.severity, rule.code, message=bilingual(
+                f"同类问题超过{MAX_ISSUES}条，仅列出前{MAX_ISSUES}条", f"more than {MAX_ISSUES} such problems; the first {MAX_ISSUES} are listed")))
+    return out
+
+
+def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0) -> IngestResult:
+    file_name = res.file_name
+    frame = issues_frame(issues)
+    res.issues = frame
+    res.rows_in = cur.execute(f"SELECT count(*) FROM {ident(view)}").fetchone()[0]
+    errors = frame[(frame["severity"] == "error") & frame["row"].notna()]
+    file_errors = frame[(frame["severity"] == "error") & frame["row"].isna()]
+    bad = errors[["sheet", "row"]].drop_duplicates()
+    res.rows_rejected = len(bad)
+    res.rows_warned = int(frame.loc[frame["severity"] == "warning", ["sheet", "row"]].drop_duplicates().shape[0])
+    if (len(bad) and not allow_partial) or len(file_errors) or res.rows_in == 0:
+        if res.rows_in == 0 and not len(bad) and not len(file_errors):
+            frame_issues = issues + [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("没有数据行", "no data rows"))]
+            return _reject(res, frame_issues, t0)
+        return _reject(res, issues, t0)
+    say(0.7, "写入数据库 / writing")
+    bad_rows = bad.rename(columns={"row": "row_no"}).astype({"row_no": "int64"})  # noqa: F841
+    reasons = errors.groupby("row")["message"].apply(lambda s: "; ".join(dict.fromkeys(s))).to_dict()
+    table = src.table
+    with store.write_lock:
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            dup = OPS.active_batch_for(cur, sha, src.name)  # re-checked under the lock
+            if dup is not None:
+                cur.execute("ROLLBACK")
+                res.status, res.batch_id = "already_loaded", dup.batch_id
+                res.message_zh = f"{file_name} 已作为批次 {dup.batch_id} 导入。"
+                res.message_en = f"{file_name} was already loaded as batch {dup.batch_id}."
+                return res
+            batch_id = OPS.next_batch_id(cur)
+            cur.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT sheet, row_no FROM bad_rows")
+            cols = tuple(c.name for c in src.columns)
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE valid AS SELECT v.* FROM {ident(view)} v "
+                        f"ANTI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no")
+            p = {"batch": batch_id}
+            cur.execute(render("load.archive_replaced", table=table, valid="valid", keys=src.key), p)
+            res.rows_updated = cur.execute(f"SELECT count(*) FROM history.{ident(table)} WHERE replaced_by = $batch", p).fetchone()[0]
+            cur.execute(render("load.delete_replaced", table=table, valid="valid", keys=src.key))
+            cur.execute(render("load.insert_rows", table=table, valid="valid", columns=cols), {**p, "file": file_name})
+            res.rows_loaded = cur.execute("SELECT count(*) FROM valid").fetchone()[0]
+            for ref in src.branch_refs:
+                cur.execute(render("load.add_unknown_branches", valid="valid", ref=ref), {**p, "file": file_name})
+            lo = hi = None
+            if src.time_column:
+                lo, hi = cur.execute(render("load.date_range", time=src.time_column, valid="valid")).fetchone()
+            status = "partial" if res.rows_rejected else "loaded"
+            OPS.record_batch(cur, Batch(
+                batch_id=batch_id, file_name=file_name, sha256=sha, source=src.name, sheets=",".join(res.sheets),
+                encoding=res.encoding, rows_in=res.rows_in, rows_loaded=res.rows_loaded, rows_updated=res.rows_updated,
+                rows_rejected=res.rows_rejected, rows_warned=res.rows_warned, status=status, user_name=user,
+                created_at=datetime.now(), min_date=lo, max_date=hi))
+            OPS.record_issues(cur, batch_id, frame)
+            if res.rows_rejected:
+                quarantined = cur.execute(f"SELECT v.sheet, v.row_no, v.* EXCLUDE (sheet, row_no, is_total) FROM {ident(view)} v "
+                                          f"SEMI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no").df()
+                raw_cols = ["sheet", "row_no"] + [c for c in quarantined.columns if c.endswith("__raw")]
+                q = quarantined[raw_cols].rename(columns=lambda c: c.removesuffix("__raw"))
+                OPS.record_quarantine(cur, batch_id, src.name, file_name, q, reasons)
+            OPS.bump_data_version(cur)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+    res.status, res.batch_id = status, batch_id
+    res.seconds = time.perf_counter() - t0
+    res.message_zh = (f"{file_name}：已导入为批次 {batch_id}（{src.label_zh}），新增/更新 {res.rows_loaded} 行，"
+                      f"其中替换已有数据 {res.rows_updated} 行" + (f"，{res.rows_rejected} 行有错误已隔离" if res.rows_rejected else "") + "。")
+    res.message_en = (f"{file_name}: loaded as batch {batch_id} ({src.label_en}): {res.rows_loaded} rows, "
+                      f"{res.rows_updated} rows updated" + (f", {res.rows_rejected} rows quarantined" if res.rows_rejected else "") + ".")
+    say(1.0, "完成 / done")
+    return res

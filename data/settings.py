@@ -1,0 +1,36 @@
+"""Runtime settings, read from the environment and an optional `.env` file.
+
+Every knob an operator may turn lives here, prefixed `BANKPULSE_`. The database path
+defaults to `var/bankpulse.duckdb` under the working directory: never inside a package
+folder, and `var/` is git-ignored.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Operator settings. Instances are immutable; tests build their own."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BANKPULSE_", env_file=".env", env_file_encoding="utf-8", frozen=True, extra="ignore"
+    )
+
+    db: Path = Field(default=Path("var/bankpulse.duckdb"), description="DuckDB file of the store")
+    upload_max_mb: int = Field(default=100, ge=1, description="Largest accepted upload, in MB")
+    duckdb_threads: int | None = Field(default=None, description="DuckDB worker threads (None: all cores)")
+    duckdb_memory_limit: str = Field(default="4GB", description="DuckDB memory limit during loads")
+    demo_seed: int = 7
+    demo_branches: int = 30
+    demo_years: int = 3
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (environment and `.env` read once)."""
+    return Settings()

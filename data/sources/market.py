@@ -1,0 +1,107 @@
+"""`market_indicators` (long format) and `market_events` (policy, regulation, competitors)."""
+
+from data.sources.model import Check, Column, ColType, Severity, Source
+
+# Wide market files (one column per indicator, e.g. an LPR or SHIBOR table) are melted into
+# `market_indicators` on import. Each known indicator column: code -> (header spellings, name, unit).
+WIDE_INDICATORS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "LPR_1Y": (("LPR1Y", "LPR_1Y", "LPR_1Y利率", "1年期LPR", "一年期LPR", "LPR(1年)"), "1年期LPR", "%"),
+    "LPR_5Y": (("LPR5Y", "LPR_5Y", "LPR_5Y利率", "5年期以上LPR", "五年期以上LPR", "5年期LPR", "LPR(5年)"),
+               "5年期以上LPR", "%"),
+    "SHIBOR_ON": (("O/N", "ON", "隔夜"), "SHIBOR隔夜", "%"),
+    "SHIBOR_1W": (("1W", "1周"), "SHIBOR 1周", "%"),
+    "SHIBOR_2W": (("2W", "2周"), "SHIBOR 2周", "%"),
+    "SHIBOR_1M": (("1M", "1个月"), "SHIBOR 1个月", "%"),
+    "SHIBOR_3M": (("3M", "3个月"), "SHIBOR 3个月", "%"),
+    "SHIBOR_6M": (("6M", "6个月"), "SHIBOR 6个月", "%"),
+    "SHIBOR_9M": (("9M", "9个月"), "SHIBOR 9个月", "%"),
+    "SHIBOR_1Y": (("1Y", "1年", "SHIBOR_1Y"), "SHIBOR 1年", "%"),
+}
+WIDE_DATE_ALIASES = ("日期", "TRADE_DATE", "date", "交易日期", "发布日期", "报价日期")
+
+MARKET_INDICATORS = Source(
+    name="market_indicators",
+    label_zh="市场指标",
+    label_en="Market indicators",
+    description_zh="LPR、SHIBOR、同业不良率等宏观和市场指标（长表；宽表导入时自动转换）。",
+    description_en="Macro and market indicators such as LPR, SHIBOR and the industry NPL ratio "
+    "(long format; wide tables are melted on import).",
+    columns=(
+        Column(name="indicator_code", type=ColType.ID, label_zh="指标代码", label_en="Indicator code",
+               aliases=("代码", "indicator"), required=True, example="LPR_1Y"),
+        Column(name="indicator_name", type=ColType.STR, label_zh="指标名称", label_en="Indicator name",
+               aliases=("指标",), example="1年期LPR"),
+        Column(name="date", type=ColType.DATE, label_zh="日期", label_en="Date",
+               aliases=("统计期", "TRADE_DATE", "数据日期", "期末日期"), required=True, example="2025-05-20"),
+        Column(name="frequency", type=ColType.ENUM, label_zh="频率", label_en="Frequency",
+               aliases=("数据频率",),
+               values={"D": ("日", "D", "daily"), "M": ("月", "M", "monthly"), "Q": ("季", "季度", "Q", "quarterly"),
+                       "Y": ("年", "Y", "yearly", "annual")},
+               example="M"),
+        Column(name="value", type=ColType.NUMBER, label_zh="数值", label_en="Value",
+               aliases=("值", "今值", "指标值"), required=True, example="3.00"),
+        Column(name="unit", type=ColType.STR, label_zh="单位", label_en="Unit", example="%"),
+        Column(name="region", type=ColType.STR, label_zh="地区", label_en="Region",
+               aliases=("区域",), derive_sql="'全国'", example="全国"),
+        Column(name="source", type=ColType.STR, label_zh="来源", label_en="Source",
+               aliases=("数据来源",), example="中国人民银行"),
+        Column(name="release_date", type=ColType.DATE, label_zh="发布日期", label_en="Released on",
+               aliases=("公布日期",), example="2025-05-20"),
+    ),
+    key=("indicator_code", "date", "region"),
+    time_column="date",
+)
+
+MARKET_EVENTS = Source(
+    name="market_events",
+    label_zh="市场与政策事件",
+    label_en="Market and policy events",
+    description_zh="货币政策、监管政策、同业动态等事件，在所有时间序列图上作为标注显示。",
+    description_en="Monetary policy, regulation and competitor moves, shown as annotations on every "
+    "time-series chart.",
+    columns=(
+        Column(name="event_id", type=ColType.ID, label_zh="编号", label_en="Event ID",
+               aliases=("事件编号",), example="EV001",
+               derive_sql="'EV-' || left(md5(CAST(event_date AS VARCHAR) || coalesce(title, '')), 10)"),
+        Column(name="event_date", type=ColType.DATE, label_zh="事件日期", label_en="Event date",
+               aliases=("日期", "发布日期"), required=True, example="2025-05-20"),
+        Column(name="event_type", type=ColType.ENUM, label_zh="类别", label_en="Type",
+               aliases=("类型", "事件类型"),
+               values={"monetary_policy": ("货币政策", "降准", "monetary_policy"),
+                       "policy_rate": ("政策利率", "利率", "LPR", "policy_rate"),
+                       "regulation": ("监管政策", "监管", "regulation"),
+                       "competitor": ("同业动态", "同业", "竞争对手", "competitor"),
+                       "macro_release": ("宏观数据", "宏观", "macro_release"),
+                       "statistics": ("统计发布", "统计", "statistics"),
+                       "holiday_calendar": ("节假日安排", "节假日", "holiday_calendar")},
+               derive_sql="'regulation'", example="政策利率"),
+        Column(name="title", type=ColType.STR, label_zh="标题", label_en="Title",
+               aliases=("事件", "事件标题", "title_zh"), required=True, example="LPR报价下调"),
+        Column(name="detail", type=ColType.TEXT, label_zh="内容", label_en="Detail",
+               aliases=("摘要", "详情", "事件内容"), example="1年期LPR下调10个基点"),
+        Column(name="competitor_name", type=ColType.STR, label_zh="同业机构", label_en="Competitor",
+               aliases=("竞争对手",), example=""),
+        Column(name="impact_area", type=ColType.ENUM, label_zh="影响领域", label_en="Impact area",
+               aliases=("影响范围",),
+               values={"credit_pricing": ("信贷定价", "贷款定价", "credit_pricing"),
+                       "credit_risk": ("信贷风险", "信用风险", "credit_risk"),
+                       "liquidity": ("流动性", "liquidity"),
+                       "counter": ("柜台服务", "柜面", "counter"),
+                       "complaints": ("客户投诉", "投诉", "complaints")},
+               example="信贷定价"),
+        Column(name="impact_direction", type=ColType.ENUM, label_zh="影响方向", label_en="Impact direction",
+               aliases=("方向",),
+               values={"+": ("+", "利好", "正面", "上升"), "-": ("−", "利空", "负面", "下降"),
+                       "0": ("0", "中性")},
+               example="利好"),
+        Column(name="source", type=ColType.STR, label_zh="来源", label_en="Source",
+               aliases=("信息来源",), example="中国人民银行"),
+        Column(name="url", type=ColType.STR, label_zh="链接", label_en="URL", aliases=("网址",), example=""),
+    ),
+    key=("event_id",),
+    time_column="event_date",
+    checks=(
+        Check(code="title_too_long", columns=("title",), violation_sql="length(title) > 200",
+              severity=Severity.WARNING, message_zh="标题超过200字", message_en="title longer than 200 characters"),
+    ),
+)
