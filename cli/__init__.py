@@ -1,1 +1,1 @@
-"""cli"""
+"""The `bankpulse` command line."""

@@ -78,7 +78,9 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str]) -> list[Rule
             out.append(Rule(Code.RANGE, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, coalesce({raw}, CAST({c} AS VARCHAR)), {_q('范围 / range ' + rng)}, "
                 f"{_q('超出允许范围 / outside the allowed range')} "
-                f"FROM {V} WHERE {c} < {lo!r} OR {c} > {hi!r}"))
+                # a value computed from other columns ("prefer") is judged by the domain checks;
+                # the range applies to what the file itself says
+                f"FROM {P if col.derive_mode == 'prefer' else V} WHERE NOT is_total AND ({c} < {lo!r} OR {c} > {hi!r})"))
     keys = ", ".join(ident(k) for k in source.key)
     key_label = "+".join(source.key)
     out.append(Rule(Code.DUPLICATE_KEY, Severity.ERROR,

@@ -1,0 +1,176 @@
+"""`bankpulse` — the command line: ingest, batches, rollback, demo.
+
+Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
+2 usage error. Help text is bilingual, Chinese first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from data.settings import get_settings
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 on usage errors; keep that, print bilingual
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: 用法错误 / usage error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="bankpulse", description="BankPulse 银行工作动态监测 — 命令行工具 / command-line tool")
+    db_help = "DuckDB 数据库文件（默认 BANKPULSE_DB 或 var/bankpulse.duckdb） / database file"
+    p.add_argument("--db", type=Path, help=db_help)
+    # --db is accepted before or after the command (`bankpulse ingest f.csv --db x.duckdb`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    _add = sub.add_parser
+    sub.add_parser = lambda *a, **k: _add(*a, parents=[common], **k)  # type: ignore[method-assign]
+
+    i = sub.add_parser("ingest", help="导入导出文件 / load export files")
+    i.add_argument("files", nargs="+", type=Path, help="CSV / Excel 文件 / files")
+    i.add_argument("--source", help="指定数据类型（默认按表头识别） / force the source (default: detect from headers)")
+    i.add_argument("--allow-partial", action="store_true",
+                   help="导入有效行，错误行隔离 / load valid rows and quarantine the rejected ones")
+    i.add_argument("--report", type=Path, help="把全部问题写入CSV / write every issue to this CSV")
+    i.add_argument("--user", default="cli", help="记录在批次中的用户 / user recorded on the batch")
+
+    b = sub.add_parser("batches", help="列出导入批次 / list load batches")
+    b.add_argument("--json", action="store_true", help="JSON 输出 / JSON output")
+
+    r = sub.add_parser("rollback", help="回滚一个批次 / roll a batch back")
+    r.add_argument("batch", type=int, help="批次号 / batch id")
+    r.add_argument("--user", default="cli")
+
+    d = sub.add_parser("demo", help="生成演示导出文件（可直接导入） / write demo export files (and load them)")
+    s = get_settings()
+    d.add_argument("--seed", type=int, default=s.demo_seed)
+    d.add_argument("--branches", type=int, default=s.demo_branches, help="网点数 / number of outlets")
+    d.add_argument("--years", type=int, default=s.demo_years, help="年数 / years of history")
+    d.add_argument("--out", type=Path, default=Path("var/demo"), help="输出目录 / output folder")
+    d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
+    d.add_argument("--if-empty", action="store_true",
+                   help="仅当数据库为空时执行（make run 使用） / only when the store is empty (used by make run)")
+    return p
+
+
+def _store(args):
+    from data.store import StoreLockedError, open_store
+
+    try:
+        return open_store(args.db) if args.db else open_store()
+    except StoreLockedError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(EXIT_FAIL) from exc
+
+
+def cmd_ingest(args) -> int:
+    import pandas as pd
+
+    from data.ingest import ingest_file
+    from data.sources import SOURCES
+
+    if args.source and args.source not in SOURCES:
+        print(f"未知的数据类型 / unknown source {args.source!r}; one of: {', '.join(SOURCES)}", file=sys.stderr)
+        return EXIT_USAGE
+    missing = [f for f in args.files if not f.exists()]
+    if missing:
+        print(f"文件不存在 / no such file: {', '.join(map(str, missing))}", file=sys.stderr)
+        return EXIT_USAGE
+    store = _store(args)
+    worst, frames = EXIT_OK, []
+    for f in args.files:
+        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=args.user)
+        frames.append(res.issues)
+        print(res.message_zh)
+        print(res.message_en)
+        if res.status == "rejected":
+            worst = EXIT_FAIL
+            errs = res.issues[res.issues["severity"] == "error"]
+            for _, e in errs.head(50).iterrows():
+                where = f"{e['file']}" + (f"[{e['sheet']}]" if e["sheet"] else "") + \
+                    (f" 第{e['row']}行/row {e['row']}" if pd.notna(e["row"]) else "")
+                print(f"  ✗ {where} {e['column']}: {e['value']!s} — {e['message']} (期望/expected: {e['expected']})")
+            if len(errs) > 50:
+                print(f"  … 另有 {len(errs) - 50} 个错误 / {len(errs) - 50} more errors (--report FILE lists all)")
+    if args.report:
+        from data.exports import to_csv_bytes
+
+        args.report.write_bytes(to_csv_bytes(pd.concat(frames, ignore_index=True)))
+        print(f"问题清单已写入 / issues written to {args.report}")
+    return worst
+
+
+def cmd_batches(args) -> int:
+    from data.batches import list_batches
+
+    batches = list_batches(_store(args))
+    if args.json:
+        print(json.dumps([b.as_dict() for b in batches], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{'批次':>5} {'状态':<12} {'数据类型':<18} {'导入':>9} {'更新':>8} {'隔离':>6}  时间              文件")
+    for b in batches:
+        print(f"{b.batch_id:>5} {b.status:<12} {b.source:<18} {b.rows_loaded:>9} {b.rows_updated:>8} "
+              f"{b.rows_rejected:>6}  {b.created_at:%Y-%m-%d %H:%M}  {b.file_name}")
+    return EXIT_OK
+
+
+def cmd_rollback(args) -> int:
+    from data.batches import RollbackError, rollback
+
+    try:
+        r = rollback(_store(args), args.batch, user=args.user)
+    except RollbackError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAIL
+    print(f"批次 {r.batch_id} 已回滚：删除 {r.rows_removed} 行，恢复 {r.rows_restored} 行 / "
+          f"batch {r.batch_id} rolled back: {r.rows_removed} rows removed, {r.rows_restored} restored")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from data.demo import DemoSpec, generate
+
+    store = _store(args) if (args.load or args.if_empty) else None
+    if args.if_empty and store is not None and not store.is_empty():
+        print("数据库已有数据，跳过演示数据 / the store already holds data; demo skipped")
+        return EXIT_OK
+    spec = DemoSpec(seed=args.seed, branches=args.branches, years=args.years)
+    print(f"生成演示数据 / writing demo files: {spec} → {args.out}")
+    paths = generate(spec, args.out)
+    print(f"已写入 {len(paths)} 个文件 / wrote {len(paths)} files")
+    if not args.load:
+        return EXIT_OK
+    from data.ingest import ingest_file
+
+    worst = EXIT_OK
+    for i, p in enumerate(paths, 1):
+        res = ingest_file(store, p, user="demo")
+        print(f"[{i}/{len(paths)}] {res.message_zh}")
+        if not res.ok:
+            worst = EXIT_FAIL
+            print(res.issues[res.issues["severity"] == "error"].head(10).to_string(), file=sys.stderr)
+    return worst
+
+
+COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    finally:
+        from data.store import close_all
+
+        close_all()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
