@@ -1,4 +1,4 @@
-"""`bankpulse` — the command line: ingest, batches, rollback, demo.
+"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric.
 
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
@@ -57,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
     d.add_argument("--if-empty", action="store_true",
                    help="仅当数据库为空时执行（make run 使用） / only when the store is empty (used by make run)")
+    m = sub.add_parser("metric", help="计算一个指标（与页面同口径） / compute a KPI (the numbers the pages show)")
+    m.add_argument("id", nargs="?", help="指标ID，如 credit.npl_ratio / metric id")
+    m.add_argument("--list", action="store_true", help="列出指标目录 / list the catalogue")
+    m.add_argument("--grain", choices=["day", "week", "month", "quarter", "year"], help="粒度 / grain (default: the KPI's)")
+    m.add_argument("--by", default="", help="按维度拆分，逗号分隔，如 branch,product / breakdown dimensions")
+    m.add_argument("--from", dest="start", help="开始日期 YYYY-MM-DD / first date")
+    m.add_argument("--to", dest="end", help="结束日期 YYYY-MM-DD / last date")
+    m.add_argument("--region", help="区域 / region filter")
+    m.add_argument("--branch", help="机构号 / branch id filter")
+    m.add_argument("--product", help="贷款品种 / product filter")
+    m.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="口径选项，如 overdue_basis=amount / definition option")
+    m.add_argument("--format", choices=["csv", "json"], default="csv")
     return p
 
 
@@ -159,7 +172,54 @@ def cmd_demo(args) -> int:
     return worst
 
 
-COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo}
+def cmd_metric(args) -> int:
+    from datetime import date
+
+    from metrics.catalogue import CATALOGUE, get_metric
+    from metrics.compiler import MetricQueryError
+    from metrics.compute import metric_span, series
+    from metrics.model import Grain
+    from metrics.scope import Scope
+
+    if args.list:
+        for m in CATALOGUE.values():
+            print(f"{m.id:<32} {m.name_zh}（{m.unit}） / {m.name_en} — by: {', '.join(m.dimensions) or '-'}")
+        return EXIT_OK
+    if not args.id:
+        print("请给出指标ID或 --list / give a metric id or --list", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        metric = get_metric(args.id)
+        options = {}
+        for kv in args.option:
+            k, _, v = kv.partition("=")
+            options[k] = int(v) if v.isdigit() else v
+        store = _store(args)
+        lo, hi = metric_span(store, metric)
+        start = date.fromisoformat(args.start) if args.start else lo
+        end = date.fromisoformat(args.end) if args.end else hi
+        if start is None or end is None:
+            print("没有数据 / no data for this metric", file=sys.stderr)
+            return EXIT_FAIL
+        grain = Grain(args.grain) if args.grain else metric.default_grain
+        by = tuple(b for b in args.by.split(",") if b)
+        df = series(store, metric, grain, start, end, by,
+                    Scope(region=args.region, branch=args.branch, product=args.product), options)
+    except (KeyError, ValueError, MetricQueryError) as exc:
+        print(f"{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    out = df[["period", *by, "value"]].copy()
+    out["period"] = out["period"].map(lambda d: d.isoformat())
+    if args.format == "json":
+        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                   for r in out.to_dict("records")]
+        print(json.dumps(records, ensure_ascii=False, indent=1))
+    else:
+        sys.stdout.write(out.to_csv(index=False))
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric}
 
 
 def main(argv: list[str] | None = None) -> int:

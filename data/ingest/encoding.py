@@ -10,6 +10,8 @@ Detection streams the file in chunks, so a 1 GB export never sits in memory whol
 from __future__ import annotations
 
 import codecs
+import itertools
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +30,17 @@ class Detected:
     bad_line: int | None = None
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def _has_cjk(text: str, at_least: int = 3) -> bool:
+    """Real Chinese text decoded as UTF-8 (GBK bytes can pass as one or two odd UTF-8 characters,
+    almost never as several CJK ideographs)."""
+    return sum(1 for _ in itertools.islice(_CJK.finditer(text), at_least)) >= at_least
+
+
 def _first_failure(path: Path, encoding: str) -> tuple[int, int, bool] | None:
-    """(byte offset, line number, saw non-ASCII before it) of the first undecodable byte, or None."""
+    """(byte offset, line number, saw real UTF-8 Chinese text before it) of the first undecodable byte, or None."""
     dec = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset, lines, saw_non_ascii = 0, 1, False
     with path.open("rb") as f:
@@ -38,9 +49,9 @@ def _first_failure(path: Path, encoding: str) -> tuple[int, int, bool] | None:
                 text = dec.decode(chunk)
             except UnicodeDecodeError as exc:
                 good = chunk[: exc.start]
-                return offset + exc.start, lines + good.count(b"\n"), saw_non_ascii or not good.isascii()
+                return offset + exc.start, lines + good.count(b"\n"), saw_non_ascii or _has_cjk(good.decode(encoding, "ignore"))
             lines += chunk.count(b"\n")
-            saw_non_ascii = saw_non_ascii or not text.isascii()
+            saw_non_ascii = saw_non_ascii or _has_cjk(text)
             offset += len(chunk)
         try:
             dec.decode(b"", final=True)

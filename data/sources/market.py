@@ -86,7 +86,7 @@ MARKET_EVENTS = Source(
                values={"credit_pricing": ("信贷定价", "贷款定价", "credit_pricing"),
                        "credit_risk": ("信贷风险", "信用风险", "credit_risk"),
                        "liquidity": ("流动性", "liquidity"),
-                       "counter": ("柜台服务", "柜面", "counter"),
+                       "counter": ("柜台服务", "柜面", "柜台运营", "counter", "counter_operations"),
                        "complaints": ("客户投诉", "投诉", "complaints")},
                example="信贷定价"),
         Column(name="impact_direction", type=ColType.ENUM, label_zh="影响方向", label_en="Impact direction",

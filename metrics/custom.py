@@ -1,0 +1,101 @@
+"""KPIs whose measures are not one aggregate of one table, written once in portable Ibis.
+
+Each function returns (period, dims…, value) like `compiler.measure_table`.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from metrics import compiler
+from metrics.columns import NPL_CLASSES, _handling_days, _sla_days
+from metrics.model import Grain, Measure
+from metrics.periods import period_end, periods
+
+
+def window_capacity_seconds(backend, m: Measure, grain: Grain, window, dims, scope, options):
+    """Σ open windows × opening minutes × 60 over the branch-days with at least one ticket."""
+    t = compiler.base_table(backend, m, grain, window, dims, scope)
+    days = t.select("branch_id", "business_date", "period", *dims).distinct()
+    b = backend.table("branches")
+    cap = b.select(_bid=b.branch_id, _cap=(b.open_windows.fill_null(0) * b.opening_minutes.fill_null(480) * 60.0))
+    j = days.left_join(cap, days.branch_id == cap._bid)
+    return j.group_by(["period", *dims]).aggregate(value=j._cap.sum())
+
+
+def _snapshot_pairs(backend, grain: Grain, window, scope):
+    """Each period's closing snapshot date and the previous period's closing date."""
+    t = compiler.scoped(backend, "loan_snapshot", scope)
+    first = compiler.periods_back(window.start, grain)
+    day = t.snapshot_date
+    dates = t.filter(day >= first).filter(day <= window.end).select(
+        snapshot_date=day, period=day.truncate(grain.ibis_unit).cast("date")).distinct()
+    closing = dates.group_by("period").aggregate(close=dates.snapshot_date.max())
+    w = ibis.window(order_by=closing.period)
+    pairs = closing.mutate(open=closing.close.lag().over(w))
+    return t, pairs.filter((pairs.period >= window.start) & pairs.open.notnull())
+
+
+def _migration(backend, grain, window, dims, scope, numerator: bool):
+    t, pairs = _snapshot_pairs(backend, grain, window, scope)
+    start = t.join(pairs, t.snapshot_date == pairs.open).filter(t.risk_class == "special_mention")
+    start = start.select("loan_id", "period", start_bal=start.outstanding_balance,
+                         **{d: start[compiler.DIMENSIONS[d].columns["loan_snapshot"]] for d in dims
+                            if not compiler.DIMENSIONS[d].via_branch}, _bid=start.branch_id)
+    end = t.join(pairs, t.snapshot_date == pairs.close).select(
+        _lid=t.loan_id, _period=pairs.period, end_bal=t.outstanding_balance, end_class=t.risk_class)
+    j = start.left_join(end, (start.loan_id == end._lid) & (start.period == end._period))
+    for d in dims:
+        dim = compiler.DIMENSIONS[d]
+        if dim.via_branch:
+            b = backend.table("branches")
+            look = b.select(_b2=b.branch_id, **{d: b[dim.via_branch]})
+            j = j.left_join(look, j._bid == look._b2)
+    kept = ibis.least(j.end_bal.fill_null(0), j.start_bal)
+    if numerator:
+        agg = kept.sum(where=j.end_class.isin(NPL_CLASSES))
+    else:
+        agg = kept.sum()
+    return j.group_by(["period", *dims]).aggregate(value=agg.fill_null(0))
+
+
+def sm_migration_down(backend, m, grain, window, dims, scope, options):
+    """期初关注类贷款向下迁徙金额: special-mention loans at the opening snapshot now substandard or worse."""
+    return _migration(backend, grain, window, dims, scope, numerator=True)
+
+
+def sm_migration_base(backend, m, grain, window, dims, scope, options):
+    """期初关注类贷款余额 − 期间减少金额 (balance still outstanding at the closing snapshot)."""
+    return _migration(backend, grain, window, dims, scope, numerator=False)
+
+
+def open_past_limit(backend, m, grain, window, dims, scope, options):
+    """Complaints still open at each period end whose handling limit had passed by then."""
+    t = compiler.scoped(backend, "feedback_records", scope)
+    t = t.filter((t.feedback_kind == "complaint") & (t.status != "withdrawn"))
+    ends = ibis.memtable({"period": periods(window.start, window.end, grain),
+                          "period_end": [period_end(p, grain) for p in periods(window.start, window.end, grain)]})
+    t = t.mutate(_sla=_sla_days(t, options), _recv=t.received_at.cast("date"))
+    for d in dims:
+        dim = compiler.DIMENSIONS[d]
+        if dim.via_branch:
+            b = backend.table("branches")
+            look = b.select(_b2=b.branch_id, **{d: b[dim.via_branch]})
+            t = t.left_join(look, t.branch_id == look._b2)
+        else:
+            t = t.mutate(**{d: t[dim.columns["feedback_records"]]})
+    j = t.join(ends, t._recv <= ends.period_end)
+    open_then = j.closed_at.isnull() | (j.closed_at.cast("date") > j.period_end)
+    late = (j.period_end.epoch_seconds() - j._recv.epoch_seconds()) / 86400.0 > j._sla
+    j = j.filter(open_then & late)
+    return j.group_by(["period", *dims]).aggregate(value=j.count())
+
+
+CUSTOM = {
+    "window_capacity_seconds": window_capacity_seconds,
+    "sm_migration_down": sm_migration_down,
+    "sm_migration_base": sm_migration_base,
+    "open_past_limit": open_past_limit,
+}
+
+__all__ = ["CUSTOM", "_handling_days"]

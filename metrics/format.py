@@ -1,0 +1,83 @@
+"""Numbers the way a Chinese bank writes them — and the English equivalents.
+
+Amounts: 万元 / 亿元 (English: CNY 10k / CNY 100m); rates: % with changes in 个百分点
+(percentage points), never "percent of a percent"; LPR-style percent levels: changes in 基点.
+"""
+
+from __future__ import annotations
+
+import math
+
+from metrics.model import Metric, Unit
+
+
+def _num(v: float, decimals: int) -> str:
+    return f"{v:,.{decimals}f}"
+
+
+def fmt_amount(yuan: float | None, lang: str = "zh", decimals: int = 2) -> str:
+    """1.23亿元 / 4,567.89万元 / 850.00元; English CNY 123.0m / CNY 45.7k."""
+    if yuan is None or (isinstance(yuan, float) and math.isnan(yuan)):
+        return "—"
+    a = abs(yuan)
+    if lang == "zh":
+        if a >= 1e8:
+            return f"{_num(yuan / 1e8, decimals)}亿元"
+        if a >= 1e4:
+            return f"{_num(yuan / 1e4, decimals)}万元"
+        return f"{_num(yuan, decimals)}元"
+    if a >= 1e9:
+        return f"CNY {_num(yuan / 1e9, decimals)}bn"
+    if a >= 1e6:
+        return f"CNY {_num(yuan / 1e6, decimals)}m"
+    if a >= 1e3:
+        return f"CNY {_num(yuan / 1e3, decimals)}k"
+    return f"CNY {_num(yuan, decimals)}"
+
+
+def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:
+    """A KPI value with its unit."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    d = metric.decimals
+    zh = lang == "zh"
+    match metric.unit:
+        case Unit.COUNT:
+            return f"{_num(v, 0)}{'笔' if zh and metric.category.value == 'counter' else ('件' if zh else '')}".strip()
+        case Unit.MINUTES:
+            return f"{_num(v, d)}{'分钟' if zh else ' min'}"
+        case Unit.DAYS:
+            return f"{_num(v, d)}{'天' if zh else ' days'}"
+        case Unit.YUAN:
+            return fmt_amount(v, lang)
+        case Unit.RATE:
+            return f"{_num(v * 100, d)}%"
+        case Unit.PERCENT:
+            return f"{_num(v, d)}%"
+        case Unit.SCORE:
+            return f"{_num(v, d)}{'分' if zh else ''}"
+        case Unit.PER_10K:
+            return f"{_num(v, d)}{'件/万笔' if zh else ' per 10k'}"
+
+
+def fmt_change(metric: Metric, delta: float | None, lang: str = "zh", *, verb: bool = True) -> str:
+    """环比/同比 change: rates in 个百分点, percent levels in 基点, others in %."""
+    if delta is None or (isinstance(delta, float) and math.isnan(delta)):
+        return "—"
+    zh = lang == "zh"
+    if abs(delta) < 1e-12:
+        return "持平" if zh else "unchanged"
+    up = delta > 0
+    if metric.unit is Unit.RATE:
+        mag = f"{abs(delta) * 100:,.2f}"
+        return (f"{'上升' if up else '下降'}{mag}个百分点" if verb else f"{'+' if up else '−'}{mag}个百分点") if zh \
+            else f"{'+' if up else '−'}{mag} pp"
+    if metric.unit is Unit.PERCENT:
+        bp = f"{abs(delta) * 100:,.0f}"
+        return (f"{'上升' if up else '下降'}{bp}个基点" if zh else f"{'+' if up else '−'}{bp} bp")
+    if metric.unit is Unit.SCORE:
+        mag = f"{abs(delta):,.1f}"
+        return (f"{'上升' if up else '下降'}{mag}分" if zh else f"{'+' if up else '−'}{mag} points")
+    mag = f"{abs(delta) * 100:,.1f}%"
+    return (f"{'增长' if up else '下降'}{mag}" if verb else f"{'+' if up else '−'}{mag}") if zh \
+        else f"{'+' if up else '−'}{mag}"
