@@ -41,6 +41,7 @@ class Code(StrEnum):
     CHECK = "check"  # a domain rule (see the source's checks)
     UNKNOWN_BRANCH = "unknown_branch"  # branch id not in the branch master (warning, auto-added)
     TOTAL_ROW = "total_row"  # a 合计 line, skipped (info)
+    BRANCH_NAME = "branch_name"  # a branch name given where an id belongs, resolved (info)
     TOO_LARGE = "too_large"
 
 

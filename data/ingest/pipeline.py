@@ -213,6 +213,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
             select = stage.parse_select(src, mp, raw, n_fields, problems)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
+        issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)
         cur.execute(stage.derived_view(src, parsed, view))
         say(0.55, "校验 / validating")
         issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings)
@@ -226,6 +227,24 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
         return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0)
     finally:
         cur.close()
+
+
+def _resolve_branch_names(cur, src, parsed, file_name, headers) -> list[Issue]:
+    """Complaint systems often name the branch (人民路网点) where a branch id belongs: a value
+    that is not a known id but is exactly one known branch name is replaced by that id."""
+    out = []
+    for ref in src.branch_refs:
+        sql_map = render("load.branch_names_in_upload", parsed=parsed, ref=ref)
+        pairs = cur.execute(sql_map).fetchall()
+        if not pairs:
+            continue
+        cur.execute(render("load.resolve_branch_names", parsed=parsed, ref=ref))
+        shown = "、".join(f"{name}→{bid}" for name, bid, _ in pairs[:5]) + ("…" if len(pairs) > 5 else "")
+        out.append(Issue(file_name, Severity.INFO, Code.BRANCH_NAME, column=headers.get(ref, ref), value=shown,
+                         message=bilingual(f"按机构信息把{sum(n for *_, n in pairs)}行的网点名称换成了机构号",
+                                           f"branch names in {sum(n for *_, n in pairs)} rows replaced by their ids "
+                                           f"from the branch master")))
+    return out
 
 
 def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issue]:
@@ -281,7 +300,10 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
             batch_id = OPS.next_batch_id(cur)
             cur.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT sheet, row_no FROM bad_rows")
             cols = tuple(c.name for c in src.columns)
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE valid AS SELECT v.* FROM {ident(view)} v "
+            # only what load.sql reads (typed columns, row_no, sheet): the __raw text copies would
+            # double the size of this table for nothing
+            kept = ", ".join(f"v.{ident(c)}" for c in ("row_no", "sheet", *cols))
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE valid AS SELECT {kept} FROM {ident(view)} v "
                         f"ANTI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no")
             p = {"batch": batch_id}
             cur.execute(render("load.archive_replaced", table=table, valid="valid", keys=src.key), p)

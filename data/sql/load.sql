@@ -41,3 +41,17 @@ INSERT INTO main.{table} SELECT * EXCLUDE (replaced_by) FROM history.{table} WHE
 -- name: rollback_forget
 -- The restored rows are live again: drop them from the archive.
 DELETE FROM history.{table} WHERE replaced_by = $batch;
+
+-- name: branch_names_in_upload
+-- Values of a branch-id column that are no known branch id but exactly one known branch name:
+-- (name, id, rows).
+SELECT p.{ref}, min(b.branch_id), count(*) FROM {parsed} p JOIN main.branches b ON b.branch_name = p.{ref}
+WHERE NOT EXISTS (SELECT 1 FROM main.branches x WHERE x.branch_id = p.{ref})
+GROUP BY p.{ref} HAVING count(DISTINCT b.branch_id) = 1;
+
+-- name: resolve_branch_names
+-- Replace those names by their ids in the staged upload.
+UPDATE {parsed} SET {ref} = m.bid FROM (
+    SELECT b.branch_name AS bname, min(b.branch_id) AS bid FROM main.branches b
+    GROUP BY b.branch_name HAVING count(DISTINCT b.branch_id) = 1) m
+WHERE {parsed}.{ref} = m.bname AND NOT EXISTS (SELECT 1 FROM main.branches x WHERE x.branch_id = {parsed}.{ref});

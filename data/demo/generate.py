@@ -1,0 +1,117 @@
+"""Orchestrates the demo: writes every export file plus story.json and returns paths in load order.
+
+Load order: branches.xlsx, lpr.csv, npl_industry.csv, market_events.csv, counter_tickets_*.csv,
+loan_snapshot_*.csv (+ the last month as .xlsx), feedback_records.xlsx.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import feedback as fb
+from . import loans as ln
+from . import market as mk
+from . import tickets as tk
+from .branches import STORY_APPROVER, build_branches, outlets, staff
+from .calendar import day_table
+from .spec import DemoSpec
+from .writers import new_workbook, write_csv, write_notes_sheet, write_sheet
+
+BRANCH_HEADER = ["机构号", "机构名称", "机构层级", "上级机构号", "所属区域", "开放窗口数", "营业时长(分钟)"]
+
+
+def _write_branches(br: pd.DataFrame, out: Path) -> Path:
+    path = out / "branches.xlsx"
+    wb = new_workbook(path)
+    write_sheet(wb, "机构信息", br[BRANCH_HEADER], title="某某银行营业网点机构表", blank_rows=1,
+                text_cols=("机构号", "上级机构号"))
+    wb.close()
+    return path
+
+
+def _write_market(spec: DemoSpec, out: Path) -> list[Path]:
+    return [write_csv(mk.lpr_frame(), out / "lpr.csv", "utf-8"),
+            write_csv(mk.npl_frame(), out / "npl_industry.csv", "gbk"),
+            write_csv(mk.events_frame(spec), out / "market_events.csv", "utf-8-sig")]
+
+
+def _write_tickets(spec: DemoSpec, outs: pd.DataFrame, out: Path) -> tuple[list[Path], pd.DataFrame]:
+    days_all = day_table(spec.start, spec.end)
+    seqs = spec.seed_seq("tickets").spawn(len(spec.months))
+    paths, stats = [], []
+    for i, (y, m) in enumerate(spec.months):
+        days = days_all[(days_all["date"].dt.year == y) & (days_all["date"].dt.month == m)].reset_index(drop=True)
+        utf8 = i % 4 == 3  # every 4th month came from a machine that saves "CSV UTF-8" (BOM)
+        mt = tk.generate_month(np.random.default_rng(seqs[i]), outs, days, gbk_style=not utf8)
+        paths.append(write_csv(mt.frame, out / f"counter_tickets_{y:04d}-{m:02d}.csv", "utf-8-sig" if utf8 else "gbk"))
+        s = mt.stats
+        stats.append(pd.DataFrame({"outlet_idx": np.arange(len(outs)), "month": pd.Period(f"{y}-{m:02d}", "M"),
+                                   "wait_sum": np.bincount(s["outlet_idx"], s["wait_sum"], len(outs)),
+                                   "n_called": np.bincount(s["outlet_idx"], s["n_called"], len(outs))}))
+    ws = pd.concat(stats, ignore_index=True)
+    ws["mean_wait_s"] = ws["wait_sum"] / ws["n_called"].clip(lower=1)
+    return paths, ws
+
+
+def _write_loans(spec: DemoSpec, outs: pd.DataFrame, st: dict, out: Path) -> tuple[list[Path], dict]:
+    paths: list[Path] = []
+    story_ids: set[str] = set()
+    last = spec.months[-1]
+    book = None
+    for i, ((y, m), snap, book_) in enumerate(ln.simulate(spec, outs, st)):
+        book = book_
+        story_ids.update(snap.loc[snap["_story"], "借据号"].tolist())
+        if (y, m) == last:
+            path = out / f"loan_snapshot_{y:04d}-{m:02d}.xlsx"
+            wb = new_workbook(path)
+            write_sheet(wb, "贷款台账", ln.xlsx_frame(snap), title=f"贷款台账（数据日期：{y}年{m}月{snap['数据日期'].iloc[0].day}日，金额单位：元）",
+                        text_cols=("借据号", "合同号", "客户号", "内部机构号"),
+                        date_cols=("数据日期", "发放日期", "到期日期", "审批日期"),
+                        num_formats={"贷款金额": "#,##0.00", "贷款余额": "#,##0.00", "逾期本金": "#,##0.00"})
+            wb.close()
+        else:
+            path = write_csv(ln.csv_frame(snap, chinese_dates=(i % 2 == 0)),
+                             out / f"loan_snapshot_{y:04d}-{m:02d}.csv", "gbk")
+        paths.append(path)
+    story = {"approver": STORY_APPROVER, "branch_id": str(book.out_ids[book.story_outlet]),
+             "branch_name": str(outs["机构名称"].iloc[book.story_outlet]), "quarter": spec.story_quarter,
+             "metric": "credit.overdue_rate", "cause": "internal_approval",
+             "affected_loan_ids_count": len(story_ids)}
+    return paths, story
+
+
+def _write_feedback(spec: DemoSpec, outs: pd.DataFrame, ws: pd.DataFrame, out: Path) -> Path:
+    df = fb.generate(spec.rng("feedback"), outs, ws, pd.Timestamp(spec.end))
+    path = out / "feedback_records.xlsx"
+    wb = new_workbook(path)
+    write_notes_sheet(wb, "说明", [
+        "客户意见及投诉工单登记表（按年度分表）",
+        "说明：1. 每个年度一个工作表；2. 投诉原因按 JR/T 0169-2018 投诉原因分类填写；",
+        "3. 回访满意度仅对已办结工单填写；推荐意愿为0–10分，客户未回答的留空。",
+        "4. 时间格式：YYYY-MM-DD HH:MM:SS。本文件为演示数据。",
+    ])
+    years = df["受理时间"].str[:4]
+    for y in range(spec.start.year, spec.end.year + 1):
+        write_sheet(wb, f"{y}年", df.loc[years == str(y), fb.HEADER].reset_index(drop=True))
+    wb.close()
+    return path
+
+
+def generate(spec: DemoSpec | None = None, out_dir: str | Path = "demo_out") -> list[Path]:
+    """Write all demo export files into `out_dir`; return their paths in load order (story.json excluded)."""
+    spec = spec or DemoSpec()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    br = build_branches(spec)
+    outs = outlets(br)
+    st = staff(spec, br)
+    paths = [_write_branches(br, out)]
+    paths += _write_market(spec, out)
+    ticket_paths, ws = _write_tickets(spec, outs, out)
+    loan_paths, story = _write_loans(spec, outs, st, out)
+    fb_path = _write_feedback(spec, outs, ws, out)
+    (out / "story.json").write_text(json.dumps(story, ensure_ascii=False, indent=2), encoding="utf-8")
+    return paths + ticket_paths + loan_paths + [fb_path]
