@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HOLIDAY_CSV = Path(__file__).with_name("reference") / "cn_holidays_2023_2026.csv"
+HOLIDAY_CSV = Path(__file__).parent.parent / "reference" / "cn_holidays_2023_2026.csv"
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ import pandas as pd
 from .branches import STORY_APPROVER
 from .spec import DemoSpec
 
-REF = Path(__file__).with_name("reference")
+REF = Path(__file__).parent.parent / "reference"
 
 HEADER = ["数据日期", "借据号", "合同号", "客户号", "内部机构号", "贷款品种", "客户类型", "贷款投向", "发放日期",
           "到期日期", "贷款金额(万元)", "贷款余额(万元)", "逾期本金(万元)", "逾期天数", "五级分类", "执行利率(%)",

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .spec import DemoSpec
 
-REF = Path(__file__).with_name("reference")
+REF = Path(__file__).parent.parent / "reference"
 LPR_HEADER = ["日期", "LPR_1Y利率(%)", "LPR_5Y利率(%)"]
 NPL_HEADER = ["指标代码", "指标名称", "日期", "频率", "数值", "单位", "来源"]
 EVENT_HEADER = ["编号", "事件日期", "类别", "标题", "内容", "影响领域", "来源"]
