@@ -21,6 +21,12 @@ def _handling_days(t, o):
     return (t.closed_at.epoch_seconds() - t.received_at.epoch_seconds()) / 86400.0
 
 
+def _calendar_days(t, o):
+    """Calendar days from the day of receipt to the day of closure: a limit of N days ends with the
+    N-th day after receipt (the same day count `custom.open_past_limit` uses), not after N × 24 hours."""
+    return (t.closed_at.cast("date").epoch_seconds() - t.received_at.cast("date").epoch_seconds()) / 86400.0
+
+
 def _sla_days(t, o):
     return ibis.cases(
         (t.complexity == "very_complex", o["sla_very_complex_days"]),
@@ -44,7 +50,7 @@ DERIVED: dict[tuple[str, str], Expr] = {
     ),
     ("feedback_records", "handling_days"): _handling_days,
     ("feedback_records", "sla_days"): _sla_days,
-    ("feedback_records", "on_time"): lambda t, o: (t.status == "closed") & (_handling_days(t, o) <= _sla_days(t, o)),
+    ("feedback_records", "on_time"): lambda t, o: (t.status == "closed") & (_calendar_days(t, o) <= _sla_days(t, o)),
     ("feedback_records", "nps_class"): lambda t, o: ibis.cases(
         (t.nps_score >= 9, 1), (t.nps_score <= 6, -1), else_=0),
 }

@@ -192,7 +192,9 @@ def compile_metric(backend, metric: Metric, grain: Grain, window: Window, dims: 
     else:
         n = measure_table(backend, num, grain, window, dims, scope, options, "numerator")
         d = measure_table(backend, den, grain, window, dims, scope, options, "denominator")
-        j = d.left_join(n, keys)
+        # null-safe keys: a breakdown value may be NULL (an outlet without a sub-branch, a loan without a
+        # product); plain equality would drop that group's numerator and report 0
+        j = d.left_join(n, [d[k].identical_to(n[k]) for k in keys])
         agg = j.select(*[d[k] for k in keys], numerator=j.numerator.fill_null(0), denominator=j.denominator)
     numerator = agg.numerator.cast("float64")
     denominator = agg.denominator.cast("float64")

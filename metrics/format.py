@@ -43,7 +43,9 @@ def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:
     zh = lang == "zh"
     match metric.unit:
         case Unit.COUNT:
-            return f"{_num(v, 0)}{'笔' if zh and metric.category.value == 'counter' else ('件' if zh else '')}".strip()
+            # 笔 for transactions and loans (业务办理笔数, 贷款发放笔数), 件 for complaints and cases
+            suffix = ("件" if metric.category.value == "feedback" else "笔") if zh else ""
+            return f"{_num(v, 0)}{suffix}"
         case Unit.MINUTES:
             return f"{_num(v, d)}{'分钟' if zh else ' min'}"
         case Unit.DAYS:

@@ -8,6 +8,7 @@ declared column, the raw text (`<col>__raw`) and the typed value (`<col>`).
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -23,6 +24,13 @@ _PARSER = {
     ColType.DATE: "bp_date({raw})", ColType.DATETIME: "bp_ts({raw})", ColType.INT: "bp_int({raw})",
     ColType.NUMBER: "bp_num({raw})", ColType.MONEY: "bp_num({raw})", ColType.DURATION: "bp_num({raw})",
     ColType.PERCENT: "bp_num({raw})",
+}
+# The same parsers applied to a cell already cleaned by bp_clean ({clean}); bp_text keeps the raw cell.
+_PARSER_CLEAN = {
+    ColType.ID: "bp_id_s({clean})", ColType.STR: "bp_str_s({clean})", ColType.TEXT: "bp_text({raw})",
+    ColType.DATE: "bp_date_s({clean})", ColType.DATETIME: "bp_ts_s({clean})", ColType.INT: "bp_int_s({clean})",
+    ColType.NUMBER: "bp_num_s({clean})", ColType.MONEY: "bp_num_s({clean})", ColType.DURATION: "bp_num_s({clean})",
+    ColType.PERCENT: "bp_num_s({clean})",
 }
 
 
@@ -44,15 +52,34 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT * FROM arrow")
         return []
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-    cur.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     # Structural problems are collected (store_rejects), not raised: every broken line is reported.
-    cur.execute(
+    # The line ending is left to DuckDB (Excel on Windows writes CRLF; forcing '\n' read such a
+    # file as zero rows). The parallel scanner cannot combine null_padding with quoted newlines
+    # (multi-line 投诉内容 cells), so such a file is read again single-threaded.
+    read = (
         f"CREATE OR REPLACE TEMP TABLE {ident(table + '_r')} AS SELECT * FROM read_csv($path, "
         f"auto_detect=false, header=false, skip=$skip, delim=$delim, quote='\"', escape='\"', "
         f"columns={spec}, null_padding=true, store_rejects=true, strict_mode=true, max_line_size=8388608, "
-        f"comment='', new_line='\\n', encoding='utf-8')",
-        {"path": str(part.csv_path), "skip": part.skip_lines, "delim": part.delimiter},
+        f"comment='', encoding='utf-8', parallel=$parallel)"
     )
+    params = {"path": str(part.csv_path), "skip": part.skip_lines, "delim": part.delimiter}
+    try:
+        for parallel in (True, False):
+            cur.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+            try:
+                cur.execute(read, {**params, "parallel": parallel})
+                break
+            except duckdb.Error as exc:
+                if not parallel or "parallel" not in str(exc):
+                    raise
+    except duckdb.Error as exc:  # a file DuckDB cannot parse at all: one file-level error, never a crash
+        empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in cols)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT CAST(NULL AS BIGINT) AS row_no, "
+                    f"{empty} WHERE false")
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [Issue(file=file_name, severity=Severity.ERROR, code=Code.MALFORMED_ROW,
+                      expected=bilingual(f"{part.n_fields}个字段、引号成对", f"{part.n_fields} fields, balanced quotes"),
+                      message=bilingual("文件的CSV格式有误，无法读取", f"malformed CSV file: {first_line[:300]}"))]
     rejects = cur.execute(
         "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
     ).fetchall()
@@ -81,28 +108,36 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
 
 def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, problems: list[str]) -> str:
     """SELECT that types one raw part into the declared columns (unmapped columns are NULL)."""
+    # Every used cell is cleaned once (k<i> = bp_clean(c<i>)) in a subquery and the `_s` parsers
+    # read the cleaned value: a macro argument used in several CASE branches would otherwise be
+    # cleaned once per use (same values, several times the work).
     items = ["row_no", "$sheet AS sheet"]
     # a 合计/total line has its label in one of the first cells
-    total_probe = " OR ".join(f"bp_total_row(c{i})" for i in range(min(2, max(1, n_fields))))
+    probes = range(min(2, max(1, n_fields)))
+    total_probe = " OR ".join(f"bp_total_row_s(k{i})" for i in probes)
     for col in source.columns:
         pos = mp.columns.get(col.name)
         raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
-        expr = _typed(col, raw, mp, problems)
+        clean = f"k{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
+        expr = _typed(col, raw, mp, problems, clean)
         items.append(f"{raw} AS {ident(col.name + '__raw')}")
         items.append(f"{expr} AS {ident(col.name)}")
     nonempty = " OR ".join(f"c{p} IS NOT NULL" for p in mp.columns.values()) or "true"
-    return (f"SELECT {', '.join(items)}, ({total_probe}) AS is_total FROM {ident(raw_table)} "
-            f"WHERE ({nonempty})")
+    cleaned = ", ".join(f"bp_clean(c{p}) AS k{p}" for p in sorted(set(mp.columns.values()) | set(probes)))
+    return (f"SELECT {', '.join(items)}, ({total_probe}) AS is_total FROM "
+            f"(SELECT *, {cleaned} FROM {ident(raw_table)} WHERE ({nonempty}))")
 
 
-def _typed(col, raw: str, mp: Mapping, problems: list[str]) -> str:
+def _typed(col, raw: str, mp: Mapping, problems: list[str], clean: str | None = None) -> str:
+    """The typed expression of a column; with `clean` (the bp_clean'ed cell) the `_s` parsers."""
     if col.type is ColType.ENUM:
+        key = f"bp_enum_key({raw})" if clean is None else f"bp_enum_key_s({clean})"
         cases = []
         for code, spellings in col.values.items():
             keys = sorted({s.strip().lower() for s in (*spellings, code)})
-            cases.append(f"WHEN bp_enum_key({raw}) IN ({', '.join(_lit(k) for k in keys)}) THEN {_lit(code)}")
+            cases.append(f"WHEN {key} IN ({', '.join(_lit(k) for k in keys)}) THEN {_lit(code)}")
         return f"CASE {' '.join(cases)} END"
-    expr = _PARSER[col.type].format(raw=raw)
+    expr = _PARSER[col.type].format(raw=raw) if clean is None else _PARSER_CLEAN[col.type].format(raw=raw, clean=clean)
     factor, problem = unit_factor(col.unit, mp.units.get(col.name))
     if problem:
         problems.append(col.name)

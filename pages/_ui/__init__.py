@@ -1,0 +1,1 @@
+"""Shared code of the pages (never a page itself)."""

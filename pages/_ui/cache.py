@@ -1,0 +1,86 @@
+"""Cached reads for pages: plain, hashable arguments plus the data version as the key.
+
+Every function aggregates inside DuckDB (through the metric catalogue or a bounded query) and
+returns a small frame; a load or rollback bumps the data version and so refreshes every page.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from metrics import compute
+from metrics.model import Grain
+from metrics.options import DEFAULT_OPTIONS
+from metrics.scope import Scope
+from pages._ui.filters import Filters
+from pages._ui.store import data_version, get_store
+
+TTL = 3600
+
+
+def _scope(region, branch, product, branch_ids) -> Scope:
+    return Scope(branch_ids=None if branch_ids is None else frozenset(branch_ids), region=region,
+                 branch=branch, product=product)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=512)
+def _series(metric_id: str, grain: str, start: date, end: date, by: tuple, region, branch, product, branch_ids,
+            options: tuple, version: int) -> pd.DataFrame:
+    df = compute.series(get_store(), metric_id, Grain(grain), start, end, by,
+                        _scope(region, branch, product, branch_ids), dict(options))
+    return compute.with_comparisons(df, compute.get_metric(metric_id), Grain(grain), by)
+
+
+def series(metric_id: str, f: Filters, by: tuple[str, ...] = (), *, grain: Grain | None = None,
+           start: date | None = None, options: dict | None = None) -> pd.DataFrame:
+    """A KPI over the filtered window with 环比/同比 columns (period, by…, value, prev_value, …)."""
+    g = grain or f.grain
+    opts = tuple(sorted({**DEFAULT_OPTIONS, **(options or {})}.items()))
+    s = f.scope
+    lookback = compute.same_period_last_year(compute.period_start(start or f.start, g), g)
+    df = _series(metric_id, g.value, lookback, f.end, tuple(by), s.region, s.branch, s.product,
+                 None if s.branch_ids is None else tuple(sorted(s.branch_ids)), opts, data_version())
+    first = compute.period_start(start or f.start, g)
+    return df[df["period"] >= first].reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
+def _card(metric_id: str, grain: str, as_of: date, region, branch, product, branch_ids, options: tuple,
+          version: int) -> compute.Card:
+    return compute.card(get_store(), metric_id, Grain(grain), as_of, _scope(region, branch, product, branch_ids),
+                        dict(options))
+
+
+def card(metric_id: str, f: Filters, options: dict | None = None) -> compute.Card:
+    opts = tuple(sorted({**DEFAULT_OPTIONS, **(options or {})}.items()))
+    s = f.scope
+    return _card(metric_id, f.grain.value, f.end, s.region, s.branch, s.product,
+                 None if s.branch_ids is None else tuple(sorted(s.branch_ids)), opts, data_version())
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=32)
+def _events(start: date, end: date, version: int) -> pd.DataFrame:
+    return get_store().cursor().execute(
+        "SELECT event_id, event_date, event_type, title, detail, competitor_name, impact_area, source "
+        "FROM main.market_events WHERE event_date BETWEEN $s AND $e ORDER BY event_date DESC",
+        {"s": start, "e": end}).df()
+
+
+def events(start: date, end: date) -> pd.DataFrame:
+    """Market and policy events in a window (for chart annotations and the timeline)."""
+    return _events(start, end, data_version())
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
+def _query(name: str, params: tuple, version: int) -> pd.DataFrame:
+    from data.sqlfiles import sql
+
+    return get_store().cursor().execute(sql(name), dict(params)).df()
+
+
+def query(name: str, **params) -> pd.DataFrame:
+    """A named, bounded SQL block (data/sql/pages.sql) with bound parameters, cached."""
+    return _query(name, tuple(sorted(params.items())), data_version())

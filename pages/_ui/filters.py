@@ -1,0 +1,131 @@
+"""The sidebar filters every monitoring page shares: period, grain, region/branch, product.
+
+Rendered by app.py on every run, kept in the URL (see urlstate.py) so that a copied link
+reproduces the view and the choice survives moving between pages. Pages read the result with
+`current()`; the options come from the data itself (branch hierarchy, products, data span).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from metrics.model import Grain
+from metrics.scope import Scope
+from pages._ui import urlstate
+from pages._ui.i18n import current_lang, t
+from pages._ui.store import data_version, get_store
+
+GRAINS = [g.value for g in Grain]
+_KEY = "_filters"
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    grain: Grain
+    scope: Scope
+
+    def cache_key(self) -> tuple:
+        s = self.scope
+        return (self.start, self.end, self.grain.value, s.region, s.branch, s.product,
+                None if s.branch_ids is None else tuple(sorted(s.branch_ids)))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def _choices(version: int) -> dict:
+    """Regions, branches (id, name, level, region, parent) and products; the data span."""
+    cur = get_store().cursor()
+    branches = cur.execute(
+        "SELECT branch_id, coalesce(branch_name, branch_id), coalesce(level, 'outlet'), region, parent_id "
+        "FROM main.branches ORDER BY branch_id").fetchall()
+    products = [r[0] for r in cur.execute(
+        "SELECT DISTINCT product FROM main.loan_snapshot WHERE product IS NOT NULL ORDER BY 1").fetchall()]
+    span = cur.execute(
+        "SELECT min(d), max(d) FROM (SELECT max(business_date) AS d FROM main.counter_tickets "
+        "UNION ALL SELECT max(snapshot_date) FROM main.loan_snapshot "
+        "UNION ALL SELECT max(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()
+    first = cur.execute(
+        "SELECT min(d) FROM (SELECT min(business_date) AS d FROM main.counter_tickets "
+        "UNION ALL SELECT min(snapshot_date) FROM main.loan_snapshot "
+        "UNION ALL SELECT min(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()[0]
+    regions = sorted({b[3] for b in branches if b[3]})
+    return {"branches": branches, "regions": regions, "products": products,
+            "first": first, "last": span[1] or date.today()}
+
+
+def _default_window(last: date, first: date | None) -> tuple[date, date]:
+    start = date(last.year - 1, last.month, 1)
+    if first and start < first:
+        start = first
+    return start, last
+
+
+def render_sidebar() -> Filters:
+    """Draw the filters (call once per run, from app.py) and remember the result for pages."""
+    ch = _choices(data_version())
+    lang = current_lang()
+    d_start, d_end = _default_window(ch["last"], ch["first"])
+    iso = lambda d: d.isoformat()  # noqa: E731
+    with st.sidebar:
+        st.subheader(t("flt.header"), anchor=False)
+        urlstate.seed("from", date.fromisoformat, d_start)
+        urlstate.seed("to", date.fromisoformat, d_end)
+        c1, c2 = st.columns(2)
+        start = c1.date_input(t("flt.from"), key="from", format="YYYY-MM-DD")
+        end = c2.date_input(t("flt.to"), key="to", format="YYYY-MM-DD")
+        if start > end:
+            st.warning(t("flt.bad_range"))
+            start, end = end, start
+        urlstate.publish("from", start, d_start, iso)
+        urlstate.publish("to", end, d_end, iso)
+
+        urlstate.seed("grain", urlstate.choice_parser(GRAINS), "month")
+        grain = st.segmented_control(t("flt.grain"), GRAINS, key="grain",
+                                     format_func=lambda g: t(f"grain.{g}")) or "month"
+        urlstate.publish("grain", grain, "month")
+
+        regions = ["", *ch["regions"]]
+        urlstate.seed("region", urlstate.choice_parser(regions), "")
+        region = st.selectbox(t("flt.region"), regions, key="region",
+                              format_func=lambda r: r or t("flt.all_regions"))
+        urlstate.publish("region", region, "")
+
+        names = {b[0]: b[1] for b in ch["branches"]}
+        pool = [b for b in ch["branches"] if b[2] in ("outlet", "sub_branch") and (not region or b[3] == region)]
+        branch_ids = ["", *[b[0] for b in pool]]
+        urlstate.seed("branch", urlstate.choice_parser(branch_ids), "")
+        if st.session_state.get("branch") not in branch_ids:
+            st.session_state["branch"] = ""
+        branch = st.selectbox(t("flt.branch"), branch_ids, key="branch",
+                              format_func=lambda b: names.get(b, b) if b else t("flt.all_branches"))
+        urlstate.publish("branch", branch, "")
+
+        products = ["", *ch["products"]]
+        urlstate.seed("product", urlstate.choice_parser(products), "")
+        product = st.selectbox(t("flt.product"), products, key="product",
+                               format_func=lambda p: p or t("flt.all_products"), help=t("flt.product.help"))
+        urlstate.publish("product", product, "")
+    f = Filters(start, end, Grain(grain), Scope(region=region or None, branch=branch or None,
+                                                 product=product or None))
+    st.session_state[_KEY] = f
+    del lang
+    return f
+
+
+def current() -> Filters:
+    """The filters app.py drew on this run (a sensible default when a page runs alone in a test)."""
+    f = st.session_state.get(_KEY)
+    if f is None:
+        ch = _choices(data_version())
+        s, e = _default_window(ch["last"], ch["first"])
+        f = Filters(s, e, Grain.MONTH, Scope())
+    return f
+
+
+def lookback_start(f: Filters, periods: int = 13) -> date:
+    """A start far enough back for 同比 of the first shown period."""
+    return f.start - timedelta(days=400) if periods else f.start

@@ -1,0 +1,145 @@
+"""The catalogue as a whole: complete declarations, a test for every KPI, every KPI runs, golden SQL.
+
+Golden SQL lives in tests/golden_sql/<id>.sql: the Ibis-compiled query of each KPI for a fixed
+window and grain. A missing file is written; `UPDATE_GOLDEN=1` rewrites them all; any other
+difference fails, so a change to the compiler or a declaration shows up as a reviewed diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import ibis
+import pytest
+
+from data.sources import SOURCES
+from data.store import Store
+from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric
+from metrics.columns import DIMENSIONS
+from metrics.compiler import MetricQueryError, Window, compile_metric
+from metrics.compute import series
+from metrics.model import Category, Direction, Grain, Unit
+from metrics.periods import period_start, shift
+
+TESTS = Path(__file__).parent
+GOLDEN = TESTS / "golden_sql"
+GOLDEN_GRAIN, GOLDEN_WINDOW = Grain.MONTH, Window(date(2025, 1, 1), date(2025, 6, 30))
+AS_OF = date(2025, 6, 30)
+
+STABLE_HEADLINES = {
+    "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
+    "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
+    "feedback.complaints", "feedback.on_time_closure_rate", "feedback.satisfaction_rate",
+}
+
+
+def _tested_ids() -> set[str]:
+    """Catalogue ids quoted in the other metric test files (this file names them all, so it is skipped)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(TESTS.glob("test_metrics_*.py"))
+                     if p.name != Path(__file__).name)
+    return {mid for mid in CATALOGUE if f'"{mid}"' in text or f"'{mid}'" in text}
+
+
+TESTED = _tested_ids()
+
+
+def test_every_kpi_has_a_test():
+    missing = sorted(set(CATALOGUE) - TESTED)
+    assert not missing, f"KPIs without a test in tests/test_metrics_*.py: {missing}"
+
+
+def test_stable_headline_ids():
+    assert set(CATALOGUE) >= STABLE_HEADLINES
+    assert set(HEADLINE_IDS) == STABLE_HEADLINES
+    assert {m.id for m in CATALOGUE.values() if m.headline} == STABLE_HEADLINES
+    with pytest.raises(KeyError, match="unknown metric"):
+        get_metric("credit.no_such_kpi")
+
+
+@pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
+def test_declaration_is_complete(metric_id):
+    m = CATALOGUE[metric_id]
+    assert m.id == metric_id
+    assert m.id.startswith(m.category.value + "."), "ids start with their category"
+    assert re.fullmatch(r"[a-z]+\.[a-z0-9_]+", m.id)
+    for field in ("name_zh", "name_en", "description_zh", "description_en"):
+        assert getattr(m, field).strip(), f"{metric_id} lacks {field}"
+    assert re.search(r"[\u4e00-\u9fff]", m.name_zh), "name_zh is Chinese"
+    assert isinstance(m.unit, Unit) and isinstance(m.direction, Direction) and isinstance(m.category, Category)
+    assert m in by_category(m.category)
+    assert len(set(m.dimensions)) == len(m.dimensions)
+    for d in m.dimensions:
+        assert d in DIMENSIONS, f"{metric_id}: unknown dimension {d}"
+        for src in m.sources:
+            assert DIMENSIONS[d].available({c.name for c in SOURCES[src].columns}, src), (metric_id, d, src)
+    if m.unit is Unit.RATE and m.target is not None:
+        assert 0 <= m.target <= 10
+    assert 0 <= m.decimals <= 4
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory):
+    s = Store(tmp_path_factory.mktemp("empty") / "t.duckdb")
+    yield s
+    s.close()
+
+
+def _default_window(grain: Grain) -> tuple[date, date]:
+    """A card's window: the same period a year before the first of 12 periods ending at AS_OF."""
+    last = period_start(AS_OF, grain)
+    first = shift(last, grain, -(11 + {Grain.DAY: 365, Grain.WEEK: 52, Grain.MONTH: 12,
+                                       Grain.QUARTER: 4, Grain.YEAR: 1}[grain]))
+    return first, AS_OF
+
+
+@pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
+def test_runs_on_an_empty_store_at_every_grain(empty_store, metric_id):
+    m = CATALOGUE[metric_id]
+    for grain in Grain:
+        start, end = _default_window(grain)
+        df = series(empty_store, m, grain, start, end)
+        assert df.empty, (metric_id, grain)
+        expected = {"period", "value"} | ({"numerator", "denominator"} if m.is_ratio else set())
+        assert set(df.columns) == expected
+
+
+@pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
+def test_every_allowed_dimension_compiles_and_runs(empty_store, metric_id):
+    # all allowed dimensions in one breakdown: each one's join / column path is compiled and executed
+    # (one query per KPI keeps the suite fast; a single failing dimension still fails it)
+    m = CATALOGUE[metric_id]
+    backend = empty_store.ibis()
+    expr = compile_metric(backend, m, Grain.MONTH, GOLDEN_WINDOW, m.dimensions)
+    assert list(expr.columns[: 1 + len(m.dimensions)]) == ["period", *m.dimensions]
+    assert expr.execute().empty
+    disallowed = next(d for d in DIMENSIONS if d not in m.dimensions)
+    with pytest.raises(MetricQueryError):
+        compile_metric(backend, m, Grain.MONTH, GOLDEN_WINDOW, (disallowed,))
+
+
+def _normalise(sql: str) -> str:
+    # in-memory tables get a random name per process (open_past_limit's period ends)
+    sql = re.sub(r"ibis_pandas_memtable_[a-z0-9]+", "ibis_pandas_memtable", sql)
+    return "\n".join(line.rstrip() for line in sql.strip().splitlines()) + "\n"
+
+
+@pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
+def test_golden_sql(empty_store, metric_id):
+    expr = compile_metric(empty_store.ibis(), CATALOGUE[metric_id], GOLDEN_GRAIN, GOLDEN_WINDOW)
+    sql = _normalise(ibis.to_sql(expr, dialect="duckdb"))
+    path = GOLDEN / f"{metric_id}.sql"
+    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(sql, encoding="utf-8")
+    assert sql == path.read_text(encoding="utf-8"), (
+        f"compiled SQL of {metric_id} changed; review it and rerun with UPDATE_GOLDEN=1 to accept")
+
+
+def test_no_stale_golden_files():
+    if not GOLDEN.exists():
+        pytest.skip("no golden files yet")
+    stale = sorted(p.stem for p in GOLDEN.glob("*.sql") if p.stem not in CATALOGUE)
+    assert not stale, f"golden SQL for KPIs no longer in the catalogue: {stale}"
