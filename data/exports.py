@@ -1,29 +1,40 @@
-"""CSV exports users open in Excel: UTF-8 with BOM, and safe against formula injection.
+"""CSV exports that open cleanly in Excel: every download and `--report` goes through here.
 
-A cell that starts with = + - @ (or a tab / carriage return) is executed as a formula by Excel
-and friends; such text cells are prefixed with a single quote. Numbers are left alone (a
-negative number is data, not a formula).
+UTF-8 with a BOM so Excel on Chinese Windows reads the Chinese text, and every string cell that
+Excel would take for a formula (= + - @ tab CR at the start) prefixed with ' (CSV injection).
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?%?")  # "-20", "+3.5": data, not formulas
 
 
-def safe_cell(v: object) -> object:
-    """Neutralise one cell (text only)."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
+def sanitize_cell(value):
+    """`value`, with a leading ' when it is a string Excel would run as a formula.
+
+    A plain signed number ("-20") is left alone: Excel reads it as a number, and prefixing it
+    would corrupt templates and exports that are loaded back.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def sanitize_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `df` with every string cell (and header) made formula-safe."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(sanitize_cell)
+    out.columns = [sanitize_cell(str(c)) for c in out.columns]
+    return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """The frame as UTF-8-with-BOM CSV bytes, every text cell formula-safe."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(safe_cell)
-    out.columns = [safe_cell(str(c)) for c in out.columns]
-    return out.to_csv(index=False).encode("utf-8-sig")
+    """`df` as formula-safe CSV bytes in UTF-8 with a BOM (utf-8-sig), no index."""
+    return sanitize_frame(df).to_csv(index=False).encode("utf-8-sig")

@@ -87,6 +87,7 @@ DIMENSIONS: dict[str, Dimension] = {d.key: d for d in (
     Dimension("approver", "审批人", "Approver", {"loan_snapshot": "approver_id"}),
     Dimension("loan_officer", "客户经理", "Loan officer", {"loan_snapshot": "loan_officer"}),
     Dimension("guarantee", "担保方式", "Guarantee", {"loan_snapshot": "guarantee_type"}),
+    Dimension("cohort", "发放季度", "Disbursement cohort", {"loan_snapshot": "cohort"}),
     Dimension("channel", "渠道", "Channel", {"feedback_records": "channel"}),
     Dimension("kind", "类型", "Kind", {"feedback_records": "feedback_kind"}),
     Dimension("category", "投诉原因", "Cause", {"feedback_records": "cause_category"}),

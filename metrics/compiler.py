@@ -131,7 +131,7 @@ def base_table(backend, m: Measure, grain: Grain, window: Window, dims: tuple[st
             look = b.select(_bid=b.branch_id, **{d: b[dim.via_branch]})
             t = t.left_join(look, t.branch_id == look._bid).drop("_bid")
         else:
-            t = t.mutate(**{d: t[dim.columns[m.source]]})
+            t = t.mutate(**{d: column_expr(t, m.source, dim.columns[m.source], {})})
     return t
 
 

@@ -5,7 +5,8 @@ from metrics.columns import NPL_CLASSES
 from metrics.model import Agg, Category, Direction, F, Grain, Measure, Metric, Unit
 
 _L = "loan_snapshot"
-_DIMS = ("branch", "region", "sub_branch", "product", "segment", "industry", "approver", "loan_officer", "guarantee")
+_DIMS = ("branch", "region", "sub_branch", "product", "segment", "industry", "approver", "loan_officer", "guarantee",
+         "cohort")
 BALANCE = Measure(source=_L, agg=Agg.SUM, column="outstanding_balance", stock=True)
 NPL = F("risk_class", "in", NPL_CLASSES)
 

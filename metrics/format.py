@@ -15,24 +15,59 @@ def _num(v: float, decimals: int) -> str:
     return f"{v:,.{decimals}f}"
 
 
-def fmt_amount(yuan: float | None, lang: str = "zh", decimals: int = 2) -> str:
-    """1.23亿元 / 4,567.89万元 / 850.00元; English CNY 123.0m / CNY 45.7k."""
-    if yuan is None or (isinstance(yuan, float) and math.isnan(yuan)):
+def _missing(x) -> bool:
+    try:
+        return x is None or math.isnan(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def fmt_amount(yuan, lang: str = "zh", digits: int = 2) -> str:
+    """An amount in yuan: "1.23亿元" / "4,567.80万元" / "980元" (zh); "CNY 123.40m" (en)."""
+    if _missing(yuan):
         return "—"
-    a = abs(yuan)
+    v = float(yuan)
+    sign = "-" if v < 0 else ""
+    a = abs(v)
     if lang == "zh":
         if a >= 1e8:
-            return f"{_num(yuan / 1e8, decimals)}亿元"
+            return f"{sign}{a / 1e8:,.{digits}f}亿元"
         if a >= 1e4:
-            return f"{_num(yuan / 1e4, decimals)}万元"
-        return f"{_num(yuan, decimals)}元"
+            return f"{sign}{a / 1e4:,.{digits}f}万元"
+        return f"{sign}{a:,.{digits}f}元"  # below 1万: yuan with fen, as ledgers print them
     if a >= 1e9:
-        return f"CNY {_num(yuan / 1e9, decimals)}bn"
+        return f"{sign}CNY {a / 1e9:,.{digits}f}bn"
     if a >= 1e6:
-        return f"CNY {_num(yuan / 1e6, decimals)}m"
+        return f"{sign}CNY {a / 1e6:,.{digits}f}m"
     if a >= 1e3:
-        return f"CNY {_num(yuan / 1e3, decimals)}k"
-    return f"CNY {_num(yuan, decimals)}"
+        return f"{sign}CNY {a / 1e3:,.{digits}f}k"
+    return f"{sign}CNY {a:,.{digits}f}"
+
+
+def fmt_count(n, lang: str = "zh") -> str:
+    """A count with thousands separators ("12,345"); "—" when missing."""
+    if _missing(n):
+        return "—"
+    return f"{int(round(float(n))):,}"
+
+
+def fmt_pct(fraction, digits: int = 2) -> str:
+    """A fraction as a percentage: 0.032 -> "3.20%"."""
+    if _missing(fraction):
+        return "—"
+    return f"{float(fraction) * 100:.{digits}f}%"
+
+
+def fmt_pp(delta_fraction, lang: str = "zh", digits: int = 2) -> str:
+    """A change of a rate, in percentage points: 0.008 -> "上升0.80个百分点" / "+0.80 pp"."""
+    if _missing(delta_fraction):
+        return "—"
+    pp = float(delta_fraction) * 100
+    if round(pp, digits) == 0:
+        return "持平" if lang == "zh" else f"{0:.{digits}f} pp"
+    if lang == "zh":
+        return f"{'上升' if pp > 0 else '下降'}{abs(pp):.{digits}f}个百分点"
+    return f"{pp:+.{digits}f} pp"
 
 
 def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:

@@ -8,8 +8,8 @@ from data.batches import RollbackError, list_batches, rollback
 from data.ops import OPS
 from data.settings import get_settings
 from data.sources import SOURCES
-from pages._ui.export import to_csv_bytes
-from pages._ui.fmt import fmt_count
+from data.exports import to_csv_bytes
+from metrics.format import fmt_count
 from pages._ui.i18n import current_lang, pick, source_label, t, tr
 from pages._ui.router import ensure_router
 from pages._ui.store import get_store

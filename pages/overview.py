@@ -5,7 +5,7 @@ import streamlit as st
 from data.batches import list_batches
 from data.sources import SOURCES
 from data.sqlfiles import ident
-from pages._ui.fmt import fmt_count
+from metrics.format import fmt_count
 from pages._ui.i18n import current_lang, source_label, t
 from pages._ui.router import ensure_router
 from pages._ui.store import data_version, get_store

@@ -21,8 +21,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 import data.settings  # noqa: E402
 import data.store  # noqa: E402
 from data.sources import SOURCES  # noqa: E402
-from pages._ui.export import sanitize_cell, to_csv_bytes  # noqa: E402
-from pages._ui.fmt import fmt_amount, fmt_count, fmt_pct, fmt_pp  # noqa: E402
+from data.exports import sanitize_cell, to_csv_bytes  # noqa: E402
+from metrics.format import fmt_amount, fmt_count, fmt_pct, fmt_pp  # noqa: E402
 from pages._ui.i18n import T, pick, tr  # noqa: E402
 from pages._ui.tables import batches_frame, issues_frame_for, template_frame  # noqa: E402
 from pages._ui.upload import load_upload  # noqa: E402
@@ -259,7 +259,7 @@ def test_templates_have_chinese_headers_and_reimport(store, source):
 def test_fmt_amount():
     assert fmt_amount(123_000_000) == "1.23亿元"
     assert fmt_amount(45_678_000) == "4,567.80万元"
-    assert fmt_amount(980) == "980元"
+    assert fmt_amount(980) == "980.00元"
     assert fmt_amount(-250_000_000) == "-2.50亿元"
     assert fmt_amount(123_400_000, "en") == "CNY 123.40m"
     assert fmt_amount(45_700, "en") == "CNY 45.70k"
