@@ -39,7 +39,9 @@ lint: install-test
 	$(BIN)/ruff check .
 
 bench: install-test
+	$(PIP) -e '.[test,bench]'
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/anomaly_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,4 +1,4 @@
-"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric.
+"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect.
 
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="导入有效行，错误行隔离 / load valid rows and quarantine the rejected ones")
     i.add_argument("--report", type=Path, help="把全部问题写入CSV / write every issue to this CSV")
     i.add_argument("--user", default="cli", help="记录在批次中的用户 / user recorded on the batch")
+    i.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan after loading")
 
     b = sub.add_parser("batches", help="列出导入批次 / list load batches")
     b.add_argument("--json", action="store_true", help="JSON 输出 / JSON output")
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--years", type=int, default=s.demo_years, help="年数 / years of history")
     d.add_argument("--out", type=Path, default=Path("var/demo"), help="输出目录 / output folder")
     d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
+    d.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan")
     d.add_argument("--if-empty", action="store_true",
                    help="仅当数据库为空时执行（make run 使用） / only when the store is empty (used by make run)")
     m = sub.add_parser("metric", help="计算一个指标（与页面同口径） / compute a KPI (the numbers the pages show)")
@@ -70,6 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="口径选项，如 overdue_basis=amount / definition option")
     m.add_argument("--format", choices=["csv", "json"], default="csv")
+
+    sc = sub.add_parser("scan", help="异常扫描（全部指标 × 全行/区域/网点） / scan every KPI for anomalies")
+    sc.add_argument("--metric", action="append", help="只扫描这些指标 / only these metric ids")
+    sc.add_argument("--since", help="只保留该日期之后的异常 / keep flags from this date on (YYYY-MM-DD)")
+    sc.add_argument("--json", action="store_true", help="JSON 输出 / JSON output")
+
+    de = sub.add_parser("detect", help="对任意指标序列做异常检测 / detect anomalies in any KPI series (long CSV)")
+    de.add_argument("file", type=Path, help="date,<键列...>,value[,denominator][,kind]")
+    de.add_argument("--out", type=Path, required=True, help="flags.json（score.py 可读） / output for score.py")
+    de.add_argument("--sensitivity", default="medium", help="low|medium|high 或阈值倍数 / or a threshold multiplier")
+    de.add_argument("--min-change", type=float, help="最小变化（比率为小数，如0.002=0.2个百分点） / minimum change")
+    de.add_argument("--min-denominator", type=float, default=30.0, help="最小分母 / minimum denominator")
+
+    br = sub.add_parser("briefing", help="生成经营简报PDF（与页面同口径） / write the management briefing PDF")
+    br.add_argument("--period", required=True, help="期间：2025-09（月）、2025-W38（周）、2025-Q3（季） / week, month or quarter")
+    br.add_argument("--scope", default="all", help="范围：all、region:区域名、branch:机构号 / all | region:NAME | branch:ID")
+    br.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
+    br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market） / "
+                                       "only these sections")
+    br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     return p
 
 
@@ -103,6 +125,8 @@ def cmd_ingest(args) -> int:
         frames.append(res.issues)
         print(res.message_zh)
         print(res.message_en)
+        if res.status in ("loaded", "partial") and not args.no_scan:
+            _scan_batch(store, res.batch_id)
         if res.status == "rejected":
             worst = EXIT_FAIL
             errs = res.issues[res.issues["severity"] == "error"]
@@ -118,6 +142,17 @@ def cmd_ingest(args) -> int:
         args.report.write_bytes(to_csv_bytes(pd.concat(frames, ignore_index=True)))
         print(f"问题清单已写入 / issues written to {args.report}")
     return worst
+
+
+def _scan_batch(store, batch_id: int) -> None:
+    """The incremental anomaly scan after a load (its KPIs, branches and dates only)."""
+    from anomaly.scan import scan_after_batch
+    from data.ops import OPS
+
+    r = scan_after_batch(store, OPS.get_batch(store.cursor(), batch_id))
+    if r is not None:
+        print(f"  异常扫描：{r.series} 条序列，新增 {r.new} 个异常（{r.seconds:.1f} 秒） / "
+              f"anomaly scan: {r.series} series, {r.new} new ({r.seconds:.1f} s)")
 
 
 def cmd_batches(args) -> int:
@@ -169,6 +204,12 @@ def cmd_demo(args) -> int:
         if not res.ok:
             worst = EXIT_FAIL
             print(res.issues[res.issues["severity"] == "error"].head(10).to_string(), file=sys.stderr)
+    if worst == EXIT_OK and not args.no_scan:
+        from anomaly.scan import scan
+
+        r = scan(store, trigger="demo")
+        print(f"异常扫描：{r.series} 条序列，发现 {r.flags} 个异常（{r.seconds:.1f} 秒） / anomaly scan: {r.series} series, "
+              f"{r.flags} flags ({r.seconds:.1f} s)")
     return worst
 
 
@@ -219,7 +260,69 @@ def cmd_metric(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric}
+def cmd_scan(args) -> int:
+    from datetime import date
+
+    from anomaly.scan import scan
+    from metrics.catalogue import CATALOGUE
+
+    unknown = [m for m in (args.metric or []) if m not in CATALOGUE]
+    if unknown:
+        print(f"未知指标 / unknown metric: {', '.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    res = scan(_store(args), metrics=args.metric, since=date.fromisoformat(args.since) if args.since else None,
+               trigger="cli")
+    if args.json:
+        print(json.dumps({"series": res.series, "flags": res.flags, "new": res.new, "seconds": round(res.seconds, 2)}))
+    else:
+        print(f"扫描 {res.series} 条序列，发现 {res.flags} 个异常（新增 {res.new} 个），用时 {res.seconds:.1f} 秒 / "
+              f"scanned {res.series} series: {res.flags} flags ({res.new} new) in {res.seconds:.1f} s")
+    return EXIT_OK
+
+
+def cmd_detect(args) -> int:
+    from anomaly.base import Controls, SeriesError
+    from anomaly.generic import detect_long, write_flags
+
+    if not args.file.exists():
+        print(f"文件不存在 / no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        sens = args.sensitivity if args.sensitivity in ("low", "medium", "high") else float(args.sensitivity)
+        controls = Controls(sensitivity=sens, min_change=args.min_change, min_denominator=args.min_denominator)
+        result = detect_long(args.file, controls)
+    except (SeriesError, ValueError) as exc:
+        print(f"输入有误 / bad input: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    write_flags(result, args.out)
+    n = sum(len(v) for v in result.values())
+    print(f"{len(result)} 条序列，{n} 个异常 → {args.out} / {len(result)} series, {n} flags → {args.out}")
+    return EXIT_OK
+
+
+def cmd_briefing(args) -> int:
+    import time
+
+    from briefing import DEFAULT_SPEC, build_pdf
+    from briefing.fonts import FontMissingError
+
+    t0 = time.perf_counter()
+    try:
+        spec = DEFAULT_SPEC.only(s.strip() for s in args.sections.split(",") if s.strip()) if args.sections \
+            else DEFAULT_SPEC
+        pdf = build_pdf(_store(args), args.period, args.scope, args.lang, spec)
+    except (ValueError, FontMissingError) as exc:
+        print(f"{exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAIL
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pdf)
+    print(f"简报已写入 / briefing written: {args.out} ({len(pdf) / 1024:.0f} KB, {time.perf_counter() - t0:.1f} s)")
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
+            "detect": cmd_detect,
+            "briefing": cmd_briefing}
 
 
 def main(argv: list[str] | None = None) -> int:

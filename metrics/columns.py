@@ -50,6 +50,11 @@ DERIVED: dict[tuple[str, str], Expr] = {
     ),
     ("feedback_records", "handling_days"): _handling_days,
     ("feedback_records", "sla_days"): _sla_days,
+    # a complaint whose outcome is known: closed, or its limit passed by the end of the query
+    # window (open cases still within their limit are not late yet and must not count against it)
+    ("feedback_records", "matured"): lambda t, o: (t.status == "closed") | (
+        t.received_at.cast("date").epoch_seconds() + _sla_days(t, o) * 86400
+        < ibis.date(o["_as_of"]).epoch_seconds()),
     ("feedback_records", "on_time"): lambda t, o: (t.status == "closed") & (_calendar_days(t, o) <= _sla_days(t, o)),
     ("feedback_records", "nps_class"): lambda t, o: ibis.cases(
         (t.nps_score >= 9, 1), (t.nps_score <= 6, -1), else_=0),

@@ -159,6 +159,7 @@ def reduction(t, m: Measure, options: dict, backend=None):
 def measure_table(backend, m: Measure, grain: Grain, window: Window, dims: tuple[str, ...], scope: Scope,
                   options: dict, name: str = "value"):
     """(period, dims…, <name>) for one measure."""
+    options = {"_as_of": window.end, **options}
     if m.agg is Agg.CUSTOM:
         from metrics.custom import CUSTOM
 
@@ -173,7 +174,7 @@ def compile_metric(backend, metric: Metric, grain: Grain, window: Window, dims: 
     from metrics.options import resolve
 
     scope = scope or Scope()
-    options = resolve(options)
+    options = {**resolve(options), "_as_of": window.end}  # "as of" for derived columns (matured cases)
     for d in dims:
         if d not in metric.dimensions:
             raise MetricQueryError(f"{metric.id} cannot be broken down by {d!r}; allowed: {', '.join(metric.dimensions)}")

@@ -138,15 +138,26 @@ class Card:
     rank_high: int | None  # the value is the highest of the last 12 periods (1) / lowest (-1) / neither (None)
 
 
+def _is_flow(metric: Metric) -> bool:
+    m = metric.measure(resolve(None))
+    return metric.denominator is None and m.agg in (Agg.COUNT, Agg.SUM) and not m.stock
+
+
 def card(store, metric: Metric | str, grain: Grain, as_of: date | None = None, scope: Scope | None = None,
          options: dict[str, Any] | None = None, spark_n: int = 12) -> Card:
-    """The card for the period containing `as_of` (default: the last period with data)."""
+    """The card for the period containing `as_of` (default: the last date with data); for flow KPIs
+    (counts, sums) the last complete period, so a partial period is never compared with a whole one."""
     metric = get_metric(metric) if isinstance(metric, str) else metric
     lo, hi = metric_span(store, metric)
     if hi is None:
         return Card(metric.id, None, None, None, None, None, None, metric.target, "none", (), (), None)
     as_of = min(as_of or hi, hi)
     current = period_start(as_of, grain)
+    if as_of < period_end(current, grain) and _is_flow(metric):
+        # half a month of tickets against a whole month reads as a false fall: a flow KPI (a count
+        # or a sum over the period) shows the last *complete* period; levels and rates may be partial
+        current = shift(current, grain, -1)
+        as_of = period_end(current, grain)
     first = same_period_last_year(shift(current, grain, -(spark_n - 1)), grain)
     df = series(store, metric, grain, first, period_end(current, grain), (), scope, options)
     df = with_comparisons(df, metric, grain)

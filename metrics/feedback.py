@@ -36,9 +36,12 @@ FEEDBACK = (
            numerator=_m(agg=Agg.COUNT, where=(COMPLAINT, LIVE, F("status", "==", "closed"))), denominator=COHORT,
            unit=Unit.RATE, direction=Direction.UP_GOOD, dimensions=_DIMS),
     Metric(id="feedback.on_time_closure_rate", category=Category.FEEDBACK, name_zh="按时办结率", name_en="On-time closure rate",
-           description_zh="期内受理的投诉中在时限内办结的比例（简单15天、复杂30天、特别复杂60天，可配置）。",
-           description_en="Share of the period's complaints closed within their limit (15/30/60 days, configurable).",
-           numerator=_m(agg=Agg.COUNT, where=(COMPLAINT, LIVE, F("on_time", "==", True))), denominator=COHORT,
+           description_zh="期内受理、已办结或已过处理时限的投诉中，在时限内办结的比例（简单15天、复杂30天、特别复杂60天，可配置）；"
+                          "尚在时限内的未结投诉不计入。",
+           description_en="Of the period's complaints that are closed or past their limit, the share closed within it "
+                          "(15/30/60 days, configurable); open cases still within their limit are not counted yet.",
+           numerator=_m(agg=Agg.COUNT, where=(COMPLAINT, LIVE, F("on_time", "==", True))),
+           denominator=_m(agg=Agg.COUNT, where=(COMPLAINT, LIVE, F("matured", "==", True))),
            unit=Unit.RATE, direction=Direction.UP_GOOD, dimensions=_DIMS, headline=True, target=0.95),
     Metric(id="feedback.handling_days_avg", category=Category.FEEDBACK, name_zh="平均处理时长", name_en="Average handling time",
            description_zh="已办结投诉从受理到办结的平均天数。", description_en="Mean days from receipt to closure of closed complaints.",

@@ -1,46 +1,114 @@
-"""总览 Overview: live row counts per data type and the latest loads (real data only)."""
+"""总览 Overview: the headline KPI cards, the manager's trend summary, the latest market events
+and how fresh each data type is — for the sidebar's period, grain and scope."""
 
-import streamlit as st
-
-from data.batches import list_batches
-from data.sources import SOURCES
-from data.sqlfiles import ident
-from metrics.format import fmt_count
-from pages._ui.i18n import current_lang, source_label, t
 from pages._ui.router import ensure_router
-from pages._ui.store import data_version, get_store
-from pages._ui.tables import batches_frame
 
 ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 
+from datetime import date  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from metrics import summary  # noqa: E402
+from metrics.catalogue import HEADLINE_IDS, get_metric  # noqa: E402
+from metrics.format import fmt_change, fmt_value  # noqa: E402
+from metrics.model import CATEGORY_LABELS, Category, Grain  # noqa: E402
+from metrics.periods import label as period_label  # noqa: E402
+from metrics.scope import Scope  # noqa: E402
+from pages._ui import cache, widgets  # noqa: E402
+from pages._ui.filters import current  # noqa: E402
+from pages._ui.i18n import current_lang, t  # noqa: E402
+from pages._ui.store import data_version, get_store  # noqa: E402
+
 lang = current_lang()
-store = get_store()
+f = current()
 
 st.title(t("ov.title"), anchor=False)
-st.caption(t("ov.caption"))
+st.caption(t("ov.caption_scope", scope=f.scope.label(lang), grain=t(f"grain.{f.grain.value}"),
+             end=f.end.isoformat()))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def row_counts(db: str, version: int) -> dict[str, int]:
-    """Rows per source table; keyed by the data version so loads refresh it."""
-    cur = get_store().cursor()
-    try:
-        return {name: cur.execute(f"SELECT count(*) FROM {ident(src.table)}").fetchone()[0]
-                for name, src in SOURCES.items()}
-    finally:
-        cur.close()
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
+def _summary(grain: str, as_of: date, scope: Scope, lang: str, version: int, _cards: dict) -> list[str]:
+    """The summary sentences (metrics/summary.py), keyed by the data version; reuses the cards."""
+    return summary.summary_sentences(get_store(), Grain(grain), as_of, scope, lang, cards=_cards)
 
 
-counts = row_counts(str(store.path), data_version())
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=32)
+def _freshness(scope: Scope, version: int) -> dict:
+    return summary.freshness(get_store(), scope)
 
-st.subheader(t("ov.rows"), anchor=False)
-with st.container(horizontal=True):
-    for name, n in counts.items():
-        st.metric(source_label(name, lang), f"{fmt_count(n)} {t('ov.rows_unit')}", border=True)
 
-st.subheader(t("ov.latest"), anchor=False)
-batches = list_batches(store, limit=10)
-if batches:
-    st.dataframe(batches_frame(batches, lang), hide_index=True, alt=t("ov.latest"))
-else:
-    st.info(t("ov.empty"), icon=":material/info:")
+cards = {mid: cache.card(mid, f) for mid in HEADLINE_IDS}
+has_data = any(c.value is not None for c in cards.values())
+
+# -- the manager's summary -------------------------------------------------------------------
+with st.container(border=True):
+    st.subheader(t("ov.summary"), anchor=False)
+    sentences = _summary(f.grain.value, f.end, f.scope, lang, data_version(), cards) if has_data else []
+    if sentences:
+        st.markdown("\n".join(f"- {s}" for s in sentences))
+    else:
+        st.info(t("ov.empty") if not has_data else t("ov.summary_none"), icon=":material/info:")
+
+# -- KPI cards by category ---------------------------------------------------------------------
+st.subheader(t("ov.kpis"), anchor=False)
+for category in (Category.COUNTER, Category.CREDIT, Category.FEEDBACK):
+    ids = [mid for mid in HEADLINE_IDS if get_metric(mid).category is category]
+    zh, en = CATEGORY_LABELS[category]
+    st.markdown(f"**{zh if lang == 'zh' else en}**")
+    with st.grid(4, gap="small", min_column_width=180, key=f"ov_grid_{category.value}"):
+        for mid in ids:
+            widgets.kpi_card(cards[mid], f)
+
+
+def _kpi_frame() -> pd.DataFrame:
+    rows = []
+    for mid, c in cards.items():
+        m = get_metric(mid)
+        rows.append({
+            t("ov.col.metric_id"): mid,
+            t("ov.col.metric"): m.name(lang),
+            t("ov.col.period"): period_label(c.period, f.grain, lang) if c.period else "—",
+            t("ov.col.value"): fmt_value(m, c.value, lang),
+            t("ov.col.prev"): fmt_value(m, c.prev_value, lang),
+            t("ov.col.delta_prev"): fmt_change(m, c.delta_prev, lang),
+            t("ov.col.yoy"): fmt_value(m, c.yoy_value, lang),
+            t("ov.col.delta_yoy"): fmt_change(m, c.delta_yoy, lang),
+            t("ov.col.target"): fmt_value(m, c.target, lang) if c.target is not None else "—",
+            t("ov.col.status"): t(f"ov.status.{c.status}"),
+        })
+    return pd.DataFrame(rows)
+
+
+widgets.download_csv(_kpi_frame(), f"overview_kpis_{f.grain.value}_{f.end.isoformat()}", key="ov_kpis_csv",
+                     label=t("ov.kpis_csv"))
+
+# -- latest market and policy events -----------------------------------------------------------
+with st.container(border=True):
+    st.subheader(t("ov.events"), anchor=False)
+    ev = cache.events(f.start, f.end).head(8)
+    if ev.empty:
+        st.caption(t("ov.events_none"))
+    else:
+        def _type(code: str) -> str:
+            key = f"ov.evt.{code}"
+            text = t(key)
+            return code if text == key else text
+
+        table = pd.DataFrame({
+            t("ov.col.date"): pd.to_datetime(ev["event_date"]).dt.date,
+            t("ov.col.type"): [_type(c) for c in ev["event_type"].fillna("")],
+            t("ov.col.title"): ev["title"].fillna(""),
+        })
+        st.dataframe(table, hide_index=True, alt=t("ov.events_alt"),
+                     column_config={t("ov.col.date"): st.column_config.DateColumn(format="YYYY-MM-DD", width="small"),
+                                    t("ov.col.type"): st.column_config.TextColumn(width="small"),
+                                    t("ov.col.title"): st.column_config.TextColumn(width="large")})
+        widgets.download_csv(table, f"overview_events_{f.start.isoformat()}_{f.end.isoformat()}", key="ov_events_csv")
+
+# -- data freshness ----------------------------------------------------------------------------
+fresh = _freshness(f.scope, data_version())
+items = " · ".join(f"{t('ov.src.' + name)} {d.isoformat() if d else t('ov.no_data')}" for name, d in fresh.items())
+st.caption(t("ov.freshness", items=items))

@@ -141,7 +141,7 @@ def test_upload_gbk_csv_in_browser(server, browser, tmp_path):
 
 def test_english_via_url(server, browser):
     base, _ = server
-    page = _open(browser, f"{base}/data?lang=English")
+    page = _open(browser, f"{base}/data?lang=en")
     page.get_by_role("heading", name="Data", level=1).wait_for(timeout=30_000)
     page.get_by_test_id("stBaseButton-primary").filter(has_text="Load").wait_for(timeout=30_000)
     page.get_by_text("Load history").wait_for()
@@ -150,7 +150,7 @@ def test_english_via_url(server, browser):
     # the language stays in the URL across page switches
     page.get_by_test_id("stSidebar").get_by_text("Overview").click()
     page.get_by_role("heading", name="Overview", level=1).wait_for(timeout=30_000)
-    assert "lang=English" in page.url
+    assert "lang=en" in page.url
     page.close()
 
 
@@ -159,5 +159,5 @@ def test_language_control_switches(server, browser):
     page = _open(browser, f"{base}/data")
     page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
     page.get_by_role("heading", name="Data", level=1).wait_for(timeout=30_000)
-    assert "lang=English" in page.url
+    assert "lang=en" in page.url
     page.close()

@@ -117,16 +117,21 @@ def test_closure_rate_over_the_received_cohort(store):
 
 def test_on_time_closure_default_limits(store):
     # limits simple 15 / complex 30 / very complex 60 days:
-    # Jan: F1 8 ≤ 15 ✓, F2 20 > 15 ✗, F3 (complex) 25 ≤ 30 ✓, F4/F5 open ✗ → 2 / 5 = 0.4
+    # Only cases whose outcome is known by the window's end (2025-02-28) count: closed, or past their limit.
+    # Jan: F1 8 ≤ 15 ✓, F2 20 > 15 ✗, F3 (complex) 25 ≤ 30 ✓, F5 open and past 01-23 ✗;
+    #      F4 (very complex, open, due 03-07) is not late yet → left out → 2 / 4 = 0.5
     # Feb: F10 (complex) 35 > 30 ✗, F11 2.5 ≤ 15 ✓ → 1 / 2
-    assert _v(store, "feedback.on_time_closure_rate") == pytest.approx({JAN: 0.4, FEB: 0.5})
+    assert _v(store, "feedback.on_time_closure_rate") == pytest.approx({JAN: 0.5, FEB: 0.5})
+    # a later window end: by 03-31 F4 (due 03-07) is past its limit too and joins the denominator
+    early = series(store, "feedback.on_time_closure_rate", Grain.MONTH, START, date(2025, 3, 31))
+    assert early.set_index("period")["denominator"][JAN] == 5  # by 03-31 F4 is past its limit too
 
 
 def test_on_time_closure_configurable_limits(store):
-    # simple limit 20: F2 (exactly 20 days) becomes on time → Jan 3 / 5
-    assert _v(store, "feedback.on_time_closure_rate", options={"sla_simple_days": 20})[JAN] == pytest.approx(0.6)
-    # complex limit 20: F3 (25 d) late → Jan 1 / 5; complex limit 40: F10 (35 d) on time → Feb 2 / 2
-    assert _v(store, "feedback.on_time_closure_rate", options={"sla_complex_days": 20})[JAN] == pytest.approx(0.2)
+    # simple limit 20: F2 (exactly 20 days) becomes on time → Jan 3 / 4 (F4 not due yet)
+    assert _v(store, "feedback.on_time_closure_rate", options={"sla_simple_days": 20})[JAN] == pytest.approx(0.75)
+    # complex limit 20: F3 (25 d) late → Jan 1 / 4; complex limit 40: F10 (35 d) on time → Feb 2 / 2
+    assert _v(store, "feedback.on_time_closure_rate", options={"sla_complex_days": 20})[JAN] == pytest.approx(0.25)
     assert _v(store, "feedback.on_time_closure_rate", options={"sla_complex_days": 40})[FEB] == pytest.approx(1.0)
 
 

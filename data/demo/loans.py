@@ -227,12 +227,16 @@ class LoanBook:
         wo = (c["bucket"] >= 10) & (rng.random(n) < p_wo)
         matured = (c["maturity"] <= d1) & (c["bucket"] == 0)
         prepaid = (c["bucket"] == 0) & (rng.random(n) < PREPAY[c["prod"]])
-        self._keep(~(wo | matured | prepaid))
-        # 3. new disbursements: refill each product toward a growing target stock (Q1 push)
+        gone = wo | matured | prepaid
+        exits = np.bincount(c["prod"][gone], minlength=5)
+        self._keep(~gone)
+        # 3. new disbursements: replace what left (at least 70 %), and close a quarter of the gap to a growing target
+        #    stock (Q1 push) — a steady flow, as a real loan book has, not a refill that swings
         s_m = {1: 0.03, 2: 0.01, 3: 0.04, 6: 0.015, 12: -0.01}.get(m, 0.0)
         target = self.n_target0 * (1.05**t_years) * (1 + s_m)
         live = np.bincount(self.cols["prod"], minlength=5)
-        want = np.maximum(0, np.round(target * STOCK_SHARE - live)).astype(int)
+        gap = (target * STOCK_SHARE - live) / 4
+        want = np.round(np.maximum(0.7 * exits, exits + gap)).astype(int)
         want = rng.poisson(want + 3)
         story_n = 0
         if self.story_start <= d0 <= self.story_end:

@@ -84,3 +84,31 @@ def _query(name: str, params: tuple, version: int) -> pd.DataFrame:
 def query(name: str, **params) -> pd.DataFrame:
     """A named, bounded SQL block (data/sql/pages.sql) with bound parameters, cached."""
     return _query(name, tuple(sorted(params.items())), data_version())
+
+
+@st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
+def _flags(metric_id: str, scope_kind: str, scope_value: str, start: date, end: date, version: int) -> pd.DataFrame:
+    return get_store().cursor().execute(
+        "SELECT period, observed AS value, sentence_zh, sentence_en, status, severity FROM ops.anomalies "
+        "WHERE metric_id = $m AND scope_kind = $k AND scope_value = $v AND period BETWEEN $s AND $e "
+        "AND status <> 'false_alarm' ORDER BY period",
+        {"m": metric_id, "k": scope_kind, "v": scope_value, "s": start, "e": end}).df()
+
+
+def flags(metric_id: str, f: Filters, lang: str) -> pd.DataFrame:
+    """Anomalies of a KPI for the filtered scope (bank, region or branch), to mark on its chart."""
+    s = f.scope
+    if s.branch:
+        kind, value = "branch", s.branch
+    elif s.region:
+        kind, value = "region", s.region
+    else:
+        kind, value = "bank", ""
+    df = _flags(metric_id, kind, value, f.start, f.end, data_version())
+    if df.empty:
+        return df.assign(label=[])
+    df = df.assign(label=df["sentence_zh" if lang == "zh" else "sentence_en"])
+    # scans run at each KPI's own grain (daily for the counter); a chart at another grain marks
+    # the period that contains the flag, at the chart's own value (see charts.line)
+    df["period"] = [compute.period_start(pd.Timestamp(p).date(), f.grain) for p in df["period"]]
+    return df

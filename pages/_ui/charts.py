@@ -3,6 +3,8 @@ annotations, anomaly markers, Chinese number formats, print-friendly colours."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -34,13 +36,17 @@ def line(df: pd.DataFrame, metric: Metric, lang: str, *, color: str | None = Non
         text = [fmt_value(metric, v, lang) for v in g["value"]]
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(g["period"]), y=y, mode="lines+markers" if len(g) < 40 else "lines",
-            name=str(name) if name is not None else metric.name(lang), line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+            name=html.escape(str(name)) if name is not None else metric.name(lang), line={"color": PALETTE[i % len(PALETTE)], "width": 2},
             marker={"size": 5}, text=text, hovertemplate="%{x|%Y-%m-%d}<br>%{text}<extra>%{fullData.name}</extra>"))
-    if flags is not None and not flags.empty:
+    if flags is not None and not flags.empty and color is None and not df.empty:
+        # the marker sits on the plotted line: the chart's value for the period holding the flag
+        at = df[["period", "value"]].drop_duplicates("period")
+        flags = flags.drop(columns=["value"], errors="ignore").merge(at, on="period", how="inner")
+        flags = flags.groupby("period", as_index=False).agg(value=("value", "first"), label=("label", "; ".join))
         y, _ = _y_scale(metric, flags["value"])
         fig.add_trace(go.Scatter(x=pd.to_datetime(flags["period"]), y=y, mode="markers", name="异常" if lang == "zh" else "Anomaly",
                                  marker={"color": "#c0392b", "size": 12, "symbol": "circle-open", "line": {"width": 2}},
-                                 hovertext=flags.get("label"), hoverinfo="text+x"))
+                                 hovertext=[html.escape(str(x)) for x in flags["label"]], hoverinfo="text+x"))
     add_events(fig, events, lang)
     _, suffix = _y_scale(metric, df["value"] if len(df) else pd.Series(dtype=float))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
@@ -64,7 +70,8 @@ def add_events(fig: go.Figure, events: pd.DataFrame | None, lang: str) -> None:
     fig.add_trace(go.Scatter(x=xs, y=[1.0] * len(ev), yaxis="y2", mode="markers",
                              marker={"symbol": "triangle-down", "size": 9, "color": EVENT_COLOUR},
                              name="市场事件" if lang == "zh" else "Market events",
-                             hovertext=[f"{d:%Y-%m-%d} {t}" for d, t in zip(xs, ev["title"], strict=True)],
+                             # titles are user text: Plotly renders some HTML in hover labels
+                             hovertext=[f"{d:%Y-%m-%d} {html.escape(str(t))}" for d, t in zip(xs, ev["title"], strict=True)],
                              hoverinfo="text"))
     fig.update_layout(yaxis2={"overlaying": "y", "range": [0, 1.05], "visible": False, "fixedrange": True})
 
@@ -74,9 +81,9 @@ def bar(df: pd.DataFrame, x: str, metric: Metric, lang: str, *, horizontal: bool
     d = df.sort_values("value", ascending=horizontal)
     y, suffix = _y_scale(metric, d["value"])
     text = [fmt_value(metric, v, lang) for v in d["value"]]
-    trace = go.Bar(y=d[x].astype(str), x=y, orientation="h", text=text, textposition="auto",
+    trace = go.Bar(y=d[x].astype(str).map(html.escape), x=y, orientation="h", text=text, textposition="auto",
                    marker_color=PALETTE[0]) if horizontal else \
-        go.Bar(x=d[x].astype(str), y=y, text=text, textposition="auto", marker_color=PALETTE[0])
+        go.Bar(x=d[x].astype(str).map(html.escape), y=y, text=text, textposition="auto", marker_color=PALETTE[0])
     fig = go.Figure(trace)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
                       font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"})

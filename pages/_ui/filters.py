@@ -15,7 +15,7 @@ import streamlit as st
 from metrics.model import Grain
 from metrics.scope import Scope
 from pages._ui import urlstate
-from pages._ui.i18n import current_lang, t
+from pages._ui.i18n import current_lang, tr
 from pages._ui.store import data_version, get_store
 
 GRAINS = [g.value for g in Grain]
@@ -71,27 +71,27 @@ def render_sidebar() -> Filters:
     d_start, d_end = _default_window(ch["last"], ch["first"])
     iso = lambda d: d.isoformat()  # noqa: E731
     with st.sidebar:
-        st.subheader(t("flt.header"), anchor=False)
+        st.subheader(tr("flt.header", lang), anchor=False)
         urlstate.seed("from", date.fromisoformat, d_start)
         urlstate.seed("to", date.fromisoformat, d_end)
         c1, c2 = st.columns(2)
-        start = c1.date_input(t("flt.from"), key="from", format="YYYY-MM-DD")
-        end = c2.date_input(t("flt.to"), key="to", format="YYYY-MM-DD")
+        start = c1.date_input(tr("flt.from", lang), key="from", format="YYYY-MM-DD")
+        end = c2.date_input(tr("flt.to", lang), key="to", format="YYYY-MM-DD")
         if start > end:
-            st.warning(t("flt.bad_range"))
+            st.warning(tr("flt.bad_range", lang))
             start, end = end, start
         urlstate.publish("from", start, d_start, iso)
         urlstate.publish("to", end, d_end, iso)
 
         urlstate.seed("grain", urlstate.choice_parser(GRAINS), "month")
-        grain = st.segmented_control(t("flt.grain"), GRAINS, key="grain",
-                                     format_func=lambda g: t(f"grain.{g}")) or "month"
+        grain = st.segmented_control(tr("flt.grain", lang), GRAINS, key="grain",
+                                     format_func=lambda g: tr(f"grain.{g}", lang)) or "month"
         urlstate.publish("grain", grain, "month")
 
         regions = ["", *ch["regions"]]
         urlstate.seed("region", urlstate.choice_parser(regions), "")
-        region = st.selectbox(t("flt.region"), regions, key="region",
-                              format_func=lambda r: r or t("flt.all_regions"))
+        region = st.selectbox(tr("flt.region", lang), regions, key="region",
+                              format_func=lambda r: r or tr("flt.all_regions", lang))
         urlstate.publish("region", region, "")
 
         names = {b[0]: b[1] for b in ch["branches"]}
@@ -100,19 +100,18 @@ def render_sidebar() -> Filters:
         urlstate.seed("branch", urlstate.choice_parser(branch_ids), "")
         if st.session_state.get("branch") not in branch_ids:
             st.session_state["branch"] = ""
-        branch = st.selectbox(t("flt.branch"), branch_ids, key="branch",
-                              format_func=lambda b: names.get(b, b) if b else t("flt.all_branches"))
+        branch = st.selectbox(tr("flt.branch", lang), branch_ids, key="branch",
+                              format_func=lambda b: names.get(b, b) if b else tr("flt.all_branches", lang))
         urlstate.publish("branch", branch, "")
 
         products = ["", *ch["products"]]
         urlstate.seed("product", urlstate.choice_parser(products), "")
-        product = st.selectbox(t("flt.product"), products, key="product",
-                               format_func=lambda p: p or t("flt.all_products"), help=t("flt.product.help"))
+        product = st.selectbox(tr("flt.product", lang), products, key="product",
+                               format_func=lambda p: p or tr("flt.all_products", lang), help=tr("flt.product.help", lang))
         urlstate.publish("product", product, "")
     f = Filters(start, end, Grain(grain), Scope(region=region or None, branch=branch or None,
                                                  product=product or None))
     st.session_state[_KEY] = f
-    del lang
     return f
 
 

@@ -13,23 +13,52 @@ LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
 
 T: dict[str, tuple[str, str]] = {
+    # sidebar filters (pages/_ui/filters.py)
+    "flt.header": ("筛选", "Filters"),
+    "flt.from": ("开始日期", "From"),
+    "flt.to": ("结束日期", "To"),
+    "flt.bad_range": ("开始日期晚于结束日期，已对调", "The start is after the end; swapped"),
+    "flt.grain": ("统计粒度", "Grain"),
+    "flt.region": ("区域", "Region"),
+    "flt.all_regions": ("全部区域", "All regions"),
+    "flt.branch": ("机构", "Branch"),
+    "flt.all_branches": ("全部机构", "All branches"),
+    "flt.product": ("贷款品种", "Loan product"),
+    "flt.all_products": ("全部品种", "All products"),
+    "flt.product.help": ("只作用于信贷数据", "Applies to credit data only"),
+    "grain.day": ("日", "Day"),
+    "grain.week": ("周", "Week"),
+    "grain.month": ("月", "Month"),
+    "grain.quarter": ("季", "Quarter"),
+    "grain.year": ("年", "Year"),
     # app / navigation
     "app.title": ("银行工作动态监测", "BankPulse monitoring"),
     "app.language": ("语言", "Language"),
     "app.db": ("数据库：{path}", "Database: {path}"),
     "app.data_version": ("数据版本：{v}", "Data version: {v}"),
     "nav.overview": ("总览", "Overview"),
-    "nav.overview.help": ("各类数据的行数和最近导入的批次。", "Row counts of each data type and the latest loads."),
+    "nav.section.monitor": ("业务监测", "Monitoring"),
+    "nav.section.manage": ("管理", "Manage"),
+    "nav.counter": ("柜台业务", "Counter"),
+    "nav.counter.help": ("网点业务量、等候时间分布与P90趋势、星期×时段热力图、网点排名。",
+                         "Branch volumes, wait distribution and P90 trend, weekday × hour heatmap, branch ranking."),
+    "nav.credit": ("信贷", "Credit"),
+    "nav.credit.help": ("余额与发放、逾期与不良趋势、按品种/机构/客户拆分、五级迁徙矩阵、账龄曲线与借据明细。",
+                        "Balances and disbursements, overdue and NPL trends, breakdowns, migration matrix, vintages, loans."),
+    "nav.feedback": ("客户反馈", "Feedback"),
+    "nav.feedback.help": ("各渠道反馈量、投诉热点、超时工单、满意度趋势与工单检索。",
+                          "Volume by channel, complaint hot topics, cases near their limit, satisfaction, case search."),
+    "nav.market": ("市场", "Market"),
+    "nav.market.help": ("LPR、行业不良率等指标与市场、政策、同业事件时间线；可录入新事件。",
+                        "LPR, industry NPL and other indicators; the market, policy and competitor event timeline."),
+    "nav.overview.help": ("核心指标卡、本期要点、最新市场事件与数据时效。",
+                          "Headline KPIs, this period's highlights, latest market events, data freshness."),
     "nav.data": ("数据管理", "Data"),
     "nav.data.help": ("上传导出文件、查看校验问题、回滚批次、下载模板。",
                       "Upload exports, review validation issues, roll back loads, download templates."),
     # overview
     "ov.title": ("总览", "Overview"),
-    "ov.caption": ("当前数据库中各类数据的行数（实时查询）。", "Rows of each data type in the store (live counts)."),
-    "ov.rows": ("数据量", "Rows by data type"),
-    "ov.latest": ("最近导入", "Latest loads"),
     "ov.empty": ("尚未导入任何数据。请到“数据管理”页上传文件。", "No data loaded yet. Upload files on the Data page."),
-    "ov.rows_unit": ("行", "rows"),
     # data page
     "data.title": ("数据管理", "Data"),
     "data.caption": ("上传排队机、信贷、客户反馈、市场数据等导出文件；系统自动识别编码和数据类型，逐行校验后导入。",
@@ -121,7 +150,7 @@ T: dict[str, tuple[str, str]] = {
 
 
 def current_lang() -> str:
-    """The language of this session: the bound `lang` control, Chinese by default."""
+    """The language of this session: the `lang` control (kept in the URL as ?lang=en), Chinese by default."""
     try:
         lang = st.session_state.get("lang")
     except Exception:  # outside a script run
@@ -161,3 +190,19 @@ def source_label(name: str | None, lang: str | None = None) -> str:
     if src is None:
         return name or "—"
     return src.label_zh if lang == "zh" else src.label_en
+
+
+def _merge_page_texts() -> None:
+    """Each page keeps its strings in `pages/_ui/text_<page>.py` (a dict `TEXT`); merged here."""
+    import importlib
+    from pathlib import Path
+
+    for path in sorted(Path(__file__).parent.glob("text_*.py")):
+        module = importlib.import_module(f"pages._ui.{path.stem}")
+        for key, value in module.TEXT.items():
+            if key in T and T[key] != value:
+                raise KeyError(f"text key {key!r} defined twice ({path.name})")
+            T[key] = value
+
+
+_merge_page_texts()

@@ -42,8 +42,29 @@ FROM (
     COUNT(*) FILTER(WHERE
       (
         "t1"."feedback_kind" = 'complaint'
-      ) AND (
+      )
+      AND (
         "t1"."status" <> 'withdrawn'
+      )
+      AND (
+        (
+          (
+            "t1"."status" = 'closed'
+          )
+          OR (
+            (
+              EPOCH(CAST(CAST("t1"."received_at" AS DATE) AS TIMESTAMP)) + (
+                CASE
+                  WHEN "t1"."complexity" = 'very_complex'
+                  THEN 60
+                  WHEN "t1"."complexity" = 'complex'
+                  THEN 30
+                  ELSE 15
+                END * 86400
+              )
+            ) < EPOCH(CAST(MAKE_DATE(2025, 6, 30) AS TIMESTAMP))
+          )
+        ) = TRUE
       )) AS "denominator"
   FROM (
     SELECT

@@ -1,0 +1,312 @@
+"""The one detector interface: validated input, per-point scores, and the flagging post-rule.
+
+Pattern (adtk / Merlion): the public `Detector.score` validates and calls the private `_score`,
+which computes on a clean `SeriesInput`. A score says *how unusual* each point is; whether that
+is worth a flag is decided separately by `Detector.flag` (threshold × sensitivity, minimum change,
+minimum denominator, then one flag per event). NaN in → NaN score → never flagged: unknown is not
+normal, and it is not an anomaly either.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class Kind(StrEnum):
+    COUNT = "count"
+    RATE = "rate"
+    AMOUNT = "amount"
+    DURATION = "duration"
+
+
+class Freq(StrEnum):
+    DAILY = "daily"
+    INTRADAY = "intraday"
+
+
+class AnomalyKind(StrEnum):
+    SPIKE = "spike"
+    LEVEL_SHIFT = "level_shift"
+    DRIFT = "drift"
+    VARIANCE = "variance"
+    RATE_JUMP = "rate_jump"
+
+
+class SeriesError(ValueError):
+    """Input that cannot be scored (unsorted or duplicate dates, impossible values, ...)."""
+
+
+def infer_kind(values: np.ndarray, has_denominator: bool) -> Kind:
+    if has_denominator:
+        return Kind.RATE
+    v = values[np.isfinite(values)]
+    if len(v) and (v >= 0).all() and np.allclose(v, np.round(v)):
+        return Kind.COUNT
+    return Kind.AMOUNT
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesInput:
+    """One validated series. `values` is float with NaN allowed, on a sorted unique DatetimeIndex.
+
+    For a rate, `values` holds the rate as a fraction and `denominator` its base count.
+    """
+
+    values: pd.Series
+    denominator: pd.Series | None = None
+    kind: Kind | None = None
+    series_id: str = ""
+    freq: Freq | None = None
+
+    def __post_init__(self) -> None:
+        v = self.values
+        if not isinstance(v, pd.Series):
+            raise SeriesError("values must be a pandas Series")
+        idx = v.index
+        if not isinstance(idx, pd.DatetimeIndex):
+            try:
+                idx = pd.DatetimeIndex(pd.to_datetime(idx))
+            except (ValueError, TypeError) as e:
+                raise SeriesError(f"index is not dates: {e}") from None
+        if idx.tz is not None:
+            idx = idx.tz_localize(None)
+        if idx.has_duplicates:
+            raise SeriesError(f"duplicate timestamps: {list(idx[idx.duplicated()][:3])}")
+        if not idx.is_monotonic_increasing:
+            raise SeriesError("timestamps are not sorted ascending")
+        vals = pd.to_numeric(pd.Series(np.asarray(v), index=idx), errors="coerce").astype(float)
+        object.__setattr__(self, "values", vals)
+        idx = vals.index
+        den = self.denominator
+        if den is not None:
+            den = pd.to_numeric(pd.Series(np.asarray(den), index=idx), errors="coerce").astype(float)
+            if len(den) != len(vals):
+                raise SeriesError("denominator length differs from values")
+            if (den < 0).any():
+                raise SeriesError("negative denominator")
+            object.__setattr__(self, "denominator", den)
+        kind = Kind(self.kind) if self.kind is not None else infer_kind(vals.to_numpy(), den is not None)
+        object.__setattr__(self, "kind", kind)
+        if kind is Kind.RATE and ((vals < 0) | (vals > 1)).any():
+            raise SeriesError("rate outside [0, 1] (give rates as fractions)")
+        if kind in (Kind.COUNT, Kind.DURATION) and (vals < 0).any():
+            raise SeriesError(f"negative {kind.value}")
+        if self.freq is None:
+            hours = self.step / pd.Timedelta(hours=1)
+            object.__setattr__(self, "freq", Freq.DAILY if hours >= 20 else Freq.INTRADAY)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.values.index  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """Typical spacing between points (median)."""
+        if len(self) < 2:
+            return pd.Timedelta(days=1)
+        d = np.diff(self.index.values.astype("datetime64[ns]")).astype(np.int64)
+        return pd.Timedelta(int(np.median(d)), "ns")
+
+
+@dataclass(eq=False)
+class Scores:
+    """Per-point output of a detector; NaN where unknown.
+
+    score: signed, in robust-sigma units (or the z with the same tail probability as a p-value).
+    change: observed − expected in the unit `min_change` is checked in (absolute for rates,
+    relative otherwise). onset: position each point's anomaly started at (CUSUM back-dates).
+    """
+
+    index: pd.DatetimeIndex
+    expected: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    score: np.ndarray
+    change: np.ndarray
+    pvalue: np.ndarray | None = None
+    resid_z: np.ndarray | None = None  # standardized residual, input to the shift detector
+    onset: np.ndarray | None = None
+    anomaly_kind: np.ndarray | None = None  # per-point AnomalyKind value (str) when it varies
+    threshold: float = 4.5
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"expected": self.expected, "lower": self.lower, "upper": self.upper,
+                             "score": self.score, "change": self.change}, index=self.index)
+
+
+SENSITIVITY = {"low": 1.25, "medium": 1.0, "high": 0.8}
+
+
+class Controls(BaseModel):
+    """Noise controls a business user sets per series.
+
+    sensitivity: low / medium / high, or a float multiplier of the detector's threshold
+    (bigger = fewer alarms). min_change: smallest change worth a flag — percentage points as a
+    fraction for rates (0.002 = 0.2 pp), a relative change otherwise (0.1 = 10 %); None = the
+    default for the kind. min_denominator: points with a smaller base are never flagged.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sensitivity: Literal["low", "medium", "high"] | float = "medium"
+    min_change: float | None = None
+    min_denominator: float = 30.0
+
+    @field_validator("sensitivity")
+    @classmethod
+    def _positive(cls, v):
+        if isinstance(v, float | int) and not v > 0:
+            raise ValueError("sensitivity multiplier must be > 0")
+        return v
+
+    @property
+    def multiplier(self) -> float:
+        return SENSITIVITY[self.sensitivity] if isinstance(self.sensitivity, str) else float(self.sensitivity)
+
+    def change_floor(self, kind: Kind) -> float:
+        if self.min_change is not None:
+            return self.min_change
+        return DEFAULT_MIN_CHANGE[kind]
+
+
+DEFAULT_MIN_CHANGE = {Kind.RATE: 0.002, Kind.COUNT: 0.10, Kind.AMOUNT: 0.10, Kind.DURATION: 0.10}
+
+
+@dataclass(frozen=True)
+class Flag:
+    series_id: str
+    date: pd.Timestamp
+    observed: float
+    expected: float
+    lower: float
+    upper: float
+    score: float
+    severity: str  # low / medium / high
+    direction: str  # up / down
+    detector: str
+    kind: str  # AnomalyKind value
+    end: pd.Timestamp | None = None  # last anomalous point of the event
+    extra: dict = field(default_factory=dict)
+
+
+def severity(score: float, threshold: float) -> str:
+    r = abs(score) / threshold
+    return "high" if r >= 2.0 else "medium" if r >= 1.4 else "low"
+
+
+def refractory(series: SeriesInput) -> pd.Timedelta:
+    """How long an alarm stays open: a week for daily series, a day for intraday ones."""
+    return pd.Timedelta(days=7) if series.freq is Freq.DAILY else pd.Timedelta(days=1)
+
+
+def merge_events(flags: list[Flag], gap: pd.Timedelta, near: pd.Timedelta) -> list[Flag]:
+    """One flag per event: same-direction flags within `gap` of the event's last flag join it
+    (opposite direction only within `near`; a variance event absorbs both). The event keeps its
+    first flag's date and the largest |score|."""
+    out: list[Flag] = []
+    last: list[pd.Timestamp] = []
+    for f in sorted(flags, key=lambda f: f.date):
+        t_end = f.end if f.end is not None else f.date
+        if out:
+            e = out[-1]
+            dt = f.date - last[-1]
+            same = f.direction == e.direction or AnomalyKind.VARIANCE in (e.kind, f.kind)
+            if (same and dt <= gap) or dt <= near:
+                if abs(f.score) > abs(e.score):
+                    e = Flag(**{**e.__dict__, "score": f.score, "severity": f.severity})
+                if e.kind == AnomalyKind.SPIKE and f.kind != AnomalyKind.SPIKE:
+                    e = Flag(**{**e.__dict__, "kind": f.kind})
+                out[-1] = Flag(**{**e.__dict__, "end": max(e.end or e.date, t_end)})
+                last[-1] = max(last[-1], t_end)
+                continue
+        out.append(f)
+        last.append(t_end)
+    return out
+
+
+class Detector(ABC):
+    """Base class: subclasses implement `_score`; thresholds are in score units."""
+
+    name: str = "detector"
+    threshold: float = 4.5  # |score| at sensitivity "medium"
+    kinds: tuple[Kind, ...] = tuple(Kind)
+    anomaly_kind: AnomalyKind = AnomalyKind.SPIKE
+
+    def score(self, series: SeriesInput) -> Scores:
+        if not isinstance(series, SeriesInput):
+            raise SeriesError("score() needs a SeriesInput")
+        out = self._score(series)
+        nan = ~np.isfinite(series.values.to_numpy())
+        out.score = np.where(nan, np.nan, out.score)
+        return out
+
+    @abstractmethod
+    def _score(self, series: SeriesInput) -> Scores: ...
+
+    def detect(self, series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
+        return self.flag(self.score(series), series, controls or Controls())
+
+    def flag(self, scores: Scores, series: SeriesInput, controls: Controls) -> list[Flag]:
+        """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
+        then consecutive/near points of one direction become one event flagged at its onset."""
+        thr = scores.threshold * controls.multiplier
+        s = scores.score
+        ok = np.isfinite(s) & (np.abs(s) >= thr)
+        ch = scores.change
+        ok &= ~(np.isfinite(ch) & (np.abs(ch) < controls.change_floor(series.kind)))
+        if series.denominator is not None:
+            ok &= series.denominator.to_numpy() >= controls.min_denominator
+        pos = np.flatnonzero(ok)
+        if not len(pos):
+            return []
+        idx = series.index
+        tpos = idx.values[pos].astype("datetime64[ns]").astype(np.int64)
+        sign = np.sign(s[pos])
+        gap = refractory(series).value
+        new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > gap)]
+        group = np.cumsum(new) - 1
+        onset = scores.onset if scores.onset is not None else np.arange(len(s))
+        obs = series.values.to_numpy()
+        flags = []
+        for g in range(group[-1] + 1):  # one iteration per event, not per point
+            members = pos[group == g]
+            j = int(np.min(onset[members]))
+            best = members[np.argmax(np.abs(s[members]))]
+            kinds = scores.anomaly_kind
+            kind = str(kinds[members[0]]) if kinds is not None else self.anomaly_kind.value
+            flags.append(Flag(series.series_id, idx[j], float(obs[j]), float(scores.expected[j]),
+                              float(scores.lower[j]), float(scores.upper[j]), float(s[best]),
+                              severity(s[best], thr), "up" if s[best] > 0 else "down", self.name, kind,
+                              end=idx[members[-1]]))
+        return merge_events(flags, refractory(series), 2 * series.step)
+
+
+def z_from_p(p: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """Signed normal quantile with the same one-sided tail probability (capped at 40)."""
+    from scipy.stats import norm
+
+    z = norm.isf(np.clip(p, 1e-300, 1.0))
+    return np.sign(sign) * np.clip(z, 0, 40)
+
+
+def rolling(a: np.ndarray, window: int, fn: str, min_periods: int, trailing: bool = True) -> np.ndarray:
+    """Trailing (excluding the current point) or centered rolling statistic; NaN-aware."""
+    s = pd.Series(a)
+    if trailing:
+        r = getattr(s.rolling(window, min_periods=min_periods), fn)().shift(1)
+    else:
+        r = getattr(s.rolling(window, min_periods=min_periods, center=True), fn)()
+    return r.to_numpy()
+
+
+MAD_TO_SIGMA = 1.4826

@@ -1,0 +1,246 @@
+"""The scan: every KPI of the catalogue × every scope (bank, region, branch), through the detectors.
+
+Series come from the metric catalogue — the numbers the pages show — one query per KPI and
+scope level (`by=branch` returns every branch at once). Rates carry their base count as the
+denominator (loan counts for balance-weighted credit rates) so significance accounts for size.
+Flags become anomalies with stable ids (a re-scan refreshes, never duplicates), a sentence in
+both languages and, for worsening ratio KPIs at bank/region level, a root-cause attribution.
+
+Incremental mode (after an ingest) scans only the KPIs that read the loaded source, only the
+scopes the batch touched (its branches, their regions, the bank) and keeps only flags from the
+batch's first date on — the history before still feeds the baselines.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from anomaly.attribution import attribute
+from anomaly.base import Controls, Kind, SeriesError, SeriesInput
+from anomaly.ensemble import detect
+from anomaly.sentences import sentence
+from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
+from metrics.catalogue import CATALOGUE
+from metrics.compiler import Window, compile_metric, measure_table
+from metrics.compute import metric_span
+from metrics.model import Agg, Direction, Grain, Metric, Unit
+from metrics.options import resolve
+from metrics.periods import period_end, periods
+from metrics.scope import Scope
+
+KIND_BY_UNIT = {Unit.COUNT: Kind.COUNT, Unit.MINUTES: Kind.DURATION, Unit.DAYS: Kind.DURATION,
+                Unit.YUAN: Kind.AMOUNT, Unit.RATE: Kind.RATE, Unit.PERCENT: Kind.AMOUNT, Unit.SCORE: Kind.AMOUNT,
+                Unit.PER_10K: Kind.AMOUNT}
+MIN_POINTS = 8
+
+
+@dataclass
+class ScanResult:
+    series: int = 0
+    flags: int = 0
+    new: int = 0
+    seconds: float = 0.0
+    anomaly_ids: list[str] = field(default_factory=list)
+
+
+def _tone(metric: Metric, direction: str) -> str:
+    if metric.direction is Direction.NEUTRAL:
+        return "neutral"
+    up_good = metric.direction is Direction.UP_GOOD
+    return "better" if (direction == "up") == up_good else "worse"
+
+
+def _count_denominator(backend, metric: Metric, grain: Grain, window: Window, by: tuple, options: dict):
+    """The base *count* of a ratio KPI (e.g. loans, not yuan) for significance tests."""
+    den = metric.denominator
+    if den is None or den.agg is Agg.CUSTOM:
+        return None
+    counted = den.model_copy(update={"agg": Agg.COUNT, "column": None})
+    return measure_table(backend, counted, grain, window, by, Scope(), options, "n").execute()
+
+
+def _levels(metric: Metric) -> list[tuple[str, tuple[str, ...]]]:
+    out = [("bank", ())]
+    if "region" in metric.dimensions:
+        out.append(("region", ("region",)))
+    if "branch" in metric.dimensions:
+        out.append(("branch", ("branch",)))
+    return out
+
+
+def series_for(store, metric: Metric, grain: Grain, start: date, end: date, level: str, by: tuple,
+               options: dict) -> dict[str, SeriesInput]:
+    """The KPI's series at one scope level, keyed by scope value ('' for the bank)."""
+    backend = store.ibis()
+    window = Window(start, end)
+    df = compile_metric(backend, metric, grain, window, by, Scope(), options).execute()
+    if df.empty:
+        return {}
+    kind = KIND_BY_UNIT[metric.unit]
+    n = _count_denominator(backend, metric, grain, window, by, options) if kind is Kind.RATE else None
+    if n is not None:
+        df = df.merge(n, on=["period", *by], how="left")
+    df["period"] = pd.to_datetime(df["period"])
+    full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
+    out: dict[str, SeriesInput] = {}
+    groups = [("", df)] if not by else df.groupby(by[0], dropna=True)
+    for key, g in groups:
+        g = g.set_index("period").sort_index()
+        g = g[~g.index.duplicated()]
+        if kind is Kind.COUNT:
+            values = g["value"].reindex(full).fillna(0.0)  # no ticket that day: zero, not unknown
+        else:
+            values = g["value"].reindex(full)
+        if values.notna().sum() < MIN_POINTS:
+            continue
+        den = None
+        k = kind
+        if kind is Kind.RATE:
+            if "n" in g:
+                den = g["n"].reindex(full)
+            else:
+                k = Kind.AMOUNT  # a rate whose base is not a count: judged as a level
+            values = values.clip(0, 1) if den is not None else values
+        try:
+            out[str(key)] = SeriesInput(values=values, denominator=den, kind=k,
+                                        series_id=f"{metric.id}/{level}/{key}")
+        except SeriesError:
+            continue
+    return out
+
+
+def _controls(stored: dict, metric_id: str, level: str, value: str) -> Controls:
+    c: NoiseControls = stored.get((metric_id, level, value)) or NoiseControls()
+    kw = {"sensitivity": float(c.sensitivity)}
+    if c.min_change is not None:
+        kw["min_change"] = c.min_change
+    if c.min_denominator is not None:
+        kw["min_denominator"] = c.min_denominator
+    return Controls(**kw)
+
+
+def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = None,
+         branches: Iterable[str] | None = None, mode: str = "full", trigger: str = "cli",
+         options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None) -> ScanResult:
+    """Run the detectors over the catalogue and store what they flag (see module docstring)."""
+    t0 = time.perf_counter()
+    options = resolve(options)
+    astore = AnomalyStore(store)
+    stored_controls = astore.all_controls()
+    res = ScanResult()
+    names = _scope_names(store)
+    branch_filter = set(branches) if branches is not None else None
+    region_filter = {names["region_of"].get(b) for b in branch_filter} if branch_filter is not None else None
+    if events is None:
+        events = store.cursor().execute("SELECT event_date, title FROM main.market_events").df()
+    rows: list[dict] = []
+    for mid in (metrics or CATALOGUE):
+        metric = CATALOGUE[mid]
+        lo, hi = metric_span(store, metric)
+        if lo is None or hi is None:
+            continue
+        grain = metric.default_grain
+        for level, by in _levels(metric):
+            for value, s in series_for(store, metric, grain, lo, hi, level, by, options).items():
+                if level == "branch" and branch_filter is not None and value not in branch_filter:
+                    continue
+                if level == "region" and region_filter is not None and value not in region_filter:
+                    continue
+                res.series += 1
+                flags = detect(s, _controls(stored_controls, mid, level, value))
+                for f in flags:
+                    day = pd.Timestamp(f.date).date()
+                    if since is not None and day < since:
+                        continue
+                    res.flags += 1
+                    rows.append(_row(metric, grain, level, value, names, f, s, options))
+    now = datetime.now()
+    with store.transaction() as cur:
+        for row in rows:
+            if row.pop("_attribute") and attribute_causes:
+                row["cause"], row["cause_json"] = _cause(store, row, events, options)
+            if astore.upsert(cur, row, now):
+                res.new += 1
+            res.anomaly_ids.append(row["anomaly_id"])
+        res.seconds = time.perf_counter() - t0
+        astore.record_scan(cur, started=now, seconds=res.seconds, mode=mode, series=res.series, flags=res.flags,
+                           new=res.new, trigger=trigger)
+    return res
+
+
+def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:
+    period = pd.Timestamp(f.date).date()
+    label_zh, label_en = _scope_label(level, value, names)
+    den = None
+    if s.denominator is not None and pd.Timestamp(f.date) in s.denominator.index:
+        d = s.denominator.loc[pd.Timestamp(f.date)]
+        den = None if pd.isna(d) else float(d)
+    tone = _tone(metric, f.direction)
+    return {
+        "anomaly_id": anomaly_id(metric.id, level, value, grain.value, period, f.kind),
+        "metric_id": metric.id, "category": metric.category.value, "scope_kind": level, "scope_value": value,
+        "scope_label": label_zh, "grain": grain.value, "period": period, "period_end": period_end(period, grain),
+        "observed": _num(f.observed), "expected": _num(f.expected), "lower": _num(f.lower), "upper": _num(f.upper),
+        "denominator": den, "score": _num(f.score), "severity": f.severity, "direction": f.direction, "tone": tone,
+        "detector": f.detector, "anomaly_kind": f.kind,
+        "sentence_zh": sentence(metric, grain, period, label_zh, f.observed, f.expected, f.lower, f.upper, f.kind, "zh"),
+        "sentence_en": sentence(metric, grain, period, label_en, f.observed, f.expected, f.lower, f.upper, f.kind, "en"),
+        "cause": None, "cause_json": None,
+        "_attribute": metric.is_ratio and tone == "worse" and level in ("bank", "region")
+                      and metric.category.value == "credit" and f.severity in ("medium", "high"),
+    }
+
+
+def _num(v) -> float | None:
+    return None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
+
+
+def _cause(store, row: dict, events: pd.DataFrame, options: dict) -> tuple[str | None, str | None]:
+    metric = CATALOGUE[row["metric_id"]]
+    scope = Scope(region=row["scope_value"]) if row["scope_kind"] == "region" else Scope()
+    try:
+        a = attribute(store.ibis(), metric, Grain(row["grain"]), row["period"], scope, events=events, options=options)
+    except Exception as exc:  # an explanation that fails must not lose the anomaly
+        return "unknown", f'{{"error": "{type(exc).__name__}"}}'
+    return a.cause, a.to_json()
+
+
+def _scope_names(store) -> dict:
+    rows = store.cursor().execute("SELECT branch_id, coalesce(branch_name, branch_id), region FROM main.branches").fetchall()
+    return {"branch": {r[0]: r[1] for r in rows}, "region_of": {r[0]: r[2] for r in rows}}
+
+
+def _scope_label(level: str, value: str, names: dict) -> tuple[str, str]:
+    if level == "bank":
+        return "全行", "the whole bank"
+    if level == "region":
+        return value, value
+    name = names["branch"].get(value, value)
+    return name, f"{name} ({value})" if name != value else value
+
+
+def scan_after_batch(store, batch) -> ScanResult | None:
+    """The incremental scan after one load: its source's KPIs, its branches, from its first date."""
+    if batch is None or batch.min_date is None:
+        return None
+    metrics = [m.id for m in CATALOGUE.values() if batch.source in m.sources]
+    if not metrics:
+        return None
+    branches = [r[0] for r in store.cursor().execute(
+        f"SELECT DISTINCT branch_id FROM main.{batch.source} WHERE batch_id = $b AND branch_id IS NOT NULL",
+        {"b": batch.batch_id}).fetchall()] if _has_branch(batch.source) else None
+    since = batch.min_date - timedelta(days=1)
+    return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
+                trigger=f"batch {batch.batch_id}")
+
+
+def _has_branch(source: str) -> bool:
+    from data.sources import SOURCES
+
+    return any(c.name == "branch_id" for c in SOURCES[source].columns)

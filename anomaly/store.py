@@ -1,0 +1,136 @@
+"""The anomaly store and triage: operational state, behind this small interface (schema ops).
+
+Ids are stable hashes of what an anomaly *is* (KPI, scope, grain, period, kind), so a re-scan
+refreshes the row it found before — never a duplicate — and keeps its triage. Status moves
+new → acknowledged → explained | false_alarm → resolved; every change is appended to the
+history with who and when. Marking a false alarm also makes that KPI and scope less sensitive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+
+from data.sqlfiles import sql
+
+STATUSES = ("new", "acknowledged", "explained", "false_alarm", "resolved")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("acknowledged", "explained", "false_alarm"),
+    "acknowledged": ("explained", "false_alarm"),
+    "explained": ("resolved", "acknowledged"),
+    "false_alarm": ("resolved", "acknowledged"),
+    "resolved": ("acknowledged",),  # reopen
+}
+STATUS_LABELS = {
+    "new": ("新发现", "New"), "acknowledged": ("已确认", "Acknowledged"), "explained": ("已查明原因", "Explained"),
+    "false_alarm": ("误报", "False alarm"), "resolved": ("已解决", "Resolved"),
+}
+FALSE_ALARM_STEP = 1.15  # each false alarm raises the threshold multiplier by 15 %
+MAX_SENSITIVITY = 3.0
+
+
+class TriageError(ValueError):
+    """A status change that is not allowed, with the reason in both languages."""
+
+
+def anomaly_id(metric_id: str, scope_kind: str, scope_value: str, grain: str, period: date, kind: str) -> str:
+    key = "|".join([metric_id, scope_kind, scope_value, grain, period.isoformat(), kind])
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class NoiseControls:
+    sensitivity: float = 1.0
+    min_change: float | None = None
+    min_denominator: float | None = None
+    false_alarms: int = 0
+
+
+class AnomalyStore:
+    """Anomalies, their history and the per-KPI noise controls."""
+
+    def __init__(self, store):
+        self.store = store
+
+    # -- scan side -------------------------------------------------------------------------
+    def upsert(self, cur, row: dict, now: datetime) -> bool:
+        """Insert or refresh; True when the anomaly is new."""
+        existed = cur.execute(sql("anomaly.anomaly_exists"), {"id": row["anomaly_id"]}).fetchone()[0]
+        cur.execute(sql("anomaly.upsert_anomaly"), {**row, "now": now})
+        if not existed:
+            cur.execute(sql("anomaly.add_history"), {"id": row["anomaly_id"], "now": now, "user": "scan",
+                                                     "action": "detected", "from_status": None, "to_status": "new",
+                                                     "owner": None, "note": None})
+        return not existed
+
+    def all_controls(self) -> dict[tuple[str, str, str], NoiseControls]:
+        rows = self.store.cursor().execute(sql("anomaly.all_controls")).fetchall()
+        return {(r[0], r[1], r[2]): NoiseControls(r[3], r[4], r[5], r[6]) for r in rows}
+
+    def record_scan(self, cur, **fields) -> None:
+        cur.execute(sql("anomaly.record_scan"), fields)
+
+    # -- user side -------------------------------------------------------------------------
+    def get(self, anomaly_id: str) -> dict | None:
+        df = self.store.cursor().execute(sql("anomaly.get_anomaly"), {"id": anomaly_id}).df()
+        return None if df.empty else df.iloc[0].to_dict()
+
+    def list(self, *, status=None, severity=None, category=None, scope_kind=None, metric=None, since=None,
+             limit: int = 500) -> pd.DataFrame:
+        return self.store.cursor().execute(sql("anomaly.list_anomalies"), {
+            "status": status, "severity": severity, "category": category, "scope_kind": scope_kind,
+            "metric": metric, "since": since, "limit": limit}).df()
+
+    def history(self, anomaly_id: str) -> pd.DataFrame:
+        return self.store.cursor().execute(sql("anomaly.history"), {"id": anomaly_id}).df()
+
+    def controls(self, metric_id: str, scope_kind: str, scope_value: str) -> NoiseControls:
+        row = self.store.cursor().execute(sql("anomaly.get_controls"), {
+            "metric": metric_id, "scope_kind": scope_kind, "scope_value": scope_value}).fetchone()
+        return NoiseControls(*row) if row else NoiseControls()
+
+    def set_controls(self, metric_id: str, scope_kind: str, scope_value: str, controls: NoiseControls,
+                     user: str) -> None:
+        with self.store.transaction() as cur:
+            self._put_controls(cur, metric_id, scope_kind, scope_value, controls, user)
+
+    def _put_controls(self, cur, metric_id, scope_kind, scope_value, c: NoiseControls, user) -> None:
+        cur.execute(sql("anomaly.put_controls"), {
+            "metric": metric_id, "scope_kind": scope_kind, "scope_value": scope_value, "sensitivity": c.sensitivity,
+            "min_change": c.min_change, "min_denominator": c.min_denominator, "false_alarms": c.false_alarms,
+            "now": datetime.now(), "user": user})
+
+    def transition(self, anomaly_id: str, to_status: str, user: str, *, owner_dept: str | None = None,
+                   note: str | None = None) -> dict:
+        """Move an anomaly to `to_status` (validated), record who/when, adapt noise controls."""
+        if to_status not in STATUSES:
+            raise TriageError(f"未知状态 / unknown status {to_status!r}")
+        now = datetime.now()
+        with self.store.transaction() as cur:
+            row = cur.execute(sql("anomaly.get_anomaly"), {"id": anomaly_id}).df()
+            if row.empty:
+                raise TriageError(f"异常 {anomaly_id} 不存在 / anomaly {anomaly_id} does not exist")
+            a = row.iloc[0].to_dict()
+            current = a["status"]
+            if to_status != current and to_status not in TRANSITIONS[current]:
+                allowed = "、".join(STATUS_LABELS[s][0] for s in TRANSITIONS[current])
+                raise TriageError(f"不能从“{STATUS_LABELS[current][0]}”改为“{STATUS_LABELS[to_status][0]}”（可改为：{allowed}） / "
+                                  f"cannot move from {current} to {to_status}")
+            cur.execute(sql("anomaly.set_status"), {"status": to_status, "owner": owner_dept, "note": note,
+                                                    "now": now, "user": user, "id": anomaly_id})
+            cur.execute(sql("anomaly.add_history"), {"id": anomaly_id, "now": now, "user": user,
+                                                     "action": "status" if to_status != current else "note",
+                                                     "from_status": current, "to_status": to_status,
+                                                     "owner": owner_dept, "note": note})
+            if to_status == "false_alarm" and current != "false_alarm":
+                key = (a["metric_id"], a["scope_kind"], a["scope_value"])
+                r = cur.execute(sql("anomaly.get_controls"), {"metric": key[0], "scope_kind": key[1],
+                                                              "scope_value": key[2]}).fetchone()
+                c = NoiseControls(*r) if r else NoiseControls()
+                c = NoiseControls(min(MAX_SENSITIVITY, c.sensitivity * FALSE_ALARM_STEP), c.min_change,
+                                  c.min_denominator, c.false_alarms + 1)
+                self._put_controls(cur, *key, c, user)
+        return self.get(anomaly_id)

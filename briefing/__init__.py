@@ -1,0 +1,27 @@
+"""The management briefing (经营简报): a declared spec → a content model → an A4 PDF.
+
+    from briefing import build_pdf
+    pdf_bytes = build_pdf(store, "2025-09", scope="all", lang="zh")
+
+`briefing.spec` declares the sections (report-as-code), `briefing.content` fills them with
+numbers from the KPI catalogue (the same functions the pages use), `briefing.render_pdf` lays
+them out with fpdf2 and the embedded CJK font (`briefing.fonts`), `briefing.charts` draws the
+trend charts as vector graphics.
+"""
+
+from __future__ import annotations
+
+from briefing.content import BriefingRequest, Document, build_document, parse_scope
+from briefing.spec import DEFAULT_SPEC, BriefingSpec, Section, SectionKind
+
+__all__ = ["DEFAULT_SPEC", "BriefingRequest", "BriefingSpec", "Document", "Section", "SectionKind", "build_document",
+           "build_pdf", "parse_scope"]
+
+
+def build_pdf(store, period: str, scope: str = "all", lang: str = "zh", spec: BriefingSpec | None = None,
+              **kw) -> bytes:
+    """One call: parse the period ('2025-09' | '2025-W38' | '2025-Q3') and scope, build, render."""
+    from briefing.render_pdf import render
+
+    req = BriefingRequest.parse(store, period, scope, lang, spec or DEFAULT_SPEC, **kw)
+    return render(build_document(store, req))

@@ -1,0 +1,121 @@
+"""The briefing declared as data (report-as-code): an ordered list of sections naming metric ids.
+
+A spec is validated against the KPI catalogue when it is built, so a typo in a metric id fails
+at import, not in a manager's inbox. Pages and the CLI choose which sections to print with
+`BriefingSpec.only(kinds)`; the numbers themselves always come from `metrics` (see content.py).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from metrics.catalogue import CATALOGUE, HEADLINE_IDS
+from metrics.model import Category
+
+_Frozen = ConfigDict(frozen=True, extra="forbid")
+
+
+class SectionKind(StrEnum):
+    COVER = "cover"
+    SUMMARY = "summary"
+    KPI_TABLE = "kpi_table"
+    TRENDS = "trends"
+    ANOMALIES = "anomalies"
+    FEEDBACK = "feedback"
+    MARKET = "market"
+
+
+SECTION_TITLES: dict[SectionKind, tuple[str, str]] = {
+    SectionKind.COVER: ("封面", "Cover"),
+    SectionKind.SUMMARY: ("一、本期摘要", "1. Executive summary"),
+    SectionKind.KPI_TABLE: ("二、主要指标", "2. Key indicators"),
+    SectionKind.TRENDS: ("三、指标趋势", "3. Trends"),
+    SectionKind.ANOMALIES: ("四、重点异常", "4. Top anomalies"),
+    SectionKind.FEEDBACK: ("五、客户反馈", "5. Customer feedback"),
+    SectionKind.MARKET: ("六、市场动态", "6. Market"),
+}
+
+
+class Section(BaseModel):
+    """One section: its kind, the metrics it reads (by id) and how many rows it may show."""
+
+    model_config = _Frozen
+
+    kind: SectionKind
+    metrics: tuple[str, ...] = ()
+    limit: int | None = None  # rows (anomalies, cases, events) at most
+    title_zh: str | None = None
+    title_en: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> Section:
+        unknown = [m for m in self.metrics if m not in CATALOGUE]
+        if unknown:
+            raise ValueError(f"{self.kind}: unknown metric ids {unknown}")
+        return self
+
+    def title(self, lang: str) -> str:
+        zh, en = SECTION_TITLES[self.kind]
+        return (self.title_zh or zh) if lang == "zh" else (self.title_en or en)
+
+    def by_category(self) -> dict[Category, list[str]]:
+        """The section's metric ids grouped by category, in declaration order."""
+        out: dict[Category, list[str]] = {}
+        for mid in self.metrics:
+            out.setdefault(CATALOGUE[mid].category, []).append(mid)
+        return out
+
+
+class BriefingSpec(BaseModel):
+    """The whole briefing: a title and its sections, in print order."""
+
+    model_config = _Frozen
+
+    title_zh: str = "经营简报"
+    title_en: str = "Management briefing"
+    bank_zh: str = "某某银行"
+    bank_en: str = "BankPulse demo bank"
+    sections: tuple[Section, ...]
+
+    def title(self, lang: str) -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    def bank(self, lang: str) -> str:
+        return self.bank_zh if lang == "zh" else self.bank_en
+
+    def only(self, kinds) -> BriefingSpec:
+        """The same spec with just these section kinds (the cover is always kept)."""
+        keep = {SectionKind(k) for k in kinds} | {SectionKind.COVER}
+        return self.model_copy(update={"sections": tuple(s for s in self.sections if s.kind in keep)})
+
+    def section(self, kind: SectionKind) -> Section | None:
+        return next((s for s in self.sections if s.kind is kind), None)
+
+
+KPI_IDS = (
+    "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
+    "counter.abandonment_rate",
+    "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
+    "credit.special_mention_share", "credit.five_class_violations",
+    "feedback.complaints", "feedback.complaints_per_10k", "feedback.on_time_closure_rate",
+    "feedback.satisfaction_rate", "feedback.nps", "feedback.open_past_limit",
+)
+TREND_IDS = (
+    "counter.tickets_served", "counter.wait_p90_min",
+    "credit.balance", "credit.npl_ratio",
+    "feedback.complaints", "feedback.satisfaction_rate",
+)
+MARKET_IDS = ("market.lpr_1y", "market.lpr_5y", "market.industry_npl_ratio")
+
+DEFAULT_SPEC = BriefingSpec(sections=(
+    Section(kind=SectionKind.COVER),
+    Section(kind=SectionKind.SUMMARY, metrics=HEADLINE_IDS),
+    Section(kind=SectionKind.KPI_TABLE, metrics=KPI_IDS),
+    Section(kind=SectionKind.TRENDS, metrics=TREND_IDS),
+    Section(kind=SectionKind.ANOMALIES, limit=8),
+    Section(kind=SectionKind.FEEDBACK, metrics=("feedback.volume", "feedback.complaints", "feedback.open_past_limit"),
+            limit=12),
+    Section(kind=SectionKind.MARKET, metrics=MARKET_IDS, limit=10),
+))

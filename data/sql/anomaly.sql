@@ -1,0 +1,64 @@
+-- name: upsert_anomaly
+-- Insert a detected anomaly or refresh the one a previous scan found (triage fields kept).
+INSERT INTO ops.anomalies (anomaly_id, metric_id, category, scope_kind, scope_value, scope_label, grain, period,
+    period_end, observed, expected, lower, upper, denominator, score, severity, direction, tone, detector,
+    anomaly_kind, sentence_zh, sentence_en, cause, cause_json, status, first_seen, last_seen, updated_at)
+VALUES ($anomaly_id, $metric_id, $category, $scope_kind, $scope_value, $scope_label, $grain, $period, $period_end,
+    $observed, $expected, $lower, $upper, $denominator, $score, $severity, $direction, $tone, $detector,
+    $anomaly_kind, $sentence_zh, $sentence_en, $cause, $cause_json, 'new', $now, $now, $now)
+ON CONFLICT (anomaly_id) DO UPDATE SET observed = excluded.observed, expected = excluded.expected,
+    lower = excluded.lower, upper = excluded.upper, denominator = excluded.denominator, score = excluded.score,
+    severity = excluded.severity, sentence_zh = excluded.sentence_zh, sentence_en = excluded.sentence_en,
+    cause = coalesce(excluded.cause, ops.anomalies.cause), cause_json = coalesce(excluded.cause_json, ops.anomalies.cause_json),
+    last_seen = excluded.last_seen;
+
+-- name: anomaly_exists
+-- Whether a scan found this anomaly before.
+SELECT count(*) FROM ops.anomalies WHERE anomaly_id = $id;
+
+-- name: get_anomaly
+-- One anomaly.
+SELECT * FROM ops.anomalies WHERE anomaly_id = $id;
+
+-- name: set_status
+-- A triage transition (the caller checked it is allowed).
+UPDATE ops.anomalies SET status = $status, owner_dept = coalesce($owner, owner_dept), note = coalesce($note, note),
+    updated_at = $now, updated_by = $user WHERE anomaly_id = $id;
+
+-- name: add_history
+-- Append to an anomaly's history.
+INSERT INTO ops.anomaly_history VALUES ($id, $now, $user, $action, $from_status, $to_status, $owner, $note);
+
+-- name: history
+-- An anomaly's history, oldest first.
+SELECT * FROM ops.anomaly_history WHERE anomaly_id = $id ORDER BY happened_at, action;
+
+-- name: list_anomalies
+-- Anomalies for the list page, most severe and recent first (filters are optional: NULL = any).
+SELECT * FROM ops.anomalies
+WHERE ($status IS NULL OR status = $status) AND ($severity IS NULL OR severity = $severity)
+  AND ($category IS NULL OR category = $category) AND ($scope_kind IS NULL OR scope_kind = $scope_kind)
+  AND ($metric IS NULL OR metric_id = $metric) AND ($since IS NULL OR period >= $since)
+ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, period DESC, abs(score) DESC
+LIMIT $limit;
+
+-- name: get_controls
+-- The noise controls of a KPI and scope (none: defaults apply).
+SELECT sensitivity, min_change, min_denominator, false_alarms FROM ops.noise_controls
+WHERE metric_id = $metric AND scope_kind = $scope_kind AND scope_value = $scope_value;
+
+-- name: all_controls
+-- Every stored noise control (read once per scan).
+SELECT metric_id, scope_kind, scope_value, sensitivity, min_change, min_denominator, false_alarms FROM ops.noise_controls;
+
+-- name: put_controls
+-- Set the noise controls of a KPI and scope.
+INSERT INTO ops.noise_controls VALUES ($metric, $scope_kind, $scope_value, $sensitivity, $min_change,
+    $min_denominator, $false_alarms, $now, $user)
+ON CONFLICT (metric_id, scope_kind, scope_value) DO UPDATE SET sensitivity = excluded.sensitivity,
+    min_change = excluded.min_change, min_denominator = excluded.min_denominator,
+    false_alarms = excluded.false_alarms, updated_at = excluded.updated_at, updated_by = excluded.updated_by;
+
+-- name: record_scan
+-- Log a finished scan.
+INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode, $series, $flags, $new, $trigger);

@@ -1,0 +1,83 @@
+"""Interface text of the counter page (pages/counter.py), merged into pages/_ui/i18n.T."""
+
+TEXT = {
+    "ct.title": ("柜台业务", "Counter"),
+    "ct.caption": ("{scope} · {start} 至 {end} · 图中虚线为市场与政策事件（悬停查看）",
+                   "{scope} · {start} to {end} · dotted lines mark market and policy events (hover for details)"),
+    "ct.empty": ("所选范围内没有排队叫号数据。请调整筛选条件，或到“数据管理”页上传排队机导出文件。",
+                 "No queue tickets in this selection. Change the filters, or upload queue-system exports on the Data page."),
+    # daily volume
+    "ct.volume": ("每日业务量（按网点）", "Daily volume by branch"),
+    "ct.volume.help": ("每日办理完成的票号数；业务量最大的若干网点单列，其余网点以平均每网点的笔数画成一条线。",
+                       "Tickets served per day; the busiest branches are drawn on their own, the others as one line: their average per branch."),
+    "ct.top_n": ("单列网点数", "Branches shown"),
+    "ct.others": ("其他网点（平均）", "Other branches (average)"),
+    "ct.volume_alt": ("所选期间各网点每日办理笔数", "Tickets served per day by branch in the period"),
+    # waits
+    "ct.wait_dist": ("等候时间分布", "Wait-time distribution"),
+    "ct.wait_dist.help": ("所选期间已叫号票号按等候时长分组（每组5分钟，60分钟及以上合并）；红线为超时阈值。",
+                          "Called tickets in the period by wait, in 5-minute buckets (60 minutes and over together); "
+                          "the red line is the over-threshold limit."),
+    "ct.wait_dist_alt": ("已叫号票号的等候时间分布", "Distribution of waits of called tickets"),
+    "ct.bucket": ("等候时长", "Wait"),
+    "ct.bucket_upper": ("至（分钟）", "To (minutes)"),
+    "ct.bucket_lower": ("自（分钟）", "From (minutes)"),
+    "ct.tickets": ("票号数", "Tickets"),
+    "ct.share": ("占比", "Share"),
+    "ct.minutes": ("分钟", "minutes"),
+    "ct.threshold": ("阈值{n}分钟", "{n}-min threshold"),
+    "ct.wait_trend": ("等候时间趋势", "Wait-time trend"),
+    "ct.wait_trend.help": ("按所选粒度的等候时间P90与平均值；虚线为P90目标。",
+                           "P90 and average wait at the chosen grain; the dashed line is the P90 target."),
+    "ct.wait_trend_alt": ("等候时间P90与平均等候时间的趋势", "Trend of the P90 and average wait"),
+    "ct.target": ("目标", "target"),
+    # heatmap
+    "ct.heatmap": ("星期 × 时段", "Weekday × hour"),
+    "ct.heatmap.help": ("按取号时间统计：左图为平均每天到达票号数，右图为已叫号票号的平均等候时间（分钟）。",
+                        "By ticket time: left, average arrivals per day; right, mean wait of called tickets (minutes)."),
+    "ct.arrivals": ("平均每天到达（笔）", "Arrivals per day"),
+    "ct.avg_wait": ("平均等候（分钟）", "Average wait (minutes)"),
+    "ct.heat_arrivals_alt": ("按星期和时段的平均每天到达票号数", "Average arrivals per day by weekday and hour"),
+    "ct.heat_wait_alt": ("按星期和时段的平均等候时间", "Average wait by weekday and hour"),
+    "ct.weekday": ("星期", "Weekday"),
+    "ct.hour": ("时段", "Hour"),
+    "ct.days": ("天数", "Days"),
+    "ct.wd.1": ("周一", "Mon"), "ct.wd.2": ("周二", "Tue"), "ct.wd.3": ("周三", "Wed"), "ct.wd.4": ("周四", "Thu"),
+    "ct.wd.5": ("周五", "Fri"), "ct.wd.6": ("周六", "Sat"), "ct.wd.7": ("周日", "Sun"),
+    # branch ranking
+    "ct.ranking": ("网点排名（{period}）", "Branch ranking ({period})"),
+    "ct.ranking.help": ("所选期间最后一期各网点的指标；点击列标题排序。",
+                        "Each branch in the last period of the window; click a column header to sort."),
+    "ct.ranking_alt": ("最近一期各网点柜台指标排名", "Counter KPIs per branch in the last period"),
+    "ct.col.date": ("日期", "Date"),
+    "ct.col.period": ("期间", "Period"),
+    "ct.col.branch_id": ("网点编号", "Branch id"),
+    "ct.col.branch": ("网点", "Branch"),
+    "ct.col.region": ("区域", "Region"),
+    "ct.col.served": ("办理笔数", "Served"),
+    "ct.col.served_chg": ("办理笔数环比", "Served vs prev."),
+    "ct.col.wait_avg": ("平均等候（分钟）", "Avg wait (min)"),
+    "ct.col.wait_p90": ("P90等候（分钟）", "P90 wait (min)"),
+    "ct.col.overtime": ("超时等候率", "Over-threshold rate"),
+    "ct.col.abandon": ("弃号率", "Abandonment"),
+    "ct.col.util": ("窗口利用率", "Utilisation"),
+    # service types
+    "ct.service": ("按业务类型（{period}）", "By service type ({period})"),
+    "ct.service.help": ("所选期间最后一期各业务类型的办理笔数与平均等候时间。",
+                        "Tickets served and average wait per service type in the last period of the window."),
+    "ct.service_alt": ("最近一期各业务类型的办理笔数与平均等候时间", "Served and average wait by service type"),
+    "ct.col.service_type": ("业务类型", "Service type"),
+    "ct.col.share": ("占比", "Share"),
+}
+
+# Service types as the queue systems write them (Chinese); English names for the English page.
+# A type not listed here is shown as written.
+SERVICE_EN = {
+    "个人存取款": "Personal deposits & withdrawals",
+    "对公业务": "Corporate banking",
+    "理财业务": "Wealth management",
+    "个人外汇": "Personal FX",
+    "VIP": "VIP",
+    "个人贷款": "Personal loans",
+    "开户": "Account opening",
+}

@@ -1,0 +1,120 @@
+"""简报 Briefing: choose period, scope, language and sections; preview the summary; download the PDF.
+
+The PDF is built only when the button is clicked (`st.download_button` with a callable `data`,
+run on click, off the script thread), never on a rerun. Numbers come from `briefing.content`,
+which reads the same catalogue functions as every page.
+"""
+
+from pages._ui.router import ensure_router
+
+ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+
+from datetime import date  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from briefing import DEFAULT_SPEC, build_pdf  # noqa: E402
+from briefing.spec import SECTION_TITLES, SectionKind  # noqa: E402
+from metrics import summary  # noqa: E402
+from metrics.model import Grain  # noqa: E402
+from metrics.periods import label as period_label  # noqa: E402
+from metrics.periods import period_end, period_start, shift  # noqa: E402
+from metrics.scope import Scope  # noqa: E402
+from pages._ui import cache  # noqa: E402
+from pages._ui.filters import current  # noqa: E402
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, t  # noqa: E402
+from pages._ui.store import data_version, get_store  # noqa: E402
+
+GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.WEEK)
+N_PERIODS = 24
+OPTIONAL = [s.kind for s in DEFAULT_SPEC.sections if s.kind is not SectionKind.COVER]
+
+lang = current_lang()
+f = current()
+st.title(t("br.title"), anchor=False)
+st.caption(t("br.caption"))
+
+
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=8)
+def _choices(version: int) -> dict:
+    cur = get_store().cursor()
+    branches = cur.execute("SELECT branch_id, coalesce(branch_name, branch_id), region FROM main.branches "
+                           "WHERE coalesce(level, 'outlet') IN ('outlet', 'sub_branch') ORDER BY branch_id").fetchall()
+    last = cur.execute("SELECT max(d) FROM (SELECT max(business_date) AS d FROM main.counter_tickets "
+                       "UNION ALL SELECT max(snapshot_date) FROM main.loan_snapshot "
+                       "UNION ALL SELECT max(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()[0]
+    return {"branches": branches, "regions": sorted({b[2] for b in branches if b[2]}), "last": last}
+
+
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
+def _preview(grain: str, as_of: date, region, branch, lang: str, version: int) -> list[str]:
+    return summary.summary_sentences(get_store(), Grain(grain), as_of, Scope(region=region, branch=branch), lang)
+
+
+def _code(p: date, grain: Grain) -> str:
+    """The CLI's period code: 2025-09, 2025-W38, 2025-Q3."""
+    if grain is Grain.WEEK:
+        iso = p.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if grain is Grain.QUARTER:
+        return f"{p.year}-Q{(p.month - 1) // 3 + 1}"
+    return f"{p.year}-{p.month:02d}"
+
+
+ch = _choices(data_version())
+if ch["last"] is None:
+    st.info(t("br.empty"), icon=":material/info:")
+    st.stop()
+
+c1, c2, c3, c4 = st.columns([1, 1.3, 1.6, 1])
+default_grain = f.grain if f.grain in GRAINS else Grain.MONTH
+grain = Grain(c1.segmented_control(t("br.grain"), [g.value for g in GRAINS], default=default_grain.value,
+                                   format_func=lambda g: t(f"grain.{g}"), key="br_grain") or default_grain.value)
+last = period_start(ch["last"], grain)
+options = [shift(last, grain, -i) for i in range(N_PERIODS)]
+anchor = period_start(min(f.end, ch["last"]), grain)
+period = c2.selectbox(t("br.period"), options, index=options.index(anchor) if anchor in options else 0,
+                      format_func=lambda p: period_label(p, grain, lang), key=f"br_period_{grain.value}")
+names = {b[0]: b[1] for b in ch["branches"]}
+scopes = ["all", *[f"region:{r}" for r in ch["regions"]], *[f"branch:{b[0]}" for b in ch["branches"]]]
+here = f"branch:{f.scope.branch}" if f.scope.branch else (f"region:{f.scope.region}" if f.scope.region else "all")
+
+
+def _scope_name(s: str) -> str:
+    kind, _, v = s.partition(":")
+    if kind == "region":
+        return t("br.scope.region", name=v)
+    return f"{names.get(v, v)}（{v}）" if kind == "branch" else t("br.scope.all")
+
+
+scope = c3.selectbox(t("br.scope"), scopes, index=scopes.index(here) if here in scopes else 0, format_func=_scope_name,
+                     key="br_scope")
+out_lang = c4.segmented_control(t("br.lang"), LANGS, default=lang, format_func=LANG_NAMES.get, key="br_lang") or lang
+kinds = st.multiselect(t("br.sections"), OPTIONAL, default=OPTIONAL, key="br_sections",
+                       format_func=lambda k: SECTION_TITLES[k][0 if lang == "zh" else 1])
+
+with st.container(border=True):
+    st.subheader(t("br.preview"), anchor=False)
+    kind, _, value = scope.partition(":")
+    as_of = min(period_end(period, grain), ch["last"])
+    sentences = _preview(grain.value, as_of, value if kind == "region" else None, value if kind == "branch" else None,
+                         out_lang, data_version())
+    if sentences:
+        st.markdown("\n".join(f"- {s}" for s in sentences))
+    else:
+        st.info(t("br.preview_none"), icon=":material/info:")
+
+store = get_store()  # captured: the callable below runs on click, off the script thread
+code = _code(period, grain)
+spec = DEFAULT_SPEC.only(kinds)
+
+
+def _build() -> bytes:
+    return build_pdf(store, code, scope, out_lang, spec)
+
+
+safe_scope = scope.replace(":", "-").replace("/", "-")
+st.download_button(t("br.download"), data=_build, file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
+                   mime="application/pdf", icon=":material/picture_as_pdf:", type="primary", on_click="ignore",
+                   help=t("br.download.help"), key="br_download")
+st.caption(t("br.note"))

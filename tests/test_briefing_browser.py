@@ -1,0 +1,105 @@
+"""The briefing page in headless Chromium: click the download, get a valid PDF with the right title.
+
+app.py's navigation is the lead's; until it lists pages/briefing.py this test serves the page
+through a two-line router script (the same st.navigation + page.run the app does).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed")
+    from tests.test_briefing import build_briefing_db
+
+    db = build_briefing_db(tmp_path_factory)
+    tmp = tmp_path_factory.mktemp("briefing_browser")
+    app = tmp / "briefing_app.py"
+    app.write_text(
+        "import streamlit as st\n"
+        f"st.navigation([st.Page({str(ROOT / 'pages' / 'briefing.py')!r}, title='简报', url_path='briefing',"
+        " default=True)]).run()\n", encoding="utf-8")
+    port = _free_port()
+    env = {**os.environ, "BANKPULSE_DB": str(db), "PYTHONPATH": str(ROOT)}
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base, tmp, db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        text = (tmp / "server.log").read_text()
+        assert "Traceback" not in text, text
+
+
+def test_download_builds_a_pdf_with_the_title(server):
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    base, tmp, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+            page.goto(base, wait_until="networkidle")
+            button = page.get_by_role("button", name="生成并下载PDF")
+            button.wait_for(timeout=60_000)
+            preview = page.get_by_text("摘要预览")
+            preview.wait_for(timeout=30_000)
+            with page.expect_download(timeout=120_000) as info:
+                button.click()
+            dl = info.value
+            path = tmp / dl.suggested_filename
+            dl.save_as(path)
+            page.screenshot(path=str(tmp / "briefing_page.png"), full_page=True)
+        finally:
+            browser.close()
+    data = path.read_bytes()
+    assert data[:5] == b"%PDF-" and data.rstrip().endswith(b"%%EOF")
+    assert path.name.startswith("BankPulse_briefing_") and path.suffix == ".pdf"
+    reader = PdfReader(str(path))
+    assert len(reader.pages) >= 3
+    from metrics.periods import label, parse_period
+
+    code = path.name.split("_")[2]  # BankPulse_briefing_<period>_<scope>_<lang>.pdf
+    period = label(*parse_period(code), "zh")
+    assert reader.metadata.title == f"BankPulse 经营简报 {period} 全行", (reader.metadata.title, period)

@@ -1,0 +1,162 @@
+"""The overview page (AppTest) on a real demo store: cards, summary, events, freshness, in zh and en.
+
+The demo store (3 outlets × 1 year, loaded through the real ingest) is built once per test session
+and copied for every test; BANKPULSE_DB points the app at the copy before the app starts.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+import data.settings  # noqa: E402
+import data.store  # noqa: E402
+from metrics import compute, summary  # noqa: E402
+from metrics.catalogue import HEADLINE_IDS, get_metric  # noqa: E402
+from metrics.format import fmt_value  # noqa: E402
+from metrics.model import Grain  # noqa: E402
+from metrics.scope import Scope  # noqa: E402
+
+APP = str(ROOT / "app.py")
+
+
+def build_demo_db(tmp_path_factory) -> Path:
+    """The demo store of the session (built once, ~30 s), shared by the page tests."""
+    from data.demo import DemoSpec, generate
+    from data.ingest import ingest_file
+    from data.store import Store
+
+    base = tmp_path_factory.getbasetemp() / "bankpulse_demo"
+    db = base / "demo.duckdb"
+    if (base / "done").exists():
+        return db
+    base.mkdir(exist_ok=True)
+    store = Store(db)
+    try:
+        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "files"):
+            res = ingest_file(store, path)
+            assert res.status in ("loaded", "partial"), (path, res.status)
+    finally:
+        store.close()
+    (base / "done").write_text("ok")
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    return build_demo_db(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def router_mode(monkeypatch):
+    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page.py)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture()
+def db(demo_db, tmp_path, monkeypatch):
+    """A copy of the demo store for this test; settings, stores and Streamlit caches cleared."""
+    path = tmp_path / "bankpulse.duckdb"
+    shutil.copy(demo_db, path)
+    monkeypatch.setenv("BANKPULSE_DB", str(path))
+    data.store.close_all()
+    data.settings.get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    data.store.close_all()
+    data.settings.get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def overview(lang: str) -> tuple[AppTest, float]:
+    """The overview in `lang`. English is chosen with the language control after a first Chinese run:
+    AppTest evaluates the sidebar selectboxes' format functions outside a script run, where `t()`
+    falls back to Chinese, so a run that starts from an English page cannot be rerun."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    t0 = time.perf_counter()
+    at.run()
+    if lang == "en":
+        at.get_by_key("lang").set_value("en").run()
+    return at, time.perf_counter() - t0
+
+
+def last_date(store) -> date:
+    """The sidebar's default end: the latest business date of tickets, loans and feedback."""
+    f = summary.freshness(store)
+    return max(d for k, d in f.items() if k in ("counter_tickets", "loan_snapshot", "feedback_records") and d)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview_renders(db, lang):
+    at, seconds = overview(lang)
+    assert not at.exception, at.exception
+    print(f"overview {lang}: {seconds:.1f} s")
+    assert at.title[0].value == ("总览" if lang == "zh" else "Overview")
+    assert len(at.metric) == len(HEADLINE_IDS) == 11
+    # KPI table and event table downloads
+    assert len(at.get("download_button")) >= 2
+    subheaders = [h.value for h in at.subheader]
+    assert ("本期要点" if lang == "zh" else "Highlights") in subheaders
+    assert ("最新市场与政策事件" if lang == "zh" else "Latest market and policy events") in subheaders
+    captions = " ".join(c.value for c in at.caption)
+    assert ("数据截至" if lang == "zh" else "Data up to") in captions
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cards_equal_compute(db, lang):
+    """Each card shows the value `metrics.compute.card` (and so `bankpulse metric`) gives for the period."""
+    at, _ = overview(lang)
+    assert not at.exception
+    store = data.store.open_store(db)
+    as_of = last_date(store)
+    shown = {m.label: m.value for m in at.metric}
+    for mid in HEADLINE_IDS:
+        metric = get_metric(mid)
+        card = compute.card(store, metric, Grain.MONTH, as_of, Scope())
+        assert shown[metric.name(lang)] == fmt_value(metric, card.value, lang), mid
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_summary_matches_module(db, lang):
+    at, _ = overview(lang)
+    store = data.store.open_store(db)
+    expected = summary.summary_sentences(store, Grain.MONTH, last_date(store), Scope(), lang)
+    assert 3 <= len(expected) <= 6
+    shown = next(m.value for m in at.markdown if m.value.startswith("- "))
+    assert shown == "\n".join(f"- {s}" for s in expected)
+
+
+def test_events_table(db):
+    at, _ = overview("zh")
+    store = data.store.open_store(db)
+    n = store.cursor().execute("SELECT count(*) FROM main.market_events WHERE event_date BETWEEN $s AND $e",
+                               {"s": date(last_date(store).year - 1, last_date(store).month, 1),
+                                "e": last_date(store)}).fetchone()[0]
+    if n == 0:
+        assert any("没有市场或政策事件" in c.value for c in at.caption)
+    else:
+        table = at.dataframe[0].value
+        assert list(table.columns) == ["日期", "类别", "标题"]
+        assert len(table) == min(n, 8)
+        assert list(table["日期"]) == sorted(table["日期"], reverse=True)
