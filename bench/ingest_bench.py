@@ -12,6 +12,7 @@ bench/RESULTS.md (machine, date, ratios); nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -76,12 +77,12 @@ STAGES = [  # (stage, predicate on the logged label), first match wins
     ("transcode GBK→UTF-8", lambda s: s == "PY to_utf8"),
     ("header sniff", lambda s: s == "PY read_csv_head"),
     ("read_csv → raw (VARCHAR)", lambda s: "read_csv(" in s),
-    ("row numbers (raw copy)", lambda s: s.startswith("CREATE OR REPLACE TEMP TABLE \"raw_")),
+    ("row numbers (raw copy / view)", lambda s: s.startswith(("CREATE OR REPLACE TEMP TABLE \"raw_", "CREATE OR REPLACE TEMP VIEW \"raw_"))),
     ("parse (bp_* macros)", lambda s: s.startswith("CREATE OR REPLACE TEMP TABLE \"parsed_") or s.startswith("INSERT INTO \"parsed_")),
     ("validate rules", lambda s: s.startswith("RULE ")),
     ("branch names → ids", lambda s: "JOIN main.branches b ON b.branch_name" in s or s.startswith("UPDATE \"parsed_")),
     ("unknown branches", lambda s: "main.branches b WHERE" in s and s.startswith("SELECT")),
-    ("load: valid rows table", lambda s: "TEMP TABLE valid" in s),
+    ("load: valid rows table", lambda s: "TEMP TABLE valid" in s or "TEMP VIEW valid" in s),
     ("load: insert rows", lambda s: s.startswith("INSERT INTO main.")),
     ("load: archive/delete replaced", lambda s: s.startswith("INSERT INTO history.") or s.startswith("DELETE FROM main.")),
     ("load: batch/issues/commit", lambda s: True),
@@ -132,7 +133,7 @@ def profile(csv: Path, tmp: Path) -> tuple[float, list[tuple[str, float]], list[
 
     def rules(*a, **k):  # tag rule SQL so the stage table can find it
         out = orig_rules(*a, **k)
-        return [type(r)(r.code, r.severity, "/*RULE*/ " + r.sql) for r in out]
+        return [dataclasses.replace(r, sql="/*RULE*/ " + r.sql, where=r.where and "/*RULE*/ " + r.where) for r in out]
     pl.validate.rules = rules
     try:
         r = bankpulse(csv, tmp, TimedStore)
@@ -140,7 +141,8 @@ def profile(csv: Path, tmp: Path) -> tuple[float, list[tuple[str, float]], list[
         for n, fn in saved.items():
             setattr(pl, n, fn)
         pl.validate.rules = orig_rules
-    log = [(t, "RULE " + s[len("/*RULE*/ "):] if s.startswith("/*RULE*/") else s) for t, s in log]
+    log = [(t, "RULE " + s[len("/*RULE*/ "):] if s.startswith("/*RULE*/") or "count_if(/*RULE*/" in s else s)
+           for t, s in log]
     by_stage: dict[str, float] = {name: 0.0 for name, _ in STAGES}
     for t, s in log:
         for name, pred in STAGES:

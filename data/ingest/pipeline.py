@@ -13,6 +13,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -133,14 +134,18 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
     if size == 0:
         return _reject(res, [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("文件为空", "the file is empty"))], t0)
     say(0.05, "计算文件指纹 / fingerprinting")
-    sha = sha256_of(path)
-    with tempfile.TemporaryDirectory(prefix="bankpulse-ingest-") as tmp:
+    # The fingerprint is computed in a thread while the file is decoded (encoding detection and,
+    # for GBK, transcoding): hashlib releases the GIL, so the two passes over the bytes overlap.
+    with ThreadPoolExecutor(1, thread_name_prefix="bankpulse-sha256") as pool, \
+            tempfile.TemporaryDirectory(prefix="bankpulse-ingest-") as tmp:
+        fingerprint = pool.submit(sha256_of, path)
         try:
             parts, notes, encoding = _read(path, Path(tmp), source)
         except (ReadError, TranscodeError) as exc:
             code = Code.ENCODING if isinstance(exc, TranscodeError) or "编码" in str(exc) else Code.UNREADABLE
             row = getattr(exc, "line", None)
             return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, message=str(exc))], t0)
+        sha = fingerprint.result()
         res.encoding = encoding
         issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
         return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0)
@@ -252,7 +257,19 @@ def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issu
     for mp in mappings:
         headers.update(mp.headers)
     out: list[Issue] = []
-    for rule in validate.rules(src, parsed, view, mapped):
+    rules = validate.rules(src, parsed, view, mapped)
+    # One scan per table tells which rules find anything; only those run their own query. If a
+    # probe fails, every rule runs (and a broken rule reports itself, as below).
+    skip: set[int] = set()
+    try:
+        for idx, probe in validate.probe_sql(rules):
+            found = cur.execute(probe).fetchone()
+            skip |= {i for i, hit in zip(idx, found, strict=True) if not hit}
+    except Exception:  # noqa: BLE001 - fall back to running every rule
+        skip = set()
+    for n, rule in enumerate(rules):
+        if n in skip:
+            continue
         try:
             rows = cur.execute(rule.sql + f" LIMIT {MAX_ISSUES + 1}").fetchall()
         except Exception as exc:  # a broken rule is one more issue, never a silent pass
@@ -303,8 +320,11 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
             # only what load.sql reads (typed columns, row_no, sheet): the __raw text copies would
             # double the size of this table for nothing
             kept = ", ".join(f"v.{ident(c)}" for c in ("row_no", "sheet", *cols))
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE valid AS SELECT {kept} FROM {ident(view)} v "
-                        f"ANTI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no")
+            if res.rows_rejected:
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE valid AS SELECT {kept} FROM {ident(view)} v "
+                            f"ANTI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no")
+            else:  # every row is valid: the statements below read the derived view, no copy
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW valid AS SELECT {kept} FROM {ident(view)} v")
             p = {"batch": batch_id}
             cur.execute(render("load.archive_replaced", table=table, valid="valid", keys=src.key), p)
             res.rows_updated = cur.execute(f"SELECT count(*) FROM history.{ident(table)} WHERE replaced_by = $batch", p).fetchone()[0]

@@ -3,7 +3,9 @@
 Everything here runs on the ingest cursor (its own DuckDB connection), so temp tables are
 private to one upload and vanish with it. Raw rows land as VARCHAR columns `c0..cN` with
 `row_no` = the row number Excel would show; the typed table `parsed_<source>` carries, for every
-declared column, the raw text (`<col>__raw`) and the typed value (`<col>`).
+declared column, the raw text (`<col>__raw`) and the typed value (`<col>`). For a CSV part
+without rejected lines `raw_<i>` is a view (row_no from the rowid of the table read_csv filled),
+not a copy.
 """
 
 from __future__ import annotations
@@ -39,6 +41,34 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+# Structural problems are collected (store_rejects), not raised: every broken line is reported.
+# The line ending is left to DuckDB (Excel on Windows writes CRLF; forcing '\n' read such a
+# file as zero rows). The parallel scanner cannot combine null_padding with quoted newlines
+# (multi-line 投诉内容 cells), so such a file is read again single-threaded (`_run_read`).
+_READ_CSV = (
+    "read_csv($path, auto_detect=false, header=false, skip=$skip, delim=$delim, quote='\"', escape='\"', "
+    "columns={spec}, null_padding=true, store_rejects=true, strict_mode=true, max_line_size=8388608, "
+    "comment='', encoding='utf-8', parallel=$parallel)"
+)
+
+
+def _spec(part: RawPart) -> str:
+    return "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(part.n_fields)) + "}"
+
+
+def _run_read(cur, statement: str, part: RawPart, extra: dict | None = None) -> None:
+    """Run a statement reading `part` with _READ_CSV: parallel first, single-threaded if DuckDB asks."""
+    params = {"path": str(part.csv_path), "skip": part.skip_lines, "delim": part.delimiter, **(extra or {})}
+    for parallel in (True, False):
+        cur.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        try:
+            cur.execute(statement, {**params, "parallel": parallel})
+            return
+        except duckdb.Error as exc:
+            if not parallel or "parallel" not in str(exc):
+                raise
+
+
 def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
     """Create temp table `table` (row_no, c0..cN) from a raw part; returns structural issues."""
     cols = [f"c{i}" for i in range(part.n_fields)]
@@ -51,27 +81,9 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
         arrow = pa.table(arrays)  # noqa: F841 - read by DuckDB's replacement scan below
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT * FROM arrow")
         return []
-    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-    # Structural problems are collected (store_rejects), not raised: every broken line is reported.
-    # The line ending is left to DuckDB (Excel on Windows writes CRLF; forcing '\n' read such a
-    # file as zero rows). The parallel scanner cannot combine null_padding with quoted newlines
-    # (multi-line 投诉内容 cells), so such a file is read again single-threaded.
-    read = (
-        f"CREATE OR REPLACE TEMP TABLE {ident(table + '_r')} AS SELECT * FROM read_csv($path, "
-        f"auto_detect=false, header=false, skip=$skip, delim=$delim, quote='\"', escape='\"', "
-        f"columns={spec}, null_padding=true, store_rejects=true, strict_mode=true, max_line_size=8388608, "
-        f"comment='', encoding='utf-8', parallel=$parallel)"
-    )
-    params = {"path": str(part.csv_path), "skip": part.skip_lines, "delim": part.delimiter}
+    read = f"CREATE OR REPLACE TEMP TABLE {ident(table + '_r')} AS SELECT * FROM {_READ_CSV.format(spec=_spec(part))}"
     try:
-        for parallel in (True, False):
-            cur.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-            try:
-                cur.execute(read, {**params, "parallel": parallel})
-                break
-            except duckdb.Error as exc:
-                if not parallel or "parallel" not in str(exc):
-                    raise
+        _run_read(cur, read, part)
     except duckdb.Error as exc:  # a file DuckDB cannot parse at all: one file-level error, never a crash
         empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in cols)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT CAST(NULL AS BIGINT) AS row_no, "
@@ -89,19 +101,20 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
               message=bilingual("该行的CSV格式有误", f"malformed CSV line: {etype} {msg}"))
         for line, etype, raw, msg in rejects
     ]
-    n = cur.execute(f"SELECT count(*) FROM {ident(table + '_r')}").fetchone()[0]
     first = part.skip_lines + 1
     if not rejects:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS "
-                    f"SELECT CAST(rowid AS BIGINT) + $first AS row_no, * FROM {ident(table + '_r')}", {"first": first})
-    else:
-        # Good rows keep their place: the k-th good row is the k-th record number not rejected.
-        bad = np.array(sorted({int(r[0]) for r in rejects}), dtype=np.int64)
-        candidates = np.arange(first, first + n + len(bad), dtype=np.int64)
-        row_nos = np.setdiff1d(candidates, bad, assume_unique=True)[:n]
-        rn = pa.table({"k": pa.array(np.arange(n, dtype=np.int64)), "row_no": pa.array(row_nos)})  # noqa: F841
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT rn.row_no, r.* EXCLUDE (k) FROM "
-                    f"(SELECT CAST(rowid AS BIGINT) AS k, * FROM {ident(table + '_r')}) r JOIN rn USING (k)")
+        # the k-th record read is row first + k: a view over the read table (no copy of the rows)
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {ident(table)} AS "
+                    f"SELECT CAST(rowid AS BIGINT) + {int(first)} AS row_no, * FROM {ident(table + '_r')}")
+        return issues
+    n = cur.execute(f"SELECT count(*) FROM {ident(table + '_r')}").fetchone()[0]
+    # Good rows keep their place: the k-th good row is the k-th record number not rejected.
+    bad = np.array(sorted({int(r[0]) for r in rejects}), dtype=np.int64)
+    candidates = np.arange(first, first + n + len(bad), dtype=np.int64)
+    row_nos = np.setdiff1d(candidates, bad, assume_unique=True)[:n]
+    rn = pa.table({"k": pa.array(np.arange(n, dtype=np.int64)), "row_no": pa.array(row_nos)})  # noqa: F841
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT rn.row_no, r.* EXCLUDE (k) FROM "
+                f"(SELECT CAST(rowid AS BIGINT) AS k, * FROM {ident(table + '_r')}) r JOIN rn USING (k)")
     cur.execute(f"DROP TABLE {ident(table + '_r')}")
     return issues
 

@@ -30,11 +30,33 @@ EXPECTED = {
 
 @dataclass(frozen=True)
 class Rule:
-    """One validation query: it yields (row_no, sheet, column, value, expected, message) rows."""
+    """One validation query: it yields (row_no, sheet, column, value, expected, message) rows.
+
+    `table`/`where`, when set, say that the rule yields a row exactly for the rows of `table`
+    where `where` is true: `probe_sql` then tests many rules in one scan, and a rule that finds
+    nothing need not run (most uploads have no problem at all).
+    """
 
     code: Code
     severity: Severity
     sql: str
+    table: str = ""
+    where: str = ""
+
+
+def _rule(code: Code, severity: Severity, select: str, table: str, where: str) -> Rule:
+    return Rule(code, severity, f"{select} FROM {table} WHERE {where}", table, where)
+
+
+def probe_sql(rules: list[Rule]) -> list[tuple[list[int], str]]:
+    """One query per table: `SELECT count_if(where_1) > 0, ... FROM table`, with the indexes (into
+    `rules`) of the rules each column answers for."""
+    by_table: dict[str, list[int]] = {}
+    for i, r in enumerate(rules):
+        if r.table:
+            by_table.setdefault(r.table, []).append(i)
+    return [(idx, f"SELECT {', '.join(f'count_if({rules[i].where}) > 0' for i in idx)} FROM {t}")
+            for t, idx in by_table.items()]
 
 
 def _q(s: str) -> str:
@@ -51,36 +73,36 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str]) -> list[Rule
         if col.name in mapped and col.type in EXPECTED:
             zh, en = EXPECTED[col.type]
             if col.type is ColType.ID:
-                out.append(Rule(Code.ID_SCIENTIFIC, Severity.ERROR,
+                out.append(_rule(Code.ID_SCIENTIFIC, Severity.ERROR,
                     f"SELECT row_no, sheet, {label}, {raw}, {_q(zh + ' / ' + en)}, "
-                    f"{_q('编号被Excel转成了科学计数法，位数已丢失；请把该列设为文本后重新导出 / Excel turned this ID into scientific notation and lost digits; export the column as text')} "
-                    f"FROM {P} WHERE NOT is_total AND bp_id_mangled({raw})"))
+                    f"{_q('编号被Excel转成了科学计数法，位数已丢失；请把该列设为文本后重新导出 / Excel turned this ID into scientific notation and lost digits; export the column as text')}",
+                    P, f"NOT is_total AND bp_id_mangled({raw})"))
             else:
-                out.append(Rule(Code.TYPE, Severity.ERROR,
+                out.append(_rule(Code.TYPE, Severity.ERROR,
                     f"SELECT row_no, sheet, {label}, {raw}, {_q(zh + ' / ' + en)}, "
-                    f"{_q('无法识别的值 / value not understood')} "
-                    f"FROM {P} WHERE NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
+                    f"{_q('无法识别的值 / value not understood')}",
+                    P, f"NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
         if col.name in mapped and col.type is ColType.ENUM:
             allowed = "、".join(s[0] for s in col.values.values())
-            out.append(Rule(Code.ENUM, Severity.ERROR,
+            out.append(_rule(Code.ENUM, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('以下之一 / one of: ' + allowed)}, "
-                f"{_q('不在取值范围内 / not an accepted value')} "
-                f"FROM {P} WHERE NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
+                f"{_q('不在取值范围内 / not an accepted value')}",
+                P, f"NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
         if col.required and (col.name in mapped or col.derive_sql):
-            out.append(Rule(Code.REQUIRED, Severity.ERROR,
+            out.append(_rule(Code.REQUIRED, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('必填 / required')}, "
-                f"{_q('必填项为空 / required value is empty')} "
-                f"FROM {V} WHERE {c} IS NULL AND ({raw} IS NULL OR bp_null(bp_clean({raw})))"))
+                f"{_q('必填项为空 / required value is empty')}",
+                V, f"{c} IS NULL AND ({raw} IS NULL OR bp_null(bp_clean({raw})))"))
         if col.min_value is not None or col.max_value is not None:
             lo = -1e308 if col.min_value is None else col.min_value
             hi = 1e308 if col.max_value is None else col.max_value
             rng = f"{col.min_value if col.min_value is not None else '-∞'} … {col.max_value if col.max_value is not None else '∞'}"
-            out.append(Rule(Code.RANGE, Severity.ERROR,
+            out.append(_rule(Code.RANGE, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, coalesce({raw}, CAST({c} AS VARCHAR)), {_q('范围 / range ' + rng)}, "
-                f"{_q('超出允许范围 / outside the allowed range')} "
+                f"{_q('超出允许范围 / outside the allowed range')}",
                 # a value computed from other columns ("prefer") is judged by the domain checks;
                 # the range applies to what the file itself says
-                f"FROM {P if col.derive_mode == 'prefer' else V} WHERE NOT is_total AND ({c} < {lo!r} OR {c} > {hi!r})"))
+                P if col.derive_mode == 'prefer' else V, f"NOT is_total AND ({c} < {lo!r} OR {c} > {hi!r})"))
     keys = ", ".join(ident(k) for k in source.key)
     key_label = "+".join(source.key)
     out.append(Rule(Code.DUPLICATE_KEY, Severity.ERROR,
@@ -93,11 +115,11 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str]) -> list[Rule
         if not set(chk.columns) & mapped:
             continue
         shown = ident(chk.columns[0] + "__raw")
-        out.append(Rule(Code.CHECK, chk.severity,
+        out.append(_rule(Code.CHECK, chk.severity,
             f"SELECT row_no, sheet, {_q(','.join(chk.columns))}, {shown}, {_q(chk.code)}, "
-            f"{_q(chk.message_zh + ' / ' + chk.message_en)} FROM {V} WHERE coalesce({chk.violation_sql}, false)"))
-    out.append(Rule(Code.TOTAL_ROW, Severity.INFO,
-        f"SELECT row_no, sheet, '', NULL, '', '合计行，已跳过 / total row, skipped' FROM {P} WHERE is_total"))
+            f"{_q(chk.message_zh + ' / ' + chk.message_en)}", V, f"coalesce({chk.violation_sql}, false)"))
+    out.append(_rule(Code.TOTAL_ROW, Severity.INFO,
+        "SELECT row_no, sheet, '', NULL, '', '合计行，已跳过 / total row, skipped'", P, "is_total"))
     return out
 
 

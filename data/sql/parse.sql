@@ -13,10 +13,13 @@
 -- translate() is slow (about 1 s per million cells), so it only runs on a cell that holds one of
 -- the full-width characters; for any other cell it would return the cell unchanged, and ltrim
 -- likewise only runs when the first character is one it strips (same result, less work).
--- The first test is the common case, a cell that is clean already (it starts and ends with a
--- letter, digit or CJK ideograph and holds no full-width character): it is returned as is,
--- without building a new string (every branch below would return it unchanged).
+-- The first two tests are the common case, a cell that is clean already, returned as is without
+-- building a new string (every branch below would return it unchanged): an ASCII cell that is not
+-- empty, does not start with a tab, a blank or ' and does not end with a blank (trim() strips
+-- only blanks among ASCII characters; no regular expression needed), or a cell that starts and ends
+-- with a letter, digit or CJK ideograph and holds no full-width character.
 CREATE OR REPLACE TEMP MACRO bp_clean(v) AS CASE
+    WHEN strlen(v) = length(v) AND ord(v) NOT IN (-1, 9, 32, 39) AND NOT suffix(v, ' ') THEN v
     WHEN regexp_full_match(v, '[0-9A-Za-z\x{4e00}-\x{9fff}](?:[^０１２３４５６７８９，．－（）％：／＋　]*[0-9A-Za-z\x{4e00}-\x{9fff}])?') THEN v
     ELSE nullif(CASE
     WHEN strlen(v) = length(v) THEN
@@ -35,11 +38,12 @@ CREATE OR REPLACE TEMP MACRO bp_null(s) AS s IS NULL OR s IN ('-', '--', '---', 
 CREATE OR REPLACE TEMP MACRO bp_num_slow(s) AS CASE
     WHEN regexp_full_match(s, '\((.*)\)') THEN -TRY_CAST(regexp_replace(s, '[(),¥￥%\s]|元$', '', 'g') AS DOUBLE)
     ELSE TRY_CAST(regexp_replace(s, '[,¥￥%\s]|元$', '', 'g') AS DOUBLE) END;
+-- The cast is tried once; coalesce only evaluates the slow path for the cells the cast refused.
+-- Non-finite results (nan, inf, '%nan', '(inf)', 1e999) are NULL whichever path produced them.
+CREATE OR REPLACE TEMP MACRO bp_finite(d) AS CASE WHEN isfinite(d) THEN d END;
 CREATE OR REPLACE TEMP MACRO bp_num_s(s) AS CASE
     WHEN bp_null(s) THEN NULL
-    WHEN TRY_CAST(s AS DOUBLE) IS NOT NULL THEN
-        CASE WHEN isfinite(TRY_CAST(s AS DOUBLE)) THEN TRY_CAST(s AS DOUBLE) END
-    ELSE bp_num_slow(s) END;
+    ELSE bp_finite(coalesce(TRY_CAST(s AS DOUBLE), bp_num_slow(s))) END;
 CREATE OR REPLACE TEMP MACRO bp_num(v) AS bp_num_s(bp_clean(v));
 -- bp_int: an integer (20.0 from Excel is accepted; 20.5 is not).
 CREATE OR REPLACE TEMP MACRO bp_int_d(d) AS CASE WHEN d = round(d) AND abs(d) < 9e15 THEN CAST(d AS BIGINT) END;
@@ -56,10 +60,10 @@ CREATE OR REPLACE TEMP MACRO bp_ts_slow(s) AS CASE
         '%Y年%m月%d日', '%Y年%m月%d日 %H:%M:%S', '%Y年%m月%d日 %H:%M', '%Y年%m月%d日%H:%M:%S',
         '%Y年%m月%d日%H时%M分%S秒', '%Y%m%d %H:%M:%S', '%Y%m%d%H%M%S'])
     END;
+-- (cast once: coalesce evaluates bp_ts_slow only where TRY_CAST gave NULL)
 CREATE OR REPLACE TEMP MACRO bp_ts_s(s) AS CASE
     WHEN bp_null(s) THEN NULL
-    WHEN TRY_CAST(s AS TIMESTAMP) IS NOT NULL THEN TRY_CAST(s AS TIMESTAMP)
-    ELSE bp_ts_slow(s) END;
+    ELSE coalesce(TRY_CAST(s AS TIMESTAMP), bp_ts_slow(s)) END;
 CREATE OR REPLACE TEMP MACRO bp_ts(v) AS bp_ts_s(bp_clean(v));
 CREATE OR REPLACE TEMP MACRO bp_date_s(s) AS CAST(bp_ts_s(s) AS DATE);
 CREATE OR REPLACE TEMP MACRO bp_date(v) AS bp_date_s(bp_clean(v));
@@ -81,5 +85,11 @@ CREATE OR REPLACE TEMP MACRO bp_text(v) AS nullif(trim(v), '');
 CREATE OR REPLACE TEMP MACRO bp_enum_key_s(s) AS lower(bp_str_s(s));
 CREATE OR REPLACE TEMP MACRO bp_enum_key(v) AS bp_enum_key_s(bp_clean(v));
 -- bp_total_row: a 合计/总计/小计 (total) line that summary exports append at the bottom.
-CREATE OR REPLACE TEMP MACRO bp_total_row_s(s) AS regexp_matches(coalesce(s, ''), '^(合计|总计|小计|累计|汇总|total|sum)', 'i');
+-- The regular expression only runs on a cell whose first character could start a match: one of
+-- 合总小累汇 or a Latin letter (a superset of t/T/s/S/ſ, what 'i' case-folds t and s to); a cell
+-- starting with a digit, a NULL cell or any other character is not a total line.
+CREATE OR REPLACE TEMP MACRO bp_total_row_s(s) AS CASE
+    WHEN ord(s) IN (21512, 24635, 23567, 32047, 27719) OR (ord(s) >= 65 AND ord(s) < 592)
+        THEN regexp_matches(s, '^(合计|总计|小计|累计|汇总|total|sum)', 'i')
+    ELSE false END;
 CREATE OR REPLACE TEMP MACRO bp_total_row(v) AS bp_total_row_s(bp_clean(v));

@@ -1,0 +1,41 @@
+"""Documentation generated from the registries stays in step with them (datasette's test_docs idea)."""
+
+from pathlib import Path
+
+from data.sources import SOURCES
+from data.sources.docs import render_markdown
+from metrics.catalogue import CATALOGUE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sources_doc_is_current():
+    """docs/sources.md is `python -m data.sources.docs` output; regenerate it when a source changes."""
+    assert (ROOT / "docs" / "sources.md").read_text(encoding="utf-8") == render_markdown()
+
+
+def test_every_source_and_column_is_documented():
+    text = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
+    for s in SOURCES.values():
+        assert f"`{s.name}`" in text
+        for c in s.columns:
+            assert f"`{c.name}`" in text and c.label_zh in text
+
+
+def test_readme_names_every_cli_command_and_page():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from cli.main import COMMANDS
+
+    for cmd in COMMANDS:
+        assert f"bankpulse {cmd}" in readme, cmd
+    for page in ("总览", "柜台业务", "信贷", "客户反馈", "市场", "异常预警", "简报", "数据管理"):
+        assert page in readme
+
+
+def test_catalogue_ids_are_unique_and_listed_by_the_cli(capsys):
+    from cli.main import main
+
+    assert main(["metric", "--list"]) == 0
+    out = capsys.readouterr().out
+    for mid in CATALOGUE:
+        assert mid in out
