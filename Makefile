@@ -25,7 +25,7 @@ install-test: $(VENV)/.installed-test
 
 ## make run: create .venv, install, load the demo data when the store is empty, start the app
 run: install
-	$(BIN)/bankpulse demo --load --if-empty
+	$(BIN)/bankpulse demo --load --if-empty && $(BIN)/bankpulse user ensure-admin
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## make test: install the test dependencies and run the whole suite

@@ -27,8 +27,10 @@ from metrics.periods import period_end, shift
 from metrics.scope import Scope
 
 INTERNAL = ("approver", "loan_officer", "cohort", "branch")
+APPROVAL = ("approver", "loan_officer", "cohort")
 CUSTOMER = ("segment", "industry", "product")
 DOMINANT = 0.5  # share of the change one member must carry to call it concentrated
+EXCESS = 0.25  # ... and by how much that share must exceed its share of the base (denominator)
 BROAD = 0.35  # below this top share in every dimension, the change is broad
 
 
@@ -43,6 +45,13 @@ class Contributor:
     rate_before: float | None
     rate_after: float | None
     weight_after: float
+    weight_before: float = 0.0
+
+    @property
+    def excess(self) -> float:
+        """Share of the change beyond the member's share of the base: a member that is 80 % of the
+        book carries ~80 % of any broad change; one that is 13 % and carries 60 % is a concentration."""
+        return self.share - 0.5 * (self.weight_before + self.weight_after)
 
 
 @dataclass
@@ -68,7 +77,7 @@ def decompose(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFra
     """Rate/mix effects per member from (key, numerator, denominator) frames of two periods."""
     b = before.set_index(key)[["numerator", "denominator"]]
     a = after.set_index(key)[["numerator", "denominator"]]
-    j = b.join(a, how="outer", lsuffix="0", rsuffix="1").fillna(0.0)
+    j = b.add_suffix("0").join(a.add_suffix("1"), how="outer").fillna(0.0)
     w0 = j["denominator0"] / j["denominator0"].sum() if j["denominator0"].sum() else j["denominator0"] * 0
     w1 = j["denominator1"] / j["denominator1"].sum() if j["denominator1"].sum() else j["denominator1"] * 0
     r0 = (j["numerator0"] / j["denominator0"]).where(j["denominator0"] > 0)
@@ -79,7 +88,7 @@ def decompose(before: pd.DataFrame, after: pd.DataFrame, key: str) -> pd.DataFra
         "member": j.index.astype(str),
         "rate_effect": (r1f - r0f) * (w0 + w1) / 2,
         "mix_effect": (w1 - w0) * (r0f + r1f) / 2,
-        "rate_before": r0, "rate_after": r1, "weight_after": w1,
+        "rate_before": r0, "rate_after": r1, "weight_after": w1, "weight_before": w0,
     })
     out["total"] = out["rate_effect"] + out["mix_effect"]
     return out.sort_values("total", ascending=False).reset_index(drop=True)
@@ -91,13 +100,16 @@ def attribute(backend, metric: Metric, grain: Grain, period: date, scope: Scope,
     """Explain the change of a ratio KPI between a base period and `period` within `scope`."""
     if not metric.is_ratio:
         raise ValueError(f"{metric.id} is not a ratio KPI")
-    back = base_periods_back or (3 if grain is Grain.MONTH else 1)
-    base = shift(period, grain, -back)
     dims = tuple(d for d in (dims or (*INTERNAL, *CUSTOMER)) if d in metric.dimensions)
 
     def frame(p: date, by: tuple[str, ...]) -> pd.DataFrame:
         e = compile_metric(backend, metric, grain, Window(p, period_end(p, grain)), by, scope, options)
         return e.execute()
+
+    if base_periods_back:
+        base = shift(period, grain, -base_periods_back)
+    else:
+        base = onset_base(backend, metric, grain, period, scope, options)
 
     total0, total1 = frame(base, ()), frame(period, ())
     r0 = float(total0["value"].iloc[0]) if len(total0) else 0.0
@@ -116,7 +128,7 @@ def attribute(backend, metric: Metric, grain: Grain, period: date, scope: Scope,
                                     r["total"] * 100, (r["total"] / same) if same else 0.0,
                                     None if pd.isna(r["rate_before"]) else float(r["rate_before"]),
                                     None if pd.isna(r["rate_after"]) else float(r["rate_after"]),
-                                    float(r["weight_after"])))
+                                    float(r["weight_after"]), float(r["weight_before"])))
         by_dim[d] = rows
     top = sorted((v[0] for v in by_dim.values() if v), key=lambda c: -c.share)
     ev_titles = []
@@ -129,52 +141,70 @@ def attribute(backend, metric: Metric, grain: Grain, period: date, scope: Scope,
     return Attribution(metric.id, period, base, change * 100, cause, zh, en, top, by_dim, ev_titles)
 
 
-def _share(by_dim: dict[str, list[Contributor]], d: str) -> float:
-    rows = by_dim.get(d) or []
-    return rows[0].share if rows else 0.0
+LOOKBACK = {Grain.MONTH: 6, Grain.WEEK: 8, Grain.DAY: 14}
+
+
+def onset_base(backend, metric: Metric, grain: Grain, period: date, scope: Scope, options: dict | None) -> date:
+    """The period the move started from: the trough (for a rise; the peak for a fall) of the KPI in
+    the `LOOKBACK` periods before `period`. Comparing with a fixed "3 months back" cuts a gradual
+    rise in two (the flag is often dated mid-rise) and dilutes its cause; the trough keeps it whole."""
+    back = LOOKBACK.get(grain, 3)
+    lo = shift(period, grain, -back)
+    df = compile_metric(backend, metric, grain, Window(lo, period_end(period, grain)), (), scope, options).execute()
+    fallback = shift(period, grain, -(3 if grain is Grain.MONTH else 1))
+    if df.empty:
+        return fallback
+    v = df.assign(period=pd.to_datetime(df["period"]).dt.date).set_index("period")["value"].dropna().sort_index()
+    prior = v[v.index < period]
+    if period not in v.index or prior.empty:
+        return fallback
+    rising = v[period] >= prior.iloc[-1] if len(prior) else True
+    return prior.idxmin() if rising else prior.idxmax()
+
+
+def _concentrated(by_dim: dict[str, list[Contributor]], dims: tuple[str, ...]) -> list[tuple[str, Contributor]]:
+    out = [(d, by_dim[d][0]) for d in dims if by_dim.get(d)]
+    out = [(d, c) for d, c in out if c.share >= DOMINANT and c.excess >= EXCESS]
+    return sorted(out, key=lambda x: -x[1].excess)
 
 
 def classify(change: float, by_dim: dict[str, list[Contributor]], events: list[str]) -> tuple[str, str, str]:
-    """The likely cause with its evidence, from the per-dimension concentration of the change."""
+    """The likely cause with its evidence: which dimension concentrates the change — one member
+    carrying most of it (≥ 50 %) and far more than its weight in the book (≥ 25 points more)."""
     if abs(change) < 1e-9:
         return "unknown", "变动很小，无法归因。", "The change is too small to attribute."
     from metrics.columns import DIMENSIONS
 
-    internal = sorted(((d, _share(by_dim, d)) for d in INTERNAL if d in by_dim), key=lambda x: -x[1])
-    customer = sorted(((d, _share(by_dim, d)) for d in CUSTOMER if d in by_dim), key=lambda x: -x[1])
-    # approver/officer/cohort concentration is the approval signal; a branch alone could be either
-    approval = [(d, s) for d, s in internal if d != "branch"]
-    best_app = approval[0] if approval else (None, 0.0)
-    best_cust = customer[0] if customer else (None, 0.0)
-    if best_app[1] >= DOMINANT and best_app[1] >= best_cust[1]:
-        named = [(d, by_dim[d][0]) for d in ("approver", "loan_officer", "cohort", "branch")
-                 if by_dim.get(d) and by_dim[d][0].share >= DOMINANT]
+    approval = _concentrated(by_dim, APPROVAL)
+    customer = _concentrated(by_dim, CUSTOMER)
+    branch = _concentrated(by_dim, ("branch",))
+    if approval and (not customer or approval[0][1].excess >= customer[0][1].excess):
+        named = approval + branch
         zh = "、".join(f"{DIMENSIONS[d].label_zh}“{c.member}”（{c.share:.0%}，{_pct(c.rate_before)}→{_pct(c.rate_after)}）"
                       for d, c in named)
         en = "; ".join(f"{DIMENSIONS[d].label_en.lower()} '{c.member}' ({c.share:.0%}, {_pct(c.rate_before)} → "
                        f"{_pct(c.rate_after)})" for d, c in named)
         return ("internal_approval",
-                f"上升主要集中在{zh}，指向内部审批环节。" if change > 0 else
-                f"变动主要集中在{zh}，指向内部审批环节。",
+                f"{'上升' if change > 0 else '变动'}主要集中在{zh}，指向内部审批环节。",
                 f"The change is concentrated in {en}: points to internal approval.")
-    if best_cust[1] >= DOMINANT:
-        c = by_dim[best_cust[0]][0]
-        dim = DIMENSIONS[best_cust[0]]
+    if customer:
+        d, c = customer[0]
+        dim = DIMENSIONS[d]
         return ("customer_segment",
                 f"变动的{c.share:.0%}来自{dim.label_zh}“{c.member}”（贡献{c.total_pp:+.2f}个百分点），集中在特定客户群体。",
                 f"{c.share:.0%} of the change comes from {dim.label_en.lower()} '{c.member}' ({c.total_pp:+.2f} pp): "
                 f"concentrated in a customer segment.")
-    tops = [s for _, s in (*internal, *customer)]
+    if branch:
+        c = branch[0][1]
+        return ("internal_approval",
+                f"变动的{c.share:.0%}集中在机构{c.member}，建议核查该机构的审批与贷后管理。",
+                f"{c.share:.0%} of the change is in branch {c.member}; review its approval and monitoring.")
+    tops = [rows[0].share for rows in by_dim.values() if rows]
     if tops and max(tops) < BROAD and events:
         return ("market",
                 f"变动分散在各机构和客户群体（最大单一贡献仅{max(tops):.0%}），同期有市场/政策事件：{events[0]}等。",
                 f"The change is broad across branches and segments (largest single share {max(tops):.0%}) and "
                 f"coincides with market/policy events: {events[0]}.")
-    if best_app[1] >= BROAD and internal and internal[0][0] == "branch" and internal[0][1] >= DOMINANT:
-        c = by_dim["branch"][0]
-        return ("internal_approval",
-                f"变动的{c.share:.0%}集中在机构{c.member}，建议核查该机构的审批与贷后管理。",
-                f"{c.share:.0%} of the change is in branch {c.member}; review its approval and monitoring.")
     return ("unknown", "变动没有明显集中在某一维度，原因待查。", "No dimension concentrates the change; cause unclear.")
 
 

@@ -102,6 +102,17 @@ class SeriesInput:
             hours = self.step / pd.Timedelta(hours=1)
             object.__setattr__(self, "freq", Freq.DAILY if hours >= 20 else Freq.INTRADAY)
 
+    @classmethod
+    def trusted(cls, values: pd.Series, denominator: pd.Series | None, kind: Kind, series_id: str,
+                freq: Freq) -> SeriesInput:
+        """Build without re-validating: for callers whose series are already float on a sorted,
+        unique DatetimeIndex with values valid for `kind` (the scan, thousands at a time)."""
+        obj = object.__new__(cls)
+        for k, v in (("values", values), ("denominator", denominator), ("kind", kind), ("series_id", series_id),
+                     ("freq", freq)):
+            object.__setattr__(obj, k, v)
+        return obj
+
     @property
     def index(self) -> pd.DatetimeIndex:
         return self.values.index  # type: ignore[return-value]
@@ -137,6 +148,7 @@ class Scores:
     resid_z: np.ndarray | None = None  # standardized residual, input to the shift detector
     onset: np.ndarray | None = None
     anomaly_kind: np.ndarray | None = None  # per-point AnomalyKind value (str) when it varies
+    size_z: np.ndarray | None = None  # shift detectors: mean standardized residual since the onset
     threshold: float = 4.5
 
     def frame(self) -> pd.DataFrame:
@@ -204,6 +216,16 @@ def severity(score: float, threshold: float) -> str:
     return "high" if r >= 2.0 else "medium" if r >= 1.4 else "low"
 
 
+SEV_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def shift_severity(size_z: float) -> str:
+    """A CUSUM statistic restarts after each alarm, so it says *that* the level moved, not by how
+    much: a shift's severity is its size, the mean standardized residual since the onset."""
+    a = abs(size_z) if np.isfinite(size_z) else 0.0
+    return "high" if a >= 3.0 else "medium" if a >= 1.5 else "low"
+
+
 def refractory(series: SeriesInput) -> pd.Timedelta:
     """How long an alarm stays open: a week for daily series, a day for intraday ones."""
     return pd.Timedelta(days=7) if series.freq is Freq.DAILY else pd.Timedelta(days=1)
@@ -223,7 +245,9 @@ def merge_events(flags: list[Flag], gap: pd.Timedelta, near: pd.Timedelta) -> li
             same = f.direction == e.direction or AnomalyKind.VARIANCE in (e.kind, f.kind)
             if (same and dt <= gap) or dt <= near:
                 if abs(f.score) > abs(e.score):
-                    e = Flag(**{**e.__dict__, "score": f.score, "severity": f.severity})
+                    e = Flag(**{**e.__dict__, "score": f.score})
+                if SEV_RANK[f.severity] > SEV_RANK[e.severity]:
+                    e = Flag(**{**e.__dict__, "severity": f.severity})
                 if e.kind == AnomalyKind.SPIKE and f.kind != AnomalyKind.SPIKE:
                     e = Flag(**{**e.__dict__, "kind": f.kind})
                 out[-1] = Flag(**{**e.__dict__, "end": max(e.end or e.date, t_end)})
@@ -284,9 +308,11 @@ class Detector(ABC):
             best = members[np.argmax(np.abs(s[members]))]
             kinds = scores.anomaly_kind
             kind = str(kinds[members[0]]) if kinds is not None else self.anomaly_kind.value
+            sev = (shift_severity(scores.size_z[members[-1]]) if scores.size_z is not None
+                   else severity(s[best], thr))
             flags.append(Flag(series.series_id, idx[j], float(obs[j]), float(scores.expected[j]),
                               float(scores.lower[j]), float(scores.upper[j]), float(s[best]),
-                              severity(s[best], thr), "up" if s[best] > 0 else "down", self.name, kind,
+                              sev, "up" if s[best] > 0 else "down", self.name, kind,
                               end=idx[members[-1]]))
         return merge_events(flags, refractory(series), 2 * series.step)
 

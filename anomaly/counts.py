@@ -28,7 +28,7 @@ class NegBinCounts(Detector):
     def _score(self, series: SeriesInput) -> Scores:
         x = series.values.to_numpy(float)
         cal = calendar_frame(series.index, series.freq)
-        keys = cal["cls2"].to_numpy() if series.freq.value == "daily" else cal["cls3"].to_numpy()
+        keys = cal["cls2"] if series.freq.value == "daily" else cal["cls3"]
         fin = np.isfinite(x)
         cap = np.nanpercentile(x, 99) if fin.any() else np.nan
         xw = np.minimum(x, cap)

@@ -13,6 +13,7 @@ batch's first date on — the history before still feeds the baselines.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.attribution import attribute
-from anomaly.base import Controls, Kind, SeriesError, SeriesInput
+from anomaly.base import Controls, Freq, Kind, SeriesInput
 from anomaly.ensemble import detect
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
@@ -38,6 +39,9 @@ KIND_BY_UNIT = {Unit.COUNT: Kind.COUNT, Unit.MINUTES: Kind.DURATION, Unit.DAYS: 
                 Unit.YUAN: Kind.AMOUNT, Unit.RATE: Kind.RATE, Unit.PERCENT: Kind.AMOUNT, Unit.SCORE: Kind.AMOUNT,
                 Unit.PER_10K: Kind.AMOUNT}
 MIN_POINTS = 8
+# KPIs whose value for a period keeps changing after it ends (a month's complaints keep closing for
+# up to the longest handling limit, 60 days): their periods younger than that are not judged yet
+MATURES_AFTER_DAYS = {"feedback.closure_rate": 60}
 
 
 @dataclass
@@ -88,30 +92,38 @@ def series_for(store, metric: Metric, grain: Grain, start: date, end: date, leve
         df = df.merge(n, on=["period", *by], how="left")
     df["period"] = pd.to_datetime(df["period"])
     full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
+    cols = ["value", "n"] if "n" in df else ["value"]
+    if by:  # one column per scope value: all branches of the KPI as one 2-D array
+        df = df.dropna(subset=[by[0]]).drop_duplicates(["period", by[0]])
+        wide = {c: df.pivot(index="period", columns=by[0], values=c).reindex(full) for c in cols}
+    else:
+        one = df.drop_duplicates("period").set_index("period")
+        wide = {c: one[[c]].set_axis([""], axis=1).reindex(full) for c in cols}
+    keys = list(wide["value"].columns)
+    vals = wide["value"].to_numpy(dtype=float, na_value=np.nan)
+    if kind is Kind.COUNT:
+        vals = np.nan_to_num(vals, nan=0.0)  # no ticket that day: zero, not unknown
+    dens = wide["n"].to_numpy(dtype=float, na_value=np.nan) if "n" in wide else None
+    enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
+    freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
     out: dict[str, SeriesInput] = {}
-    groups = [("", df)] if not by else df.groupby(by[0], dropna=True)
-    for key, g in groups:
-        g = g.set_index("period").sort_index()
-        g = g[~g.index.duplicated()]
-        if kind is Kind.COUNT:
-            values = g["value"].reindex(full).fillna(0.0)  # no ticket that day: zero, not unknown
-        else:
-            values = g["value"].reindex(full)
-        if values.notna().sum() < MIN_POINTS:
+    for j, key in enumerate(keys):
+        if not enough[j]:
             continue
-        den = None
-        k = kind
+        v = vals[:, j]
+        k, den = kind, None
         if kind is Kind.RATE:
-            if "n" in g:
-                den = g["n"].reindex(full)
-            else:
+            if dens is None:
                 k = Kind.AMOUNT  # a rate whose base is not a count: judged as a level
-            values = values.clip(0, 1) if den is not None else values
-        try:
-            out[str(key)] = SeriesInput(values=values, denominator=den, kind=k,
-                                        series_id=f"{metric.id}/{level}/{key}")
-        except SeriesError:
+            else:
+                v = np.clip(v, 0, 1)
+                d = dens[:, j]
+                if (d < 0).any():
+                    continue
+                den = pd.Series(d, index=full)
+        elif kind in (Kind.COUNT, Kind.DURATION) and (v < 0).any():
             continue
+        out[str(key)] = SeriesInput.trusted(pd.Series(v, index=full), den, k, f"{metric.id}/{level}/{key}", freq)
     return out
 
 
@@ -127,7 +139,8 @@ def _controls(stored: dict, metric_id: str, level: str, value: str) -> Controls:
 
 def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = None,
          branches: Iterable[str] | None = None, mode: str = "full", trigger: str = "cli",
-         options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None) -> ScanResult:
+         options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None,
+         history_days: int | None = None) -> ScanResult:
     """Run the detectors over the catalogue and store what they flag (see module docstring)."""
     t0 = time.perf_counter()
     options = resolve(options)
@@ -140,38 +153,87 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     if events is None:
         events = store.cursor().execute("SELECT event_date, title FROM main.market_events").df()
     rows: list[dict] = []
+    # 1. extract: one query per KPI × level (all branches at once), in this process (the DuckDB
+    #    connection is not shared with workers)
+    jobs: list[tuple] = []
     for mid in (metrics or CATALOGUE):
         metric = CATALOGUE[mid]
         lo, hi = metric_span(store, metric)
         if lo is None or hi is None:
             continue
+        if history_days is not None and since is not None:
+            lo = max(lo, since - timedelta(days=history_days))
         grain = metric.default_grain
         for level, by in _levels(metric):
+            if level == "branch" and branch_filter is not None and not branch_filter:
+                continue
             for value, s in series_for(store, metric, grain, lo, hi, level, by, options).items():
                 if level == "branch" and branch_filter is not None and value not in branch_filter:
                     continue
                 if level == "region" and region_filter is not None and value not in region_filter:
                     continue
-                res.series += 1
-                flags = detect(s, _controls(stored_controls, mid, level, value))
-                for f in flags:
-                    day = pd.Timestamp(f.date).date()
-                    if since is not None and day < since:
-                        continue
-                    res.flags += 1
-                    rows.append(_row(metric, grain, level, value, names, f, s, options))
+                if level == "region" and names["region_size"].get(value, 0) <= 1:
+                    continue  # a region of one branch is that branch: judged (and flagged) once, there
+                jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, mid, level, value)))
+    res.series = len(jobs)
+    # 2. detect: pure numpy on each series, spread over processes for a big scan
+    all_flags = detect_many([(j[5], j[6]) for j in jobs])
+    # 3. keep what the caller asked for, as rows
+    for (metric, grain, hi, level, value, s, _), flags in zip(jobs, all_flags, strict=True):
+        mature_until = hi - timedelta(days=MATURES_AFTER_DAYS.get(metric.id, 0))
+        for f in flags:
+            day = pd.Timestamp(f.date).date()
+            if since is not None and period_end(day, grain) < since:
+                continue  # incremental: only periods that hold the new data (a month the batch falls in counts)
+            if period_end(day, grain) > mature_until:
+                continue
+            res.flags += 1
+            rows.append(_row(metric, grain, level, value, names, f, s, options))
     now = datetime.now()
     with store.transaction() as cur:
         for row in rows:
             if row.pop("_attribute") and attribute_causes:
                 row["cause"], row["cause_json"] = _cause(store, row, events, options)
-            if astore.upsert(cur, row, now):
-                res.new += 1
             res.anomaly_ids.append(row["anomaly_id"])
+        res.new = len(astore.upsert_many(cur, rows, now))
         res.seconds = time.perf_counter() - t0
         astore.record_scan(cur, started=now, seconds=res.seconds, mode=mode, series=res.series, flags=res.flags,
                            new=res.new, trigger=trigger)
     return res
+
+
+PARALLEL_MIN = 400  # below this many series a process pool costs more than it saves
+CHUNK = 200
+
+
+def _detect_chunk(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
+    return [detect(s, c) for s, c in items]
+
+
+def workers() -> int:
+    env = os.environ.get("BANKPULSE_SCAN_WORKERS")
+    if env:
+        return max(1, int(env))
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 4))
+    except AttributeError:
+        return max(1, min(os.cpu_count() or 1, 4))
+
+
+def detect_many(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
+    """`ensemble.detect` over many series; in a spawn-started process pool when it pays."""
+    n = workers()
+    if n == 1 or len(items) < PARALLEL_MIN:
+        return _detect_chunk(items)
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
+        out: list[list] = []
+        for part in ex.map(_detect_chunk, chunks):
+            out.extend(part)
+    return out
 
 
 def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:
@@ -193,7 +255,7 @@ def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s
         "sentence_en": sentence(metric, grain, period, label_en, f.observed, f.expected, f.lower, f.upper, f.kind, "en"),
         "cause": None, "cause_json": None,
         "_attribute": metric.is_ratio and tone == "worse" and level in ("bank", "region")
-                      and metric.category.value == "credit" and f.severity in ("medium", "high"),
+                      and metric.category.value == "credit",
     }
 
 
@@ -213,7 +275,19 @@ def _cause(store, row: dict, events: pd.DataFrame, options: dict) -> tuple[str |
 
 def _scope_names(store) -> dict:
     rows = store.cursor().execute("SELECT branch_id, coalesce(branch_name, branch_id), region FROM main.branches").fetchall()
-    return {"branch": {r[0]: r[1] for r in rows}, "region_of": {r[0]: r[2] for r in rows}}
+    ids = {r[0] for r in rows}
+    # branches that hold data: the parent 支行 rows of the branch table are not outlets
+    sizes: dict[str, int] = {}
+    try:
+        used = {r[0] for r in store.cursor().execute(
+            "SELECT DISTINCT branch_id FROM main.counter_tickets UNION SELECT DISTINCT branch_id FROM main.loan_snapshot"
+        ).fetchall()} & ids
+    except Exception:  # a store without those tables yet
+        used = ids
+    for r in rows:
+        if r[0] in used and r[2] is not None:
+            sizes[r[2]] = sizes.get(r[2], 0) + 1
+    return {"branch": {r[0]: r[1] for r in rows}, "region_of": {r[0]: r[2] for r in rows}, "region_size": sizes}
 
 
 def _scope_label(level: str, value: str, names: dict) -> tuple[str, str]:
@@ -237,7 +311,12 @@ def scan_after_batch(store, batch) -> ScanResult | None:
         {"b": batch.batch_id}).fetchall()] if _has_branch(batch.source) else None
     since = batch.min_date - timedelta(days=1)
     return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
-                trigger=f"batch {batch.batch_id}")
+                trigger=f"batch {batch.batch_id}", history_days=INCREMENTAL_HISTORY_DAYS)
+
+
+# history an incremental scan reads before the batch: the trailing baselines need 56 points and the
+# calendar profile a full year (every holiday once); older data changes nothing the batch can flag
+INCREMENTAL_HISTORY_DAYS = 400
 
 
 def _has_branch(source: str) -> bool:

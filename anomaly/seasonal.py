@@ -27,7 +27,7 @@ EFFECTS = ("post_holiday", "pre_holiday", "month_end", "quarter_end", "year_end"
 MIN_CLASS = 3  # points a calendar class needs before it gets its own profile
 
 
-def calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
+def calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> dict[str, np.ndarray]:
     """Per point: calendar class (`cls`, with coarser `cls2`/`cls3` fallbacks, as integer codes)
     and the effect flags. Cached: a full scan shares one date index across thousands of series."""
     key = (freq.value, len(index), hash(index.values.astype("datetime64[ns]").tobytes()))
@@ -35,7 +35,8 @@ def calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
     if hit is None:
         if len(_CACHE) > 256:
             _CACHE.clear()
-        hit = _CACHE[key] = _calendar_frame(index, freq)
+        f = _calendar_frame(index, freq)
+        hit = _CACHE[key] = {c: f[c].to_numpy() for c in f.columns}  # plain arrays: no per-access pandas cost
     return hit
 
 
@@ -52,6 +53,7 @@ def _calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
     cls2 = np.where(t["is_workday"].to_numpy(bool), "W", np.where(dtype == "holiday_off", "H", "E"))
     out = pd.DataFrame({"cls": cls, "cls2": cls2}, index=index)
     out["workday"] = t["is_workday"].to_numpy(bool)
+    out["holiday"] = dtype == "holiday_off"
     if freq is Freq.INTRADAY:
         hour = index.hour.astype(str)
         out["cls"] = out["cls"] + "_" + hour
@@ -85,18 +87,18 @@ def _group_median(r: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return med, cnt
 
 
-def fit_profile(r: np.ndarray, cal: pd.DataFrame) -> np.ndarray:
+def fit_profile(r: np.ndarray, cal: dict) -> np.ndarray:
     """Season component: class median (falling back to coarser classes) + calendar effects."""
     season = np.full(len(r), np.nan)
     for col in ("cls", "cls2", "cls3"):
-        keys = cal[col].to_numpy()
+        keys = cal[col]
         med, cnt = _group_median(r, keys)
         vals = np.where(cnt >= MIN_CLASS, med, np.nan)[keys]
         season = np.where(np.isnan(season), vals, season)
     season = np.nan_to_num(season)
     rest = r - season
     for e in EFFECTS:
-        m = cal[e].to_numpy()
+        m = cal[e]
         vals = rest[m & np.isfinite(rest)]
         if len(vals) >= 2:
             eff = float(np.median(vals))
@@ -105,19 +107,19 @@ def fit_profile(r: np.ndarray, cal: pd.DataFrame) -> np.ndarray:
     return season
 
 
-def class_spread(e: np.ndarray, cal: pd.DataFrame) -> np.ndarray:
+def class_spread(e: np.ndarray, cal: dict) -> np.ndarray:
     """Per-point band multiplier ≥ 1: how much noisier the point's calendar class is than usual."""
     a = np.abs(e)
     base = np.nanmedian(a) if np.isfinite(a).any() else np.nan
     mult = np.ones(len(e))
     if not np.isfinite(base) or base <= 0:
         return mult
-    keys = cal["cls2"].to_numpy()
+    keys = cal["cls2"]
     med, cnt = _group_median(a, keys)
     ratio = np.where(cnt >= MIN_CLASS, np.clip(med / base, 1.0, 4.0), 1.0)
     mult = ratio[keys]
     for eff in EFFECTS:
-        m = cal[eff].to_numpy()
+        m = cal[eff]
         vals = a[m & np.isfinite(a)]
         if len(vals) >= MIN_CLASS:
             mult = np.where(m, np.maximum(mult, np.clip(np.median(vals) / base, 1.0, 4.0)), mult)
@@ -128,6 +130,26 @@ def _transform(series: SeriesInput, v: np.ndarray):
     if series.kind in (Kind.COUNT, Kind.DURATION, Kind.AMOUNT) and np.nanmin(v, initial=0) >= 0:
         return np.log1p(v), np.expm1
     return v, (lambda x: x)
+
+
+INTERMITTENT = 0.2  # share of zeros that makes a non-working calendar class "often closed"
+
+
+def closed_days(series: SeriesInput, v: np.ndarray, cal: dict) -> np.ndarray:
+    """Zeros of a count on non-working calendar classes where zero is common (outlets that open on
+    a few public holidays only). Such a zero means *closed*: it is neither scored nor used for the
+    profile, and the class's profile comes from its open days — so a sporadic opening is compared
+    with earlier openings, not with the closed days' 0."""
+    if series.kind is not Kind.COUNT or series.freq is not Freq.DAILY:
+        return np.zeros(len(v), bool)
+    keys = cal["cls2"]
+    fin = np.isfinite(v)
+    nk = int(keys.max()) + 1 if len(keys) else 0
+    zeros = np.bincount(keys[fin & (v == 0)], minlength=nk)
+    cnt = np.bincount(keys[fin], minlength=nk)
+    off = np.bincount(keys[~cal["workday"]], minlength=nk) > 0
+    inter = off & (cnt > 0) & (zeros >= INTERMITTENT * np.maximum(cnt, 1))
+    return inter[keys] & fin & (v == 0)
 
 
 def points_per_day(series: SeriesInput) -> int:
@@ -141,11 +163,12 @@ class SeasonalBaseline(Detector):
 
     def _score(self, series: SeriesInput) -> Scores:
         v = series.values.to_numpy(float)
-        y, inv = _transform(series, v)
         cal = calendar_frame(series.index, series.freq)
+        closed = closed_days(series, v, cal)
+        y, inv = _transform(series, np.where(closed, np.nan, v))
         if series.freq is Freq.DAILY:
             w, rough_w = 28, 29
-            work = cal["workday"].to_numpy()
+            work = cal["workday"]
             ymask = np.where(work, y, np.nan) if work.sum() >= len(y) / 3 else y
         else:
             ppd = points_per_day(series)
@@ -169,5 +192,8 @@ class SeasonalBaseline(Detector):
         expected = inv(exp_t)
         thr = self.threshold
         lower, upper = inv(exp_t - thr * sig), inv(exp_t + thr * sig)
+        if inv is np.expm1:  # a count, duration or non-negative amount: never a negative expectation or band
+            expected, lower = np.fmax(expected, 0.0), np.fmax(lower, 0.0)
+        lower = np.where(closed, 0.0, lower)  # closed is normal on those days
         change = (v - expected) / np.fmax(np.abs(expected), 1e-9)
         return Scores(series.index, expected, lower, upper, z, change, resid_z=z, threshold=thr)

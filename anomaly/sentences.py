@@ -15,6 +15,7 @@ KIND_LABELS = {
     "variance": ("波动加剧", "a variance change"),
     "rate_jump": ("比率跳升", "a rate jump"),
 }
+SUSTAINED = ("level_shift", "drift", "variance")
 CAUSE_LABELS = {
     "internal_approval": ("内部审批", "internal approval"),
     "customer_segment": ("客户结构", "customer segment"),
@@ -46,6 +47,12 @@ def sentence(metric: Metric, grain: Grain, period: date, scope_label: str, obser
     above = observed >= expected
     gap = _gap(metric, observed, expected, lang)
     k_zh, k_en = KIND_LABELS.get(kind, (kind, kind))
+    if kind in SUSTAINED:  # a sustained change: single days may stay inside the daily range
+        if lang == "zh":
+            return (f"自{when}起，{scope_label}{metric.name_zh}持续{'高于' if above else '低于'}预期"
+                    f"（当期{obs}，预期{exp}）；类型：{k_zh}。")
+        return (f"{metric.name_en} for {scope_label} has been {'above' if above else 'below'} expectations since "
+                f"{when} ({obs} then, expected {exp}); detected as {k_en}.")
     if lang == "zh":
         rel = "高于" if above else "低于"
         return (f"{when}{scope_label}{metric.name_zh}为{obs}，{rel}预期{exp}（正常范围{lo}–{hi}）"

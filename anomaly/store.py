@@ -66,6 +66,32 @@ class AnomalyStore:
                                                      "owner": None, "note": None})
         return not existed
 
+    COLUMNS = ("anomaly_id", "metric_id", "category", "scope_kind", "scope_value", "scope_label", "grain", "period",
+               "period_end", "observed", "expected", "lower", "upper", "denominator", "score", "severity", "direction",
+               "tone", "detector", "anomaly_kind", "sentence_zh", "sentence_en", "cause", "cause_json")
+
+    def upsert_many(self, cur, rows: list[dict], now: datetime) -> set[str]:
+        """Insert or refresh many anomalies in one statement; returns the ids that are new."""
+        if not rows:
+            return set()
+        df = pd.DataFrame(rows, columns=list(self.COLUMNS)).drop_duplicates("anomaly_id", keep="last")
+        for c in ("observed", "expected", "lower", "upper", "denominator", "score"):
+            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+        for c in ("cause", "cause_json", "scope_label", "sentence_zh", "sentence_en"):
+            df[c] = df[c].astype(object)
+        cur.register("new_rows", df)
+        try:
+            old = {r[0] for r in cur.execute(sql("anomaly.existing_ids")).fetchall()}
+            cur.execute(sql("anomaly.upsert_anomalies"), {"now": now})
+            new = set(df["anomaly_id"]) - old
+            if new:
+                cur.register("new_ids", pd.DataFrame({"anomaly_id": sorted(new)}))
+                cur.execute(sql("anomaly.add_detected_history"), {"now": now})
+                cur.unregister("new_ids")
+        finally:
+            cur.unregister("new_rows")
+        return new
+
     def all_controls(self) -> dict[tuple[str, str, str], NoiseControls]:
         rows = self.store.cursor().execute(sql("anomaly.all_controls")).fetchall()
         return {(r[0], r[1], r[2]): NoiseControls(r[3], r[4], r[5], r[6]) for r in rows}
@@ -93,9 +119,15 @@ class AnomalyStore:
         return NoiseControls(*row) if row else NoiseControls()
 
     def set_controls(self, metric_id: str, scope_kind: str, scope_value: str, controls: NoiseControls,
-                     user: str) -> None:
+                     user) -> None:
+        """`user`: a data.users.Principal (or a plain name); the change is audited."""
+        from data.audit import audit
+
         with self.store.transaction() as cur:
-            self._put_controls(cur, metric_id, scope_kind, scope_value, controls, user)
+            self._put_controls(cur, metric_id, scope_kind, scope_value, controls, getattr(user, "name", user))
+        audit(self.store, user, "noise_controls", target=f"{metric_id} {scope_kind}:{scope_value}",
+              detail={"sensitivity": controls.sensitivity, "min_change": controls.min_change,
+                      "min_denominator": controls.min_denominator})
 
     def _put_controls(self, cur, metric_id, scope_kind, scope_value, c: NoiseControls, user) -> None:
         cur.execute(sql("anomaly.put_controls"), {
@@ -103,9 +135,15 @@ class AnomalyStore:
             "min_change": c.min_change, "min_denominator": c.min_denominator, "false_alarms": c.false_alarms,
             "now": datetime.now(), "user": user})
 
-    def transition(self, anomaly_id: str, to_status: str, user: str, *, owner_dept: str | None = None,
+    def transition(self, anomaly_id: str, to_status: str, user, *, owner_dept: str | None = None,
                    note: str | None = None) -> dict:
-        """Move an anomaly to `to_status` (validated), record who/when, adapt noise controls."""
+        """Move an anomaly to `to_status` (validated), record who/when, adapt noise controls.
+
+        `user`: a data.users.Principal (or a plain name); the change is also audited.
+        """
+        from data.audit import audit
+
+        actor, user = user, getattr(user, "name", user)
         if to_status not in STATUSES:
             raise TriageError(f"未知状态 / unknown status {to_status!r}")
         now = datetime.now()
@@ -133,4 +171,7 @@ class AnomalyStore:
                 c = NoiseControls(min(MAX_SENSITIVITY, c.sensitivity * FALSE_ALARM_STEP), c.min_change,
                                   c.min_denominator, c.false_alarms + 1)
                 self._put_controls(cur, *key, c, user)
+        audit(self.store, actor, "triage", target=anomaly_id,
+              detail={"metric": a["metric_id"], "scope": f"{a['scope_kind']}:{a['scope_value']}", "from": current,
+                      "to": to_status, "owner": owner_dept, "note": note})
         return self.get(anomaly_id)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -132,7 +132,8 @@ class BriefingRequest:
         if grain not in GRAINS:
             raise ValueError(f"简报期间须为周、月或季度（如 2025-W38、2025-09、2025-Q3） / the period must be a week, "
                              f"month or quarter (2025-W38, 2025-09, 2025-Q3): {period!r}")
-        sc, zh, en = parse_scope(store, scope)
+        boundary = kw.pop("boundary", None)  # the reader's access boundary (data/users.py); None: whole bank
+        sc, zh, en = parse_scope(store, scope, boundary)
         return cls(start, grain, sc, zh, en, lang if lang in ("zh", "en") else "zh", spec or DEFAULT_SPEC, **kw)
 
     @property
@@ -149,8 +150,23 @@ def _branches(store) -> pd.DataFrame:
         "parent_id FROM main.branches").df()
 
 
-def parse_scope(store, text: str | None) -> tuple[Scope, str, str]:
-    """'all' | 'region:NAME' | 'branch:ID' → (Scope, Chinese label, English label)."""
+def parse_scope(store, text: str | None, boundary: frozenset[str] | None = None) -> tuple[Scope, str, str]:
+    """'all' | 'region:NAME' | 'branch:ID' → (Scope, Chinese label, English label).
+
+    With an access `boundary` (the reader's branch ids) the Scope carries it, so every number is
+    restricted to it by the query layer; 'all' means the reader's own scope, and a region or branch
+    outside it is refused (a region only when it lies wholly inside it).
+    """
+    if boundary is not None:
+        sc, zh, en = parse_scope(store, text)
+        b = _branches(store)
+        inside = (sc.branch is None or sc.branch in boundary) and \
+            (sc.region is None or set(b.loc[b["region"] == sc.region, "branch_id"]) <= boundary)
+        if not inside:
+            raise PermissionError(f"超出您的数据范围 / outside your data scope: {text!r}")
+        if sc.region is None and sc.branch is None:
+            zh, en = "授权范围", "Your scope"
+        return replace(sc, branch_ids=boundary), zh, en
     s = (text or "all").strip()
     if s.lower() in ("", "all", "bank", "全行"):
         return Scope(), "全行", "Whole bank"
@@ -295,6 +311,10 @@ class _Builder:
             df["period"] = pd.to_datetime(df["period"]).dt.date
             df = df[df["period"] <= self.req.end]
             df = df[self._in_scope(df)]
+            if self.scope.branch_ids is not None:  # only anomalies inside the reader's boundary
+                from data.users import visible_anomalies
+
+                df = visible_anomalies(df, self.scope.branch_ids, self.branches)
         self._anoms = df.reset_index(drop=True)
         return self._anoms
 

@@ -26,9 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bankpulse", description="BankPulse 银行工作动态监测 — 命令行工具 / command-line tool")
     db_help = "DuckDB 数据库文件（默认 BANKPULSE_DB 或 var/bankpulse.duckdb） / database file"
     p.add_argument("--db", type=Path, help=db_help)
-    # --db is accepted before or after the command (`bankpulse ingest f.csv --db x.duckdb`)
+    as_help = ("以该用户身份执行：其角色决定可用命令，其数据范围限制查询、导出与简报；操作记入审计日志"
+               "（默认 BANKPULSE_AS） / act as this user: their role and data scope apply, the action is audited")
+    p.add_argument("--as", dest="as_user", metavar="USER", help=as_help)
+    # --db and --as are accepted before or after the command (`bankpulse ingest f.csv --db x.duckdb`)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=db_help)
+    common.add_argument("--as", dest="as_user", metavar="USER", default=argparse.SUPPRESS, help=as_help)
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     _add = sub.add_parser
     sub.add_parser = lambda *a, **k: _add(*a, parents=[common], **k)  # type: ignore[method-assign]
@@ -39,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--allow-partial", action="store_true",
                    help="导入有效行，错误行隔离 / load valid rows and quarantine the rejected ones")
     i.add_argument("--report", type=Path, help="把全部问题写入CSV / write every issue to this CSV")
-    i.add_argument("--user", default="cli", help="记录在批次中的用户 / user recorded on the batch")
+    i.add_argument("--user", help="记录在批次中的用户（未用 --as 时） / user recorded on the batch (without --as)")
     i.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan after loading")
 
     b = sub.add_parser("batches", help="列出导入批次 / list load batches")
@@ -47,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rollback", help="回滚一个批次 / roll a batch back")
     r.add_argument("batch", type=int, help="批次号 / batch id")
-    r.add_argument("--user", default="cli")
+    r.add_argument("--user", help="记录的用户（未用 --as 时） / user recorded (without --as)")
 
     d = sub.add_parser("demo", help="生成演示导出文件（可直接导入） / write demo export files (and load them)")
     s = get_settings()
@@ -92,7 +96,44 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market） / "
                                        "only these sections")
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
+    _add_user_commands(sub)
     return p
+
+
+def _add_user_commands(sub) -> None:
+    """`bankpulse user add|list|update|disable|enable|reset-password|ensure-admin` and `audit list|verify`."""
+    u = sub.add_parser("user", help="用户管理（管理员） / manage users (administrators)")
+    us = u.add_subparsers(dest="user_cmd", required=True, parser_class=_Parser)
+    ua = us.add_parser("add", help="新增用户 / add a user")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, choices=["viewer", "analyst", "manager", "admin"])
+    ua.add_argument("--region", help="区域（* 为全行） / region (* = whole bank)")
+    ua.add_argument("--branches", help="机构号，逗号分隔 / branch ids, comma-separated")
+    ua.add_argument("--display", help="姓名 / full name")
+    ua.add_argument("--password-stdin", action="store_true",
+                    help="从标准输入读密码（默认随机生成并显示一次） / read the password from stdin (default: random)")
+    uu = us.add_parser("update", help="修改角色或范围 / change role or scope")
+    uu.add_argument("name")
+    uu.add_argument("--role", choices=["viewer", "analyst", "manager", "admin"])
+    uu.add_argument("--region")
+    uu.add_argument("--branches")
+    ul = us.add_parser("list", help="列出用户 / list users")
+    ul.add_argument("--json", action="store_true")
+    for name, text in (("disable", "停用 / disable"), ("enable", "启用 / enable")):
+        us.add_parser(name, help=text).add_argument("name")
+    ur = us.add_parser("reset-password", help="重置密码（随机，显示一次） / reset a password (random, shown once)")
+    ur.add_argument("name")
+    ur.add_argument("--password-stdin", action="store_true")
+    ue = us.add_parser("ensure-admin", help="首次运行：无用户时创建管理员并显示随机密码一次 / first run: create the admin")
+    ue.add_argument("--name", default="admin")
+    a = sub.add_parser("audit", help="审计日志（管理员） / the audit trail (administrators)")
+    au = a.add_subparsers(dest="audit_cmd", required=True, parser_class=_Parser)
+    al = au.add_parser("list", help="最近的审计记录 / recent audit rows")
+    al.add_argument("--user")
+    al.add_argument("--action")
+    al.add_argument("--limit", type=int, default=50)
+    al.add_argument("--csv", type=Path, help="导出为CSV / export to CSV")
+    au.add_parser("verify", help="校验哈希链 / verify the hash chain")
 
 
 def _store(args):
@@ -121,7 +162,9 @@ def cmd_ingest(args) -> int:
     store = _store(args)
     worst, frames = EXIT_OK, []
     for f in args.files:
-        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=args.user)
+        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=_actor_name(args))
+        _audit(args, "upload", target=res.file_name, outcome="ok" if res.ok else "failed",
+               detail={"status": res.status, "batch": res.batch_id, "source": res.source, "rows": res.rows_loaded})
         frames.append(res.issues)
         print(res.message_zh)
         print(res.message_en)
@@ -140,6 +183,7 @@ def cmd_ingest(args) -> int:
         from data.exports import to_csv_bytes
 
         args.report.write_bytes(to_csv_bytes(pd.concat(frames, ignore_index=True)))
+        _audit(args, "export", target=str(args.report), detail={"what": "ingest issues"})
         print(f"问题清单已写入 / issues written to {args.report}")
     return worst
 
@@ -173,10 +217,13 @@ def cmd_rollback(args) -> int:
     from data.batches import RollbackError, rollback
 
     try:
-        r = rollback(_store(args), args.batch, user=args.user)
+        r = rollback(_store(args), args.batch, user=_actor_name(args))
     except RollbackError as exc:
+        _audit(args, "rollback", target=f"batch {args.batch}", outcome="failed", detail={"error": str(exc)})
         print(str(exc), file=sys.stderr)
         return EXIT_FAIL
+    _audit(args, "rollback", target=f"batch {args.batch}",
+           detail={"removed": r.rows_removed, "restored": r.rows_restored})
     print(f"批次 {r.batch_id} 已回滚：删除 {r.rows_removed} 行，恢复 {r.rows_restored} 行 / "
           f"batch {r.batch_id} rolled back: {r.rows_removed} rows removed, {r.rows_restored} restored")
     return EXIT_OK
@@ -244,8 +291,17 @@ def cmd_metric(args) -> int:
             return EXIT_FAIL
         grain = Grain(args.grain) if args.grain else metric.default_grain
         by = tuple(b for b in args.by.split(",") if b)
+        bound = _boundary(args, store)
+        if not _inside(store, bound, args.region, args.branch):
+            _audit(args, "cli", target=f"metric {args.id}", outcome="denied",
+                   detail={"region": args.region, "branch": args.branch})
+            print(f"超出您的数据范围 / outside your data scope: {args.region or args.branch}", file=sys.stderr)
+            return EXIT_FAIL
         df = series(store, metric, grain, start, end, by,
-                    Scope(region=args.region, branch=args.branch, product=args.product), options)
+                    Scope(branch_ids=bound, region=args.region, branch=args.branch, product=args.product), options)
+        _audit(args, "export", target=f"metric {args.id}", detail={
+            "grain": grain.value, "from": start, "to": end, "by": list(by), "region": args.region,
+            "branch": args.branch, "product": args.product, "rows": len(df)})
     except (KeyError, ValueError, MetricQueryError) as exc:
         print(f"{exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -271,7 +327,8 @@ def cmd_scan(args) -> int:
         print(f"未知指标 / unknown metric: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
     res = scan(_store(args), metrics=args.metric, since=date.fromisoformat(args.since) if args.since else None,
-               trigger="cli")
+               trigger=f"cli:{_actor_name(args)}")
+    _audit(args, "scan", detail={"series": res.series, "flags": res.flags, "new": res.new})
     if args.json:
         print(json.dumps({"series": res.series, "flags": res.flags, "new": res.new, "seconds": round(res.seconds, 2)}))
     else:
@@ -310,24 +367,203 @@ def cmd_briefing(args) -> int:
     try:
         spec = DEFAULT_SPEC.only(s.strip() for s in args.sections.split(",") if s.strip()) if args.sections \
             else DEFAULT_SPEC
-        pdf = build_pdf(_store(args), args.period, args.scope, args.lang, spec)
+        store = _store(args)
+        pdf = build_pdf(store, args.period, args.scope, args.lang, spec, boundary=_boundary(args, store))
+    except PermissionError as exc:
+        _audit(args, "briefing_download", target=f"{args.period} {args.scope}", outcome="denied")
+        print(f"{exc}", file=sys.stderr)
+        return EXIT_FAIL
     except (ValueError, FontMissingError) as exc:
         print(f"{exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAIL
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
+    _audit(args, "briefing_download", target=f"{args.period} {args.scope}",
+           detail={"lang": args.lang, "out": str(args.out), "bytes": len(pdf)})
     print(f"简报已写入 / briefing written: {args.out} ({len(pdf) / 1024:.0f} KB, {time.perf_counter() - t0:.1f} s)")
+    return EXIT_OK
+
+
+# -- acting as a user (--as) -------------------------------------------------------------------
+# The permission (data/users.PERMISSIONS) each command needs; None: touches no store.
+NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
+         "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit"}
+
+
+def _resolve_actor(args) -> int | None:
+    """Set args.actor from --as (or BANKPULSE_AS); refuse unknown, disabled or unauthorised users.
+
+    Without --as the CLI acts as the operator of the shell (`cli:<login>`, whole bank): whoever can
+    run it can read the database file anyway (docs/security.md). BANKPULSE_CLI_REQUIRE_AS=true makes
+    --as mandatory for every command that touches the store.
+    """
+    import getpass
+    import os
+
+    from data.users import Principal, auth_settings
+
+    need = NEEDS.get(args.cmd)
+    name = getattr(args, "as_user", None) or os.environ.get("BANKPULSE_AS") or None
+    if name is None:
+        bootstrap = args.cmd == "user" and args.user_cmd == "ensure-admin"
+        if need is not None and auth_settings().cli_require_as and not bootstrap:
+            print("请用 --as 用户名 指明操作人 / give the acting user with --as USER (BANKPULSE_CLI_REQUIRE_AS)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            login = getpass.getuser()
+        except Exception:  # noqa: BLE001 - no login name (containers)
+            login = "unknown"
+        args.actor = Principal(f"cli:{login}", "admin", source="cli")
+        return None
+    if need is None:
+        args.actor = None
+        return None
+    from data.users import UserStore
+
+    store = _store(args)
+    u = UserStore(store).get(name)
+    if u is None or u.disabled:
+        from data.audit import audit
+
+        audit(store, name, "cli", target=args.cmd, outcome="denied", channel="cli",
+              detail={"reason": "unknown user" if u is None else "disabled"})
+        print(f"没有可用的用户 {name}（不存在或已停用） / no usable user {name} (unknown or disabled)", file=sys.stderr)
+        return EXIT_FAIL
+    args.actor = u.principal()
+    if not args.actor.can(need):
+        _audit(args, "cli", target=args.cmd, outcome="denied", detail={"needs": need})
+        print(f"{name}（{u.role}）无权执行 {args.cmd} / {name} ({u.role}) may not run {args.cmd}", file=sys.stderr)
+        return EXIT_FAIL
+    return None
+
+
+def _actor_name(args) -> str:
+    """The name recorded on a batch: the --as user; without --as, --user (default: cli:<login>)."""
+    a = getattr(args, "actor", None)
+    if a is not None and a.source == "cli" and getattr(args, "user", None):
+        return args.user
+    return a.name if a is not None else getattr(args, "user", None) or "cli"
+
+
+def _audit(args, action: str, **kw) -> None:
+    from data.audit import audit
+
+    a = getattr(args, "actor", None)
+    audit(_store(args), a if a is not None else _actor_name(args), action, channel="cli", **kw)
+
+
+def _boundary(args, store):
+    a = getattr(args, "actor", None)
+    return None if a is None else a.boundary(store)
+
+
+def _inside(store, bound, region: str | None, branch: str | None) -> bool:
+    """A --region/--branch filter must lie inside the boundary (the boundary applies regardless)."""
+    if bound is None:
+        return True
+    if branch and branch not in bound:
+        return False
+    if region:
+        from data.users import branch_master
+
+        b = branch_master(store)
+        return bool(set(b.loc[b["region"] == region, "branch_id"]) & bound)
+    return True
+
+
+def cmd_user(args) -> int:
+    from data.users import UserError, UserStore, as_json, ensure_admin
+
+    store = _store(args)
+    users = UserStore(store, channel="cli")
+    actor = args.actor
+    try:
+        if args.user_cmd == "ensure-admin":
+            pw = ensure_admin(store, args.name)
+            if pw is None:
+                print("已有用户，未创建管理员 / users exist; no admin created")
+            else:
+                print("=" * 72)
+                print(f"已创建管理员 / administrator created: {args.name}")
+                print(f"初始密码（只显示这一次，请立即保存并修改） / initial password (shown once): {pw}")
+                print("=" * 72)
+            return EXIT_OK
+        if args.user_cmd == "list":
+            listing = users.list()
+            if args.json:
+                print(as_json(listing))
+            else:
+                for u in listing:
+                    flags = " disabled" if u.disabled else ""
+                    flags += f" locked-until={u.locked_until:%H:%M}" if u.locked_until else ""
+                    print(f"{u.user_name:<20} {u.role:<8} {u.source:<6} region={u.region or '-'} "
+                          f"branches={u.branches or '-'}{flags}")
+            return EXIT_OK
+        if args.user_cmd == "add":
+            pw = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            from data.users import random_password
+
+            shown = pw is None
+            pw = pw or random_password()
+            users.add(actor, args.name, args.role, password=pw, region=args.region, branches=args.branches,
+                      display=args.display)
+            print(f"已创建用户 / user created: {args.name} ({args.role})")
+            if shown:
+                print(f"初始密码（只显示这一次） / initial password (shown once): {pw}")
+            return EXIT_OK
+        if args.user_cmd == "update":
+            users.update(actor, args.name, role=args.role, region=args.region, branches=args.branches)
+        elif args.user_cmd in ("disable", "enable"):
+            users.set_disabled(actor, args.name, args.user_cmd == "disable")
+        elif args.user_cmd == "reset-password":
+            pw = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+            new = users.reset_password(actor, args.name, pw)
+            if pw is None:
+                print(f"新密码（只显示这一次） / new password (shown once): {new}")
+        print(f"已完成 / done: {args.user_cmd} {args.name}")
+        return EXIT_OK
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAIL
+
+
+def cmd_audit(args) -> int:
+    from data import audit
+
+    store = _store(args)
+    if args.audit_cmd == "verify":
+        v = audit.verify(store)
+        if v.ok:
+            print(f"审计日志完整（{v.rows} 条） / the audit trail is intact ({v.rows} rows)")
+            return EXIT_OK
+        print(f"审计日志在第 {v.first_bad} 条处校验失败 / the chain breaks at row {v.first_bad}: {v.reason}",
+              file=sys.stderr)
+        return EXIT_FAIL
+    df = audit.search(store, user=args.user, action=args.action, limit=args.limit)
+    if args.csv:
+        from data.exports import to_csv_bytes
+
+        args.csv.write_bytes(to_csv_bytes(df))
+        _audit(args, "export", target=str(args.csv), detail={"what": "audit log", "rows": len(df)})
+        print(f"已导出 / written: {args.csv} ({len(df)})")
+    else:
+        sys.stdout.write(df.to_csv(index=False))
     return EXIT_OK
 
 
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
-            "briefing": cmd_briefing}
+            "briefing": cmd_briefing,
+            "user": cmd_user, "audit": cmd_audit}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        refused = _resolve_actor(args)
+        if refused is not None:
+            return refused
         return COMMANDS[args.cmd](args)
     finally:
         from data.store import close_all

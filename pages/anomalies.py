@@ -11,7 +11,7 @@ from metrics.catalogue import CATALOGUE, get_metric
 from metrics.format import fmt_value
 from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
-from pages._ui import cache, charts
+from pages._ui import auth, cache, charts
 from pages._ui.i18n import current_lang, t
 from pages._ui.router import ensure_router
 from pages._ui.store import data_version, get_store
@@ -23,7 +23,7 @@ lang = current_lang()
 zh = lang == "zh"
 store = get_store()
 astore = AnomalyStore(store)
-user = st.session_state.get("user_name", "web")
+user = auth.current_user()  # recorded on triage changes and in the audit trail
 
 st.title(t("an.title"), anchor=False)
 st.caption(t("an.caption"))
@@ -47,6 +47,7 @@ def _list(status, severity, category, scope_kind, version: int) -> pd.DataFrame:
 
 
 rows = _list(status, severity, category, scope_kind, data_version() + st.session_state.get("_triage_v", 0))
+rows = auth.visible(rows).reset_index(drop=True)  # only anomalies inside the person's data scope
 if rows.empty:
     st.info(t("an.none"))
     st.stop()
@@ -76,11 +77,12 @@ d1, d2 = st.columns([1, 5])
 with d1:
     download_csv(table, "anomalies", key="dl_anomalies")
 with d2:
-    if st.button(t("an.rescan"), icon=":material/radar:", key="an_rescan"):
+    if auth.can("scan") and st.button(t("an.rescan"), icon=":material/radar:", key="an_rescan"):
         from anomaly.scan import scan
 
         with st.spinner("…"):
-            r = scan(store, trigger=f"web:{user}")
+            r = scan(store, trigger=f"web:{user.name}")
+            auth.record("scan", detail={"series": r.series, "new": r.new})
         st.session_state["_triage_v"] = st.session_state.get("_triage_v", 0) + 1
         st.success(t("an.rescanned", series=r.series, new=r.new))
 
@@ -124,12 +126,19 @@ if not band.empty:
                & (band["period"] <= p + pd.Timedelta(days=30 if grain is Grain.DAY else 200))]
     scale = 100 if metric.unit.value == "rate" else 1
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=win["period"], y=win["upper"] * scale, line={"width": 0}, showlegend=False, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=win["period"], y=win["lower"] * scale, fill="tonexty", fillcolor="rgba(31,78,121,0.12)",
+    bw = win[win["lower"].notna() & win["upper"].notna()]  # a band with gaps would fill across them
+    fig.add_trace(go.Scatter(x=bw["period"], y=bw["upper"] * scale, line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=bw["period"], y=bw["lower"] * scale, fill="tonexty", fillcolor="rgba(31,78,121,0.12)",
                              line={"width": 0}, name=t("an.band")))
     fig.add_trace(go.Scatter(x=win["period"], y=win["expected"] * scale, line={"dash": "dot", "color": "#7f8c8d"},
                              name=t("an.expected")))
     fig.add_trace(go.Scatter(x=win["period"], y=win["value"] * scale, line={"color": "#1f4e79"}, name=t("an.observed")))
+    same = rows[(rows["metric_id"] == a["metric_id"]) & (rows["scope_kind"] == a["scope_kind"])
+                & (rows["scope_value"] == a["scope_value"]) & (rows["anomaly_id"] != a["anomaly_id"])]
+    same = same[(pd.to_datetime(same["period"]) >= win["period"].min()) & (pd.to_datetime(same["period"]) <= win["period"].max())]
+    if not same.empty:  # the series' other flagged points
+        fig.add_trace(go.Scatter(x=pd.to_datetime(same["period"]), y=same["observed"] * scale, mode="markers",
+                                 name=t("an.other_flags"), marker={"color": "#e67e22", "size": 9, "symbol": "diamond"}))
     fig.add_trace(go.Scatter(x=[p], y=[a["observed"] * scale], mode="markers", name=metric.name(lang),
                              marker={"color": "#c0392b", "size": 13, "symbol": "circle-open", "line": {"width": 3}}))
     charts.add_events(fig, cache.events(win["period"].min().date(), win["period"].max().date()), lang)
@@ -162,6 +171,8 @@ if a.get("cause_json"):
 else:
     st.caption(t("an.no_cause"))
 
+if not auth.can("triage"):  # viewers read; analysts and above triage
+    st.stop()
 st.markdown(f"**{t('an.triage')}**")
 with st.form("an_triage"):
     options = [a["status"], *TRANSITIONS[a["status"]]]
@@ -179,7 +190,18 @@ with st.form("an_triage"):
 
 hist = astore.history(a["anomaly_id"])
 with st.expander(t("an.history")):
-    st.dataframe(hist, hide_index=True)
+    def _st(v):
+        return STATUS_LABELS[v][0 if zh else 1] if isinstance(v, str) and v in STATUS_LABELS else ""
+
+    st.dataframe(pd.DataFrame({
+        t("an.h.when"): pd.to_datetime(hist["happened_at"]).dt.strftime("%Y-%m-%d %H:%M"),
+        t("an.h.user"): hist["user_name"],
+        t("an.h.action"): [t(f"an.h.{x}") if x in ("detected", "status", "note", "owner") else x for x in hist["action"]],
+        t("an.h.from"): [_st(v) for v in hist["from_status"]],
+        t("an.h.to"): [_st(v) for v in hist["to_status"]],
+        t("an.col.owner"): hist["owner_dept"].fillna(""),
+        t("an.note"): hist["note"].fillna(""),
+    }), hide_index=True)
 
 with st.expander(t("an.controls")):
     c = astore.controls(a["metric_id"], a["scope_kind"], a["scope_value"])

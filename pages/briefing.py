@@ -20,7 +20,7 @@ from metrics.model import Grain  # noqa: E402
 from metrics.periods import label as period_label  # noqa: E402
 from metrics.periods import period_end, period_start, shift  # noqa: E402
 from metrics.scope import Scope  # noqa: E402
-from pages._ui import cache  # noqa: E402
+from pages._ui import auth, cache  # noqa: E402
 from pages._ui.filters import current  # noqa: E402
 from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, t  # noqa: E402
 from pages._ui.store import data_version, get_store  # noqa: E402
@@ -47,8 +47,9 @@ def _choices(version: int) -> dict:
 
 
 @st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
-def _preview(grain: str, as_of: date, region, branch, lang: str, version: int) -> list[str]:
-    return summary.summary_sentences(get_store(), Grain(grain), as_of, Scope(region=region, branch=branch), lang)
+def _preview(grain: str, as_of: date, region, branch, lang: str, bound, version: int) -> list[str]:
+    return summary.summary_sentences(get_store(), Grain(grain), as_of,
+                                     Scope(branch_ids=bound, region=region, branch=branch), lang)
 
 
 def _code(p: date, grain: Grain) -> str:
@@ -62,6 +63,12 @@ def _code(p: date, grain: Grain) -> str:
 
 
 ch = _choices(data_version())
+bound = auth.boundary()  # the reader's access boundary: only their branches and whole regions are offered
+if bound is not None:
+    _all = ch["branches"]
+    ch = {**ch, "branches": [b for b in _all if b[0] in bound]}
+    ch["regions"] = sorted(r for r in {b[2] for b in _all if b[2]}
+                           if all(b[0] in bound for b in _all if b[2] == r))
 if ch["last"] is None:
     st.info(t("br.empty"), icon=":material/info:")
     st.stop()
@@ -84,7 +91,9 @@ def _scope_name(s: str) -> str:
     kind, _, v = s.partition(":")
     if kind == "region":
         return t("br.scope.region", name=v)
-    return f"{names.get(v, v)}（{v}）" if kind == "branch" else t("br.scope.all")
+    if kind == "branch":
+        return f"{names.get(v, v)}（{v}）"
+    return t("br.scope.all") if bound is None else t("br.scope.mine")
 
 
 scope = c3.selectbox(t("br.scope"), scopes, index=scopes.index(here) if here in scopes else 0, format_func=_scope_name,
@@ -98,7 +107,7 @@ with st.container(border=True):
     kind, _, value = scope.partition(":")
     as_of = min(period_end(period, grain), ch["last"])
     sentences = _preview(grain.value, as_of, value if kind == "region" else None, value if kind == "branch" else None,
-                         out_lang, data_version())
+                         out_lang, bound, data_version())
     if sentences:
         st.markdown("\n".join(f"- {s}" for s in sentences))
     else:
@@ -110,11 +119,12 @@ spec = DEFAULT_SPEC.only(kinds)
 
 
 def _build() -> bytes:
-    return build_pdf(store, code, scope, out_lang, spec)
+    return build_pdf(store, code, scope, out_lang, spec, boundary=bound)
 
 
 safe_scope = scope.replace(":", "-").replace("/", "-")
-st.download_button(t("br.download"), data=_build, file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
+st.download_button(t("br.download"), data=auth.audited(_build, "briefing_download", f"{code} {scope}",
+                                                     {"lang": out_lang, "sections": [str(k) for k in kinds]}), file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
                    mime="application/pdf", icon=":material/picture_as_pdf:", type="primary", on_click="ignore",
                    help=t("br.download.help"), key="br_download")
 st.caption(t("br.note"))

@@ -5,26 +5,29 @@ from pathlib import Path
 import streamlit as st
 
 from data.batches import RollbackError, list_batches, rollback
+from data.exports import to_csv_bytes
 from data.ops import OPS
 from data.settings import get_settings
 from data.sources import SOURCES
-from data.exports import to_csv_bytes
 from metrics.format import fmt_count
+from pages._ui import auth
 from pages._ui.i18n import current_lang, pick, source_label, t, tr
 from pages._ui.router import ensure_router
 from pages._ui.store import get_store
 from pages._ui.tables import batches_frame, columns_frame, issues_frame_for, mapping_frame, template_frame
 from pages._ui.upload import ACCEPTED_TYPES, load_upload, rejected_too_large, too_large
+from pages._ui.widgets import inert
 
 ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 
-USER = "web"
+USER = auth.user_name()  # app.py lets analysts and above open this page; rollback is for admins
 ISSUE_PREVIEW_ROWS = 200
 STATUS_STYLE = {  # badge colour, alert kind
     "loaded": ("green", "success"),
     "partial": ("orange", "warning"),
     "already_loaded": ("blue", "info"),
     "rejected": ("red", "error"),
+    "preview": ("violet", "info"),
 }
 
 lang = current_lang()
@@ -61,26 +64,40 @@ with st.container(border=True):
             width=320,
         )
         allow_partial = st.checkbox(t("up.partial"), key="data_partial", help=t("up.partial.help"))
+        preview_clicked = st.button(t("up.preview"), key="data_preview", icon=":material/preview:",
+                                    help=t("up.preview.help"))
         load_clicked = st.button(t("up.load"), key="data_load", type="primary", icon=":material/upload:")
     progress_area = st.container()
 
-if load_clicked:
+if preview_clicked and files:
+    # detect and validate only: nothing is written, so nothing to audit
+    st.session_state.data_results = [
+        rejected_too_large(store, f.name, f.size) if too_large(store, f.size) else
+        load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial, user=USER, dry_run=True)
+        for f in files]
+
+if (load_clicked or preview_clicked) and not files:
+    st.warning(t("up.none"), icon=":material/warning:")
+elif load_clicked:
     if not files:
         st.warning(t("up.none"), icon=":material/warning:")
     else:
         results = []
         with progress_area:
             for f in files:
-                bar = st.progress(0.0, text=t("up.progress", name=f.name, text="…"))
+                bar = st.progress(0.0, text=t("up.progress", name=inert(f.name), text="…"))
                 if too_large(store, f.size):  # checked before the bytes are read or parsed
                     res = rejected_too_large(store, f.name, f.size)
                 else:
-                    def show(frac: float, text: str, bar=bar, name=f.name) -> None:
+                    def show(frac: float, text: str, bar=bar, name=inert(f.name)) -> None:
                         bar.progress(min(max(frac, 0.0), 1.0), text=t("up.progress", name=name, text=pick(text, lang)))
 
                     res = load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial,
                                       user=USER, progress=show)
-                bar.progress(1.0, text=t("up.progress", name=f.name, text=t(f"status.{res.status}")))
+                bar.progress(1.0, text=t("up.progress", name=inert(f.name), text=t(f"status.{res.status}")))
+                auth.record("upload", target=res.file_name, outcome="ok" if res.ok else "failed",
+                            detail={"status": res.status, "batch": res.batch_id, "source": res.source,
+                                    "rows": res.rows_loaded, "bytes": f.size})
                 results.append(res)
         st.session_state.data_results = results
 
@@ -98,9 +115,9 @@ if st.session_state.data_results:
         color, kind = STATUS_STYLE.get(res.status, ("gray", "info"))
         with st.container(border=True, key=f"data_result_{i}"):
             with st.container(horizontal=True, vertical_alignment="center"):
-                st.markdown(f"**{res.file_name}**")
+                st.markdown(f"**{inert(res.file_name)}**")  # a file name is user input
                 st.badge(t(f"status.{res.status}"), color=color)
-            getattr(st, kind)(res.message(lang))
+            getattr(st, kind)(res.message(lang).replace(res.file_name, inert(res.file_name)))
             facts = {
                 t("res.source"): source_label(res.source, lang),
                 t("res.encoding"): res.encoding or "—",
@@ -111,6 +128,9 @@ if st.session_state.data_results:
                 t("col.rows_rejected"): fmt_count(res.rows_rejected),
             }
             st.table(facts, border="horizontal", width="content")
+            if res.preview is not None and not res.preview.empty:
+                with st.expander(t("res.preview"), expanded=True):
+                    st.dataframe(res.preview, hide_index=True, alt=t("res.preview"))
             if res.mapping:
                 with st.expander(t("res.mapping")):
                     st.dataframe(mapping_frame(res.mapping, res.source, lang), hide_index=True,
@@ -124,7 +144,8 @@ if st.session_state.data_results:
                              alt=t("res.issues", n=n))
                 st.download_button(
                     t("res.download_issues"),
-                    data=to_csv_bytes(issues_frame_for(res.issues, lang, one_language=False)),
+                    data=auth.audited(lambda res=res: to_csv_bytes(issues_frame_for(res.issues, lang, one_language=False)),
+                                      "export", f"{Path(res.file_name).stem}_issues.csv"),
                     file_name=f"{Path(res.file_name).stem}_issues.csv",
                     mime="text/csv",
                     key=f"data_result_dl_{i}",
@@ -152,11 +173,18 @@ def cancel_rollback() -> None:
 def do_rollback(batch_id: int) -> None:
     """Runs before the rerun, so the history below already shows the result."""
     st.session_state.data_rb_pending = None
+    if not auth.can("rollback"):
+        auth.record("rollback", target=f"batch {batch_id}", outcome="denied")
+        st.session_state.data_rb_outcome = ("error", t("auth.no_permission"))
+        return
     try:
         r = rollback(get_store(), batch_id, user=USER)
     except RollbackError as exc:
+        auth.record("rollback", target=f"batch {batch_id}", outcome="failed", detail={"error": str(exc)})
         st.session_state.data_rb_outcome = ("error", pick(str(exc), current_lang()))
     else:
+        auth.record("rollback", target=f"batch {batch_id}",
+                    detail={"removed": r.rows_removed, "restored": r.rows_restored})
         st.session_state.data_rb_outcome = (
             "success", t("hist.rolled_back", id=r.batch_id, removed=r.rows_removed, restored=r.rows_restored))
 
@@ -176,22 +204,25 @@ else:
         batch = by_id[chosen]
         st.download_button(
             t("hist.download"),
-            data=to_csv_bytes(issues_frame_for(OPS.batch_issues(store.cursor(), chosen), lang, one_language=False)),
+            data=auth.audited(lambda: to_csv_bytes(issues_frame_for(OPS.batch_issues(store.cursor(), chosen), lang,
+                                                                   one_language=False)),
+                              "export", f"batch_{chosen}_issues.csv"),
             file_name=f"batch_{chosen}_issues.csv",
             mime="text/csv",
             key="data_batch_dl",
             icon=":material/download:",
             on_click="ignore",
         )
-        st.button(t("hist.rollback"), key="data_rollback", icon=":material/undo:", on_click=ask_rollback,
-                  disabled=batch.status == "rolled_back",
-                  help=t("hist.already") if batch.status == "rolled_back" else None)
+        if auth.can("rollback"):
+            st.button(t("hist.rollback"), key="data_rollback", icon=":material/undo:", on_click=ask_rollback,
+                      disabled=batch.status == "rolled_back",
+                      help=t("hist.already") if batch.status == "rolled_back" else None)
 
     pending = st.session_state.data_rb_pending
-    if pending is not None and pending in by_id:
+    if pending is not None and pending in by_id and auth.can("rollback"):
         pb = by_id[pending]
         with st.container(border=True, key="data_rb_confirm"):
-            st.warning(t("hist.confirm_body", id=pending, file=pb.file_name, rows=fmt_count(pb.rows_loaded)),
+            st.warning(t("hist.confirm_body", id=pending, file=inert(pb.file_name), rows=fmt_count(pb.rows_loaded)),
                        title=t("hist.confirm_title", id=pending), icon=":material/warning:")
             with st.container(horizontal=True):
                 st.button(t("hist.confirm"), key="data_rb_yes", type="primary", on_click=do_rollback,

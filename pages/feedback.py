@@ -23,7 +23,7 @@ from metrics.model import Grain  # noqa: E402
 from metrics.options import resolve  # noqa: E402
 from metrics.periods import label as period_label  # noqa: E402
 from metrics.scope import Scope  # noqa: E402
-from pages._ui import cache, charts  # noqa: E402
+from pages._ui import auth, cache, charts  # noqa: E402
 from pages._ui.filters import current  # noqa: E402
 from pages._ui.i18n import current_lang, t, tr  # noqa: E402
 from pages._ui.store import data_version, get_store  # noqa: E402
@@ -308,7 +308,8 @@ def case_search() -> None:
                                             channels=args[2], statuses=args[3], kinds=args[4], limit=fa.EXPORT_LIMIT)
                 return to_csv_bytes(labelled(all_df, fa.CASE_COLUMNS, lng))
 
-            st.download_button(t("fb.cases.download", n=f"{fa.EXPORT_LIMIT:,}"), export,
+            st.download_button(t("fb.cases.download", n=f"{fa.EXPORT_LIMIT:,}"),
+                               auth.audited(export, "export", "feedback_cases.csv", {"filters": auth.filters_text()}),
                                file_name="feedback_cases.csv", mime="text/csv", key="fb_dl_cases_all",
                                icon=":material/download:", on_click="ignore")
 

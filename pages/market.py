@@ -15,14 +15,14 @@ from data.events import add_event  # noqa: E402
 from data.sources.market import MARKET_EVENTS  # noqa: E402
 from metrics import market_analysis as ma  # noqa: E402
 from metrics.model import Grain  # noqa: E402
-from pages._ui import cache, charts  # noqa: E402
+from pages._ui import auth, cache, charts  # noqa: E402
 from pages._ui.filters import current  # noqa: E402
 from pages._ui.i18n import current_lang, pick, tr  # noqa: E402
 from pages._ui.store import data_version, get_store  # noqa: E402
-from pages._ui.widgets import download_csv  # noqa: E402
+from pages._ui.widgets import download_csv, inert  # noqa: E402
 
 TTL = 3600
-USER = "web"
+USER = auth.user_name()  # recorded on the event's batch; adding events needs the upload permission
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"}
 LPR = ("LPR_1Y", "LPR_5Y")
 NPL = "NPL_RATIO_CB"
@@ -94,7 +94,12 @@ def save_event() -> None:
         "impact_area": s.get("mk_f_area") or None, "impact_direction": s.get("mk_f_direction") or None,
         "source": s.get("mk_f_source"),
     }
+    if not auth.can("upload"):
+        auth.record("upload", target="market event", outcome="denied")
+        return
     res = add_event(get_store(), fields, user=USER)
+    auth.record("upload", target=f"market event: {fields.get('title') or ''}"[:200],
+                outcome="ok" if res.ok else "failed", detail={"status": res.status, "batch": res.batch_id})
     issues = []
     if not res.ok:
         frame = res.issues[res.issues["severity"] == "error"]
@@ -232,12 +237,14 @@ else:
     download_csv(table, "market_events", key="mk_ev_dl")
 
 # -- add an event ------------------------------------------------------------------------------
+if not auth.can("upload"):  # viewers read the market; analysts and above add events
+    st.stop()
 st.subheader(t("mk.add"), anchor=False)
 st.caption(t("mk.add.caption"))
 result = st.session_state.get("mk_add_result")
 if result:
     if result["status"] == "loaded":
-        st.success(t("mk.add.ok", batch=result["batch"], title=result["title"], date=result["date"]),
+        st.success(t("mk.add.ok", batch=result["batch"], title=inert(result["title"]), date=result["date"]),
                    icon=":material/check_circle:")
     elif result["status"] == "already_loaded":
         st.info(t("mk.add.already", batch=result["batch"]), icon=":material/info:")

@@ -312,3 +312,14 @@ def test_history_and_issue_headers_localized(store):
     assert zh.loc[0, "说明"] == "错" and zh.loc[0, "级别"] == "错误"
     both = issues_frame_for(issues, "en", one_language=False)
     assert both.loc[0, "Message"] == "错 / wrong"
+
+
+def test_preview_shows_rows_and_writes_nothing(db, store):
+    """The 预览 button: detected type, mapping and the first rows as they would be loaded; no batch."""
+    at = data_page()
+    at.file_uploader(key="data_files").upload("柜台叫号.csv", tickets_csv())
+    at.button(key="data_preview").click().run()
+    assert not at.exception
+    assert any("尚未导入" in i.value for i in at.info)
+    assert at.dataframe and "ticket_no" in at.dataframe[0].value.columns
+    assert store.is_empty() and store.data_version() == 0

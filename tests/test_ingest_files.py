@@ -638,3 +638,24 @@ def test_multiline_quoted_text_cell_loads(store, tmp_path):
         assert r.status in ("loaded", "already_loaded"), r.issues
     got = store.cursor().execute("SELECT description FROM feedback_records WHERE feedback_id = 'TS202501030001'").fetchone()[0]
     assert "窗口只开了两个" in got and '"很不满意"' in got
+
+
+def test_dry_run_previews_without_writing(tmp_path):
+    """The data page's preview: detected source, mapping and the first typed rows — nothing written."""
+    from data.ingest import ingest_file
+    from data.store import Store
+
+    store = Store(tmp_path / "p.duckdb")
+    f = tmp_path / "t.csv"
+    f.write_bytes(("网点编号,业务日期,票号,取号时间,叫号时间,状态\n"
+                   "0101001,2025/1/3,A001,2025-01-03 09:00:00,2025-01-03 09:12:00,已办理\n"
+                   "0101001,2025年1月3日,A002,2025-01-03 09:01:00,xx,已办理\n").encode("gbk"))
+    before = store.data_version()
+    res = ingest_file(store, f, dry_run=True)
+    assert res.status == "preview" and res.source == "counter_tickets" and res.encoding == "GBK/GB18030"
+    assert res.mapping["ticket_no"] == "票号"
+    assert list(res.preview["ticket_no"]) == ["A001", "A002"]
+    assert res.preview["wait_seconds"].iloc[0] == 720
+    assert res.rows_rejected == 1 and (res.issues["code"] == "type").any()
+    assert store.data_version() == before and store.is_empty()
+    assert store.cursor().execute("SELECT count(*) FROM main.counter_tickets").fetchone()[0] == 0

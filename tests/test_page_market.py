@@ -118,7 +118,7 @@ def test_add_event_from_the_form(db):
                               "WHERE title = '某同业下调消费贷利率'").fetchone()
     assert row == ("competitor", "-", "某银行")
     batch = db.cursor().execute("SELECT source, user_name, status FROM ops.batches ORDER BY batch_id DESC LIMIT 1").fetchone()
-    assert batch == ("market_events", "web", "loaded")
+    assert batch == ("market_events", "test", "loaded")  # the signed-in person (BANKPULSE_AUTH=none: "test")
     ev = events_table(at)  # the page shows it on this very run (the callback ran first)
     assert "某同业下调消费贷利率" in set(ev["标题"])
     assert at.text_input(key="mk_f_title").value == ""  # cleared after a successful save

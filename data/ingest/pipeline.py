@@ -52,6 +52,7 @@ class IngestResult:
     rows_warned: int = 0
     issues: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
     mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header as written
+    preview: pd.DataFrame | None = None  # dry run: the first rows as they would be loaded
     seconds: float = 0.0
     message_zh: str = ""
     message_en: str = ""
@@ -112,8 +113,13 @@ def _header_issues(src: Source, mp: Mapping, part: RawPart, file_name: str) -> l
 
 
 def ingest_file(store: Store, path: Path | str, *, source: str | None = None, allow_partial: bool = False,
-                user: str = "cli", file_name: str | None = None, progress: Progress | None = None) -> IngestResult:
-    """Load one export file into the store (see the module docstring for the guarantees)."""
+                user: str = "cli", file_name: str | None = None, progress: Progress | None = None,
+                dry_run: bool = False) -> IngestResult:
+    """Load one export file into the store (see the module docstring for the guarantees).
+
+    `dry_run` does everything but the write: the detected source, encoding, column mapping, every
+    issue, and `preview` — the first rows as they would be loaded; status "preview" (or "rejected").
+    """
     t0 = time.perf_counter()
     path = Path(path)
     file_name = file_name or path.name
@@ -148,7 +154,7 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
         sha = fingerprint.result()
         res.encoding = encoding
         issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
-        return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0)
+        return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0, dry_run)
 
 
 def _read(path: Path, tmp: Path, source: str | None) -> tuple[list[RawPart], list[str], str]:
@@ -166,7 +172,8 @@ def _read(path: Path, tmp: Path, source: str | None) -> tuple[list[RawPart], lis
     return [read_csv_head(csv_path, source)], [], det.label
 
 
-def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user, say, t0) -> IngestResult:
+def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user, say, t0,
+                    dry_run: bool = False) -> IngestResult:
     file_name = res.file_name
     mappings: list[Mapping] = []
     for part in parts:
@@ -229,7 +236,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                                     expected=bilingual("机构信息中已有的机构号", "a branch id in the branch master"),
                                     message=bilingual("机构信息中没有该机构，已按机构号新增，请补充机构信息",
                                                       "branch not in the branch master; added with its id as its name")))
-        return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0)
+        return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0, dry_run)
     finally:
         cur.close()
 
@@ -285,7 +292,8 @@ def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issu
     return out
 
 
-def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0) -> IngestResult:
+def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0,
+                     dry_run: bool = False) -> IngestResult:
     file_name = res.file_name
     frame = issues_frame(issues)
     res.issues = frame
@@ -295,6 +303,16 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
     bad = errors[["sheet", "row"]].drop_duplicates()
     res.rows_rejected = len(bad)
     res.rows_warned = int(frame.loc[frame["severity"] == "warning", ["sheet", "row"]].drop_duplicates().shape[0])
+    if dry_run:  # everything but the write: what would be loaded, and every problem
+        cols = ", ".join(ident(c.name) for c in src.columns)
+        res.preview = cur.execute(f"SELECT row_no, {cols} FROM {ident(view)} ORDER BY sheet, row_no LIMIT 20").df()
+        res.status = "preview"
+        res.message_zh = (f"{file_name}：识别为“{src.label_zh}”（{res.encoding}），共{res.rows_in}行，"
+                          f"{res.rows_rejected}行有错误、{res.rows_warned}行有提示；尚未导入。")
+        res.message_en = (f"{file_name}: detected as {src.label_en} ({res.encoding}), {res.rows_in} rows, "
+                          f"{res.rows_rejected} with errors, {res.rows_warned} with warnings; not loaded yet.")
+        res.seconds = time.perf_counter() - t0
+        return res
     if (len(bad) and not allow_partial) or len(file_errors) or res.rows_in == 0:
         if res.rows_in == 0 and not len(bad) and not len(file_errors):
             frame_issues = issues + [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("没有数据行", "no data rows"))]

@@ -12,6 +12,28 @@ ON CONFLICT (anomaly_id) DO UPDATE SET observed = excluded.observed, expected = 
     cause = coalesce(excluded.cause, ops.anomalies.cause), cause_json = coalesce(excluded.cause_json, ops.anomalies.cause_json),
     last_seen = excluded.last_seen;
 
+-- name: upsert_anomalies
+-- The same for a whole scan at once, from the registered frame `new_rows` (one statement, not one per row).
+INSERT INTO ops.anomalies (anomaly_id, metric_id, category, scope_kind, scope_value, scope_label, grain, period,
+    period_end, observed, expected, lower, upper, denominator, score, severity, direction, tone, detector,
+    anomaly_kind, sentence_zh, sentence_en, cause, cause_json, status, first_seen, last_seen, updated_at)
+SELECT anomaly_id, metric_id, category, scope_kind, scope_value, scope_label, grain, period, period_end,
+    observed, expected, lower, upper, denominator, score, severity, direction, tone, detector,
+    anomaly_kind, sentence_zh, sentence_en, cause, cause_json, 'new', $now, $now, $now FROM new_rows
+ON CONFLICT (anomaly_id) DO UPDATE SET observed = excluded.observed, expected = excluded.expected,
+    lower = excluded.lower, upper = excluded.upper, denominator = excluded.denominator, score = excluded.score,
+    severity = excluded.severity, sentence_zh = excluded.sentence_zh, sentence_en = excluded.sentence_en,
+    cause = coalesce(excluded.cause, ops.anomalies.cause), cause_json = coalesce(excluded.cause_json, ops.anomalies.cause_json),
+    last_seen = excluded.last_seen;
+
+-- name: existing_ids
+-- Which of the registered frame's anomalies a scan found before.
+SELECT anomaly_id FROM ops.anomalies WHERE anomaly_id IN (SELECT anomaly_id FROM new_rows);
+
+-- name: add_detected_history
+-- The "detected" history row of every new anomaly in the registered frame `new_ids`.
+INSERT INTO ops.anomaly_history SELECT anomaly_id, $now, 'scan', 'detected', NULL, 'new', NULL, NULL FROM new_ids;
+
 -- name: anomaly_exists
 -- Whether a scan found this anomaly before.
 SELECT count(*) FROM ops.anomalies WHERE anomaly_id = $id;

@@ -105,6 +105,11 @@ def flags(metric_id: str, f: Filters, lang: str) -> pd.DataFrame:
     else:
         kind, value = "bank", ""
     df = _flags(metric_id, kind, value, f.start, f.end, data_version())
+    if s.branch_ids is not None and not df.empty:  # a bank or region flag outside the person's boundary
+        from pages._ui import auth
+
+        if auth.visible(pd.DataFrame({"scope_kind": [kind], "scope_value": [value]})).empty:
+            df = df.iloc[0:0]
     if df.empty:
         return df.assign(label=[])
     df = df.assign(label=df["sentence_zh" if lang == "zh" else "sentence_en"])

@@ -3,18 +3,23 @@
 Rendered by app.py on every run, kept in the URL (see urlstate.py) so that a copied link
 reproduces the view and the choice survives moving between pages. Pages read the result with
 `current()`; the options come from the data itself (branch hierarchy, products, data span).
+
+The signed-in person's access boundary (pages/_ui/auth.py) is folded into every Scope as
+`branch_ids`, which the query layer applies to every analytical query; the region and branch
+options list only what lies inside it, so a URL `?branch=X` outside it is rejected like any
+unknown value (urlstate.choice_parser) and the boundary still applies if it were not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import streamlit as st
 
 from metrics.model import Grain
 from metrics.scope import Scope
-from pages._ui import urlstate
+from pages._ui import auth, urlstate
 from pages._ui.i18n import current_lang, tr
 from pages._ui.store import data_version, get_store
 
@@ -67,6 +72,10 @@ def _default_window(last: date, first: date | None) -> tuple[date, date]:
 def render_sidebar() -> Filters:
     """Draw the filters (call once per run, from app.py) and remember the result for pages."""
     ch = _choices(data_version())
+    bound = auth.boundary()
+    if bound is not None:  # only the branches (and so the regions) inside the person's boundary
+        ch = {**ch, "branches": [b for b in ch["branches"] if b[0] in bound]}
+        ch["regions"] = sorted({b[3] for b in ch["branches"] if b[3]})
     lang = current_lang()
     d_start, d_end = _default_window(ch["last"], ch["first"])
     iso = lambda d: d.isoformat()  # noqa: E731
@@ -109,19 +118,23 @@ def render_sidebar() -> Filters:
         product = st.selectbox(tr("flt.product", lang), products, key="product",
                                format_func=lambda p: p or tr("flt.all_products", lang), help=tr("flt.product.help", lang))
         urlstate.publish("product", product, "")
-    f = Filters(start, end, Grain(grain), Scope(region=region or None, branch=branch or None,
+    f = Filters(start, end, Grain(grain), Scope(branch_ids=bound, region=region or None, branch=branch or None,
                                                  product=product or None))
     st.session_state[_KEY] = f
     return f
 
 
 def current() -> Filters:
-    """The filters app.py drew on this run (a sensible default when a page runs alone in a test)."""
+    """The filters app.py drew on this run (a sensible default when a page runs alone in a test),
+    always inside the signed-in person's access boundary."""
     f = st.session_state.get(_KEY)
     if f is None:
         ch = _choices(data_version())
         s, e = _default_window(ch["last"], ch["first"])
         f = Filters(s, e, Grain.MONTH, Scope())
+    bound = auth.boundary()
+    if f.scope.branch_ids != bound:
+        f = replace(f, scope=replace(f.scope, branch_ids=bound))
     return f
 
 

@@ -95,6 +95,12 @@ T: dict[str, tuple[str, str]] = {
     "status.partial": ("部分导入", "Partly loaded"),
     "status.already_loaded": ("已导入过", "Already loaded"),
     "status.rejected": ("未导入", "Rejected"),
+    "status.preview": ("预览（未导入）", "Preview (not loaded)"),
+    "up.preview": ("预览", "Preview"),
+    "up.preview.help": ("只识别和校验，不写入数据库：查看识别出的数据类型、列对应关系、前20行和全部问题。",
+                        "Detect and validate only, nothing is written: the detected data type, column mapping, "
+                        "the first 20 rows and every problem."),
+    "res.preview": ("数据预览（前20行，按导入后的格式）", "Data preview (first 20 rows, as they would be loaded)"),
     "status.rolled_back": ("已回滚", "Rolled back"),
     # history
     "hist.header": ("导入批次", "Load history"),

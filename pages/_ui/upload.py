@@ -33,8 +33,10 @@ def rejected_too_large(store: Store, name: str, size: int) -> IngestResult:
 
 
 def load_upload(store: Store, name: str, data: bytes, *, source: str | None = None, allow_partial: bool = False,
-                user: str = "web", progress: Callable[[float, str], None] | None = None) -> IngestResult:
-    """Check the size, save the bytes to a temporary file (keeping the suffix) and ingest them."""
+                user: str = "web", progress: Callable[[float, str], None] | None = None,
+                dry_run: bool = False) -> IngestResult:
+    """Check the size, save the bytes to a temporary file (keeping the suffix) and ingest them
+    (`dry_run`: detect and validate only, for the preview)."""
     if too_large(store, len(data)):
         return rejected_too_large(store, name, len(data))
     suffix = Path(name).suffix.lower()
@@ -43,7 +45,7 @@ def load_upload(store: Store, name: str, data: bytes, *, source: str | None = No
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         return ingest_file(store, tmp, source=source, allow_partial=allow_partial, user=user,
-                           file_name=Path(name).name, progress=progress)
+                           file_name=Path(name).name, progress=progress, dry_run=dry_run)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

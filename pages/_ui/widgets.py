@@ -10,15 +10,31 @@ from metrics import compute
 from metrics.catalogue import get_metric
 from metrics.format import fmt_change, fmt_value
 from metrics.periods import label as period_label
+from pages._ui import auth
 from pages._ui.filters import Filters
 from pages._ui.i18n import current_lang
 
 
+def inert(text) -> str:
+    """User-supplied text (a file name, a title) for a Markdown sink (markdown, alerts, captions,
+    progress text): every Markdown and HTML character escaped, so it shows literally."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~$:=" else c for c in str(text))
+
+
 def download_csv(df: pd.DataFrame, name: str, *, key: str, label: str | None = None) -> None:
-    """A download button for a table or a chart's data: UTF-8 with BOM, formula-safe cells."""
+    """A download button for a table or a chart's data: UTF-8 with BOM, formula-safe cells.
+
+    Every click is recorded in the audit trail (who, which export, how many rows, the filters and
+    the person's scope); the frame itself was computed inside that scope by the query layer.
+    """
     lang = current_lang()
     st.download_button(label or ("下载CSV" if lang == "zh" else "Download CSV"), to_csv_bytes(df),
-                       file_name=f"{name}.csv", mime="text/csv", key=key, icon=":material/download:")
+                       file_name=f"{name}.csv", mime="text/csv", key=key, icon=":material/download:",
+                       on_click=_audit_export, args=(f"{name}.csv", len(df), auth.filters_text()))
+
+
+def _audit_export(file_name: str, rows: int, filters: str) -> None:
+    auth.record("export", target=file_name, detail={"rows": rows, "filters": filters})
 
 
 def kpi_card(card: compute.Card, f: Filters) -> None:

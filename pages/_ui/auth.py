@@ -1,0 +1,313 @@
+"""Sign-in, roles and the access boundary for the web app (app.py calls `gate()` on every run).
+
+Modes (`BANKPULSE_AUTH`, see data/users.AuthSettings):
+  local  accounts in the store, argon2 hashes, lockout, idle timeout (default; works offline)
+  oidc   Streamlit's native `st.login` against the provider of `.streamlit/secrets.toml` [auth];
+         role and scope come from the identity token's claims (groups), see `principal_from_claims`
+  none   no sign-in, everyone is the local admin "test" — for the test suite only, and refused
+         unless the server listens on the loopback interface
+
+Pages never decide who may see what: app.py shows only the pages of the role (`PAGES`) and
+refuses a deep link to any other; `filters.current()` folds `boundary()` into every Scope,
+which the query layer applies. Pages ask `current_user()` for the name to record and `can()`
+to show an action (a triage form, a rollback button).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import streamlit as st
+
+from data.audit import audit
+from data.users import ROLE_LABELS, Principal, UserStore, auth_settings, visible_anomalies
+from pages._ui.i18n import current_lang, t, tr
+from pages._ui.store import data_version, get_store
+
+_KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime}
+_NOTICE = "_auth_notice"
+TEST_USER = Principal("test", "admin", source="none", display="Test (BANKPULSE_AUTH=none)")
+LOOPBACK = {None, "", "127.0.0.1", "localhost", "::1"}
+
+# The permission each page needs (url path → permission of data/users.PERMISSIONS).
+PAGES: dict[str, str] = {
+    "overview": "read", "counter": "read", "credit": "read", "feedback": "read", "market": "read",
+    "anomalies": "read", "briefing": "briefing", "data": "upload", "admin": "users",
+}
+
+
+# -- who is signed in ------------------------------------------------------------------------
+def mode() -> str:
+    return auth_settings().auth
+
+
+def current_user() -> Principal | None:
+    """The signed-in person of this session (None before sign-in)."""
+    if mode() == "none":
+        return TEST_USER if st.get_option("server.address") in LOOPBACK else None
+    s = st.session_state.get(_KEY)
+    return s["user"] if s else None
+
+
+def user_name() -> str:
+    """The name to record on a batch, a triage change or an audit row."""
+    u = current_user()
+    return u.name if u else "anonymous"
+
+
+def can(permission: str) -> bool:
+    u = current_user()
+    return bool(u and u.can(permission))
+
+
+def may_open(url_path: str) -> bool:
+    """True when the signed-in role may open the page at `url_path` (pages not listed: no one)."""
+    need = PAGES.get(url_path or "overview")
+    return need is not None and can(need)
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=256)
+def _boundary(p: Principal, version: int) -> frozenset[str] | None:
+    return p.boundary(get_store())
+
+
+def boundary() -> frozenset[str] | None:
+    """The branch ids the signed-in person may see (None: the whole bank; empty: nothing)."""
+    u = current_user()
+    if u is None:
+        return frozenset()
+    return _boundary(u, data_version())
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=8)
+def _branches(version: int):
+    from data.users import branch_master
+
+    return branch_master(get_store())
+
+
+def visible(anomalies):
+    """Anomaly rows (ops.anomalies) inside the signed-in person's boundary."""
+    return visible_anomalies(anomalies, boundary(), _branches(data_version()))
+
+
+# -- auditing --------------------------------------------------------------------------------
+def record(action: str, target: str | None = None, detail: dict | str | None = None, *, outcome: str = "ok",
+           scope: str | None = None, user: Principal | str | None = None) -> None:
+    """Append an audit row for the signed-in person (callable off the script thread with `user=`)."""
+    who = user if user is not None else (current_user() or "anonymous")
+    audit(get_store(), who, action, target, scope, detail, outcome=outcome, channel="web")
+
+
+def audited(build: Callable[[], bytes], action: str, target: str, detail: dict | None = None, *,
+            user: Principal | None = None) -> Callable[[], bytes]:
+    """Wrap a download's data callable (run on click, off the script thread) so it is audited.
+
+    The person is captured now, on the script thread; the row is written when the bytes are built.
+    """
+    who, store = user or current_user() or "anonymous", get_store()
+
+    def run() -> bytes:
+        data = build()
+        audit(store, who, action, target, None, {**(detail or {}), "bytes": len(data)}, channel="web")
+        return data
+
+    return run
+
+
+def filters_text() -> str:
+    """The sidebar filters of this run, for an export's audit row."""
+    f = st.session_state.get("_filters")
+    if f is None:
+        return ""
+    s = f.scope
+    return (f"{f.start}..{f.end} grain={f.grain.value} region={s.region or ''} branch={s.branch or ''} "
+            f"product={s.product or ''}")
+
+
+# -- sign-in / sign-out ----------------------------------------------------------------------
+def _start(p: Principal) -> None:
+    now = datetime.now()
+    for k in ("_filters", "branch", "region"):  # nothing of a previous person's view survives
+        st.session_state.pop(k, None)
+    st.session_state[_KEY] = {"user": p, "since": now, "seen": now}
+
+
+def sign_out(reason: str = "sign_out") -> None:
+    u = current_user()
+    if u is not None and mode() != "none":
+        record(reason, user=u)
+    for k in [k for k in st.session_state if not k.startswith("_url_seen") and k != "lang"]:
+        del st.session_state[k]
+    if reason == "session_timeout":
+        st.session_state[_NOTICE] = "auth.timed_out"
+    if mode() == "oidc":
+        st.logout()
+
+
+def _idle_timeout() -> None:
+    s = st.session_state.get(_KEY)
+    if not s:
+        return
+    now = datetime.now()
+    if now - s["seen"] > timedelta(minutes=auth_settings().session_timeout_min):
+        sign_out("session_timeout")
+    else:
+        s["seen"] = now
+
+
+def _sign_in_local() -> None:
+    users = UserStore(get_store())
+    with st.form("auth_login", enter_to_submit=True):
+        name = st.text_input(t("auth.user"), key="auth_user", max_chars=64, autocomplete="username")
+        password = st.text_input(t("auth.password"), type="password", key="auth_password", max_chars=256,
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(t("auth.sign_in"), type="primary", icon=":material/login:")
+    if not submitted:
+        return
+    name = (name or "").strip()
+    res = users.authenticate(name, password or "")
+    st.session_state.pop("auth_password", None)
+    if res.ok:
+        p = res.user.principal()
+        _start(p)
+        record("sign_in", detail={"method": "password"}, user=p)
+        st.rerun()
+    record("sign_in_failed", target=name[:64], detail={"reason": res.reason}, outcome="failed",
+           user=name[:64] or "anonymous", scope="")
+    if res.reason == "locked":
+        mins = max(1, int((res.locked_until - datetime.now()).total_seconds() // 60) + 1)
+        st.error(t("auth.locked", n=mins), icon=":material/lock:")
+    else:  # a wrong password, an unknown name and a disabled account look the same
+        st.error(t("auth.bad"), icon=":material/error:")
+
+
+# -- single sign-on (OIDC) -------------------------------------------------------------------
+def _oidc_config() -> dict:
+    try:
+        return dict(st.secrets.get("bankpulse_oidc", {}))
+    except Exception:  # noqa: BLE001 - no secrets.toml: defaults
+        return {}
+
+
+def principal_from_claims(claims: dict[str, Any], cfg: dict | None = None) -> Principal | None:
+    """Role and scope from the identity token's claims, or None when no role is granted.
+
+    Defaults (override in `[bankpulse_oidc]` of secrets.toml): the claim `groups` lists
+    `bankpulse-<role>`, `bankpulse-region:<name>` and `bankpulse-branch:<id>`; `role_map`
+    maps other group names to roles. The highest role granted wins.
+    """
+    from data.users import ROLES
+
+    cfg = cfg or {}
+    raw = claims.get(cfg.get("groups_claim", "groups")) or []
+    groups = [raw] if isinstance(raw, str) else [str(g) for g in raw]
+    prefix = cfg.get("role_prefix", "bankpulse-")
+    role_map = {str(k): str(v) for k, v in dict(cfg.get("role_map", {})).items()}
+    granted = [role_map[g] for g in groups if g in role_map]
+    granted += [g[len(prefix):] for g in groups if g.startswith(prefix) and g[len(prefix):] in ROLES]
+    if not granted:
+        return None
+    role = max(granted, key=ROLES.index)
+    rp, bp = cfg.get("region_prefix", "bankpulse-region:"), cfg.get("branch_prefix", "bankpulse-branch:")
+    regions = sorted(g[len(rp):] for g in groups if g.startswith(rp))
+    branches = frozenset(g[len(bp):] for g in groups if g.startswith(bp))
+    name = next((str(claims[c]) for c in (cfg.get("name_claim", "preferred_username"), "email", "sub")
+                 if claims.get(c)), None)
+    if not name:
+        return None
+    if role != "admin" and not regions and not branches:
+        return None  # a scope is required: fail closed
+    return Principal(name, role, regions[0] if regions else None, branches, "oidc",
+                     str(claims.get("name") or name))
+
+
+def _sign_in_oidc() -> None:
+    if not st.user.is_logged_in:
+        provider = auth_settings().oidc_provider
+        st.button(t("auth.sso"), type="primary", icon=":material/key:", key="auth_sso",
+                  on_click=st.login, args=(provider,) if provider else ())
+        return
+    claims = st.user.to_dict()
+    p = principal_from_claims(claims, _oidc_config())
+    who = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub") or "unknown")
+    users = UserStore(get_store())
+    local = users.get(p.name) if p else None
+    if p is None or (local is not None and local.disabled):
+        if not st.session_state.get("_auth_denied"):
+            record("sign_in_failed", target=who, detail={"method": "oidc", "reason": "no_role" if p is None
+                                                         else "disabled"}, outcome="denied", user=who, scope="")
+            st.session_state["_auth_denied"] = True
+        st.error(t("auth.no_role"), icon=":material/block:")
+        st.button(t("auth.sign_out"), on_click=st.logout, key="auth_sso_out")
+        return
+    users.ensure_oidc(p)
+    _start(p)
+    record("sign_in", detail={"method": "oidc", "issuer": claims.get("iss")}, user=p)
+    st.rerun()
+
+
+# -- what app.py calls -----------------------------------------------------------------------
+def session() -> Principal | None:
+    """The signed-in person after the idle timeout and the SSO cookie are checked (first in app.py)."""
+    m = mode()
+    if m == "none":
+        return TEST_USER if st.get_option("server.address") in LOOPBACK else None
+    _idle_timeout()
+    if m == "oidc" and current_user() is not None and not st.user.is_logged_in:
+        st.session_state.pop(_KEY, None)  # signed out elsewhere (another tab)
+    u = current_user()
+    if u is not None:  # an account disabled by an administrator ends its open sessions too
+        local = UserStore(get_store()).get(u.name)
+        if local is not None and local.disabled:
+            sign_out("sign_out_disabled")
+            return None
+    return u
+
+
+def gate() -> Principal | None:
+    """The signed-in person, or None after drawing the sign-in form (then app.py stops)."""
+    m = mode()
+    if m == "none":
+        if st.get_option("server.address") not in LOOPBACK:
+            st.error(t("auth.none_refused"), icon=":material/block:")
+            return None
+        return TEST_USER
+    u = current_user()
+    if u is not None:
+        return u
+    st.title(t("auth.title"), anchor=False)
+    notice = st.session_state.pop(_NOTICE, None)
+    if notice:
+        st.info(t(notice, n=auth_settings().session_timeout_min), icon=":material/schedule:")
+    with st.container(border=True, width=420):
+        _sign_in_oidc() if m == "oidc" else _sign_in_local()
+    st.caption(t("auth.caption"))
+    return None
+
+
+def refuse(title: str) -> None:
+    """A deep link (or a stale link) to a page this role may not open: say so, record it."""
+    u = current_user()
+    record("access_denied", target=title, outcome="denied", user=u or "anonymous")
+    st.error(t("auth.denied", page=title), title=t("auth.denied.title"), icon=":material/block:")
+
+
+def account_box() -> None:
+    """Sidebar: who is signed in, role and scope, sign-out."""
+    u = current_user()
+    if u is None:
+        return
+    lang = current_lang()
+    role = ROLE_LABELS.get(u.role, (u.role, u.role))[0 if lang == "zh" else 1]
+    scope = tr("auth.scope.all", lang) if u.whole_bank else u.scope_text()
+    with st.sidebar.container(border=True, key="auth_account"):
+        st.caption(tr("auth.signed_in_as", lang, name=u.display or u.name, role=role))
+        st.caption(tr("auth.scope", lang, scope=scope))
+        if mode() != "none":
+            st.button(tr("auth.sign_out", lang), key="auth_sign_out", on_click=sign_out, type="tertiary",
+                      icon=":material/logout:")
+        else:
+            st.caption(tr("auth.none_mode", lang))

@@ -1,0 +1,87 @@
+"""Suite-wide test settings.
+
+The pages' own tests open app.py without signing in: the suite runs with `BANKPULSE_AUTH=none`
+(everyone is the local admin "test"; pages/_ui/auth.py refuses that mode off the loopback
+address). Set before any test module imports the app, and inherited by the servers the browser
+tests start. The sign-in, role and scope tests (tests/test_auth*.py, tests/test_security*.py,
+tests/test_browser_oidc.py) switch to `local` or `oidc` with monkeypatch.
+"""
+
+import os
+
+os.environ["BANKPULSE_AUTH"] = "none"
+
+
+# -- shared by the sign-in, role and scope tests ------------------------------------------------
+import shutil  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
+    sys.path.insert(0, str(ROOT))
+
+# The people of the access tests (branches from the demo data: 华东区 0101xxx/0102xxx, 华南区 02xxxxx).
+PEOPLE = {
+    "adm": ("admin", None, ""),
+    "mgr": ("manager", None, "0201001"),  # a manager of 华南区 (the region of their branch)
+    "ana": ("analyst", None, "0101001"),
+    "vw": ("viewer", None, "0101001"),
+}
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory):
+    """A small demo store (6 outlets in 3 regions, one year), built once per session."""
+    from cli.main import main
+
+    d = tmp_path_factory.mktemp("secure_demo")
+    path = d / "template.duckdb"
+    assert main(["--db", str(path), "demo", "--load", "--branches", "6", "--years", "1", "--out", str(d / "files"),
+                 "--no-scan"]) == 0
+    return path
+
+
+@pytest.fixture()
+def secure_store(demo_db_template, tmp_path, monkeypatch):
+    """A copy of the demo store with the four PEOPLE, local sign-in on; caches cleared around it."""
+    import streamlit as st
+
+    import data.settings
+    import data.store
+    from data.users import UserStore
+
+    path = tmp_path / "bankpulse.duckdb"
+    shutil.copy(demo_db_template, path)
+    monkeypatch.setenv("BANKPULSE_DB", str(path))
+    monkeypatch.setenv("BANKPULSE_AUTH", "local")
+    data.store.close_all()
+    data.settings.get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    store = data.store.open_store()
+    users = UserStore(store)
+    for name, (role, region, branches) in PEOPLE.items():
+        users.add("test-setup", name, role, password=PASSWORD, region=region, branches=branches)
+    yield store
+    data.store.close_all()
+    data.settings.get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture()
+def app_router(monkeypatch):
+    """AppTest as the real server runs once app.py's router is in charge (see test_app_data_page.py)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

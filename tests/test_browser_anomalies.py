@@ -1,0 +1,155 @@
+"""The 异常预警 Anomalies page in headless Chromium against the real app (a server per module).
+
+Covers what AppTest cannot: selecting a row of the anomaly list (a canvas data grid), the detail
+panel (series with its band, explanation), acknowledging through the triage form and seeing the
+new status in the list. Screenshots in tests/artifacts/ (zh and en).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)")
+    from tests.test_page_anomalies import build_scanned_db
+
+    src = build_scanned_db(tmp_path_factory.getbasetemp() / "bankpulse_anomaly_demo")
+    tmp = tmp_path_factory.mktemp("browser_anomalies")
+    db = tmp / "bankpulse.duckdb"
+    shutil.copy(src, db)
+    port = _free_port()
+    env = {**os.environ, "BANKPULSE_DB": str(db)}
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
+         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
+            time.sleep(0.3)
+        yield base, db
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        server_log = (tmp / "server.log").read_text()
+        assert "Traceback" not in server_log, server_log
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _idle(page, timeout=60_000):
+    page.wait_for_timeout(400)
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+
+
+def _open(browser, url, heading):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
+    page.goto(url)
+    page.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
+    _idle(page)
+    return page
+
+
+def _select_first_row(page):
+    """Click the row-selection cell of the first data row of the list (a canvas grid)."""
+    grid = page.get_by_test_id("stDataFrame").first
+    grid.wait_for(timeout=30_000)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # header row ≈ 35 px, data rows ≈ 35 px
+    _idle(page)
+
+
+def test_select_and_acknowledge(server, browser):
+    base, db = server
+    page = _open(browser, f"{base}/anomalies", "异常预警")
+    page.get_by_text("在上表中选择一条异常查看详情。").wait_for(timeout=30_000)
+    _select_first_row(page)
+    page.get_by_role("heading", name="异常详情").wait_for(timeout=30_000)
+    page.get_by_text("指标走势与预期区间").wait_for()
+    # the triage form: new → acknowledged, with an owner
+    form = page.get_by_test_id("stForm").first
+    box = form.get_by_test_id("stSelectbox").first
+    box.click()
+    box.locator("input").fill("已确认")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    assert "已确认" in box.inner_text() + box.locator("input").input_value()
+    form.get_by_label("责任部门").fill("运营管理部")
+    form.get_by_role("button", name="保存").click()
+    _idle(page)
+    # the list shows the new status: filter it by 已确认 and find exactly that anomaly
+    status = page.get_by_test_id("stSelectbox").first
+    status.click()
+    status.locator("input").fill("已确认")
+    page.keyboard.press("Enter")
+    _idle(page)
+    page.get_by_text("共 1 条").wait_for(timeout=30_000)
+    _select_first_row(page)
+    page.get_by_role("heading", name="异常详情").wait_for(timeout=30_000)
+    page.get_by_text("处理记录").click()
+    page.wait_for_timeout(800)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "anomalies_zh.png"), full_page=True)
+    page.close()
+
+
+def test_english_details(server, browser):
+    base, _ = server
+    page = _open(browser, f"{base}/anomalies?lang=en", "Anomalies")
+    _select_first_row(page)
+    page.get_by_role("heading", name="Anomaly details").wait_for(timeout=30_000)
+    page.get_by_text("Series with its expected band").wait_for()
+    page.wait_for_timeout(800)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "anomalies_en.png"), full_page=True)
+    page.close()
