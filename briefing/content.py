@@ -801,3 +801,18 @@ def build_document(store, req: BriefingRequest) -> Document:
     return Document(lang=lang, title=f"BankPulse {heading} {plabel} {slabel}", heading=heading, bank=spec.bank(lang),
                     period_label=plabel, scope_label=slabel, generated_at=req.generated_at or datetime.now(),
                     as_of=b.as_of, cover_lines=b.cover(), sections=sections, summary=summary)
+
+
+def executive_summary(store, as_of: date, grain: Grain, scope: Scope, lang: str,
+                      options: dict | None = None) -> list[str]:
+    """The briefing's executive summary for the period holding `as_of` — the sentences the PDF
+    prints, so the overview page can show exactly the same ones for its filters."""
+    from metrics.periods import period_start
+
+    req = BriefingRequest(start=period_start(as_of, grain), grain=grain, scope=scope,
+                          scope_label_zh=scope.label("zh"), scope_label_en=scope.label("en"), lang=lang,
+                          options=tuple(sorted((options or {}).items())))
+    b = _Builder(store, req)
+    b.prefetch()
+    _, sentences = b.summary(req.spec.section(SectionKind.SUMMARY))
+    return sentences

@@ -2,7 +2,7 @@
 snapshot, never summed across dates; disbursements are flows, each loan counted once."""
 
 from metrics.columns import NPL_CLASSES
-from metrics.model import Agg, Category, Direction, F, Grain, Measure, Metric, Unit
+from metrics.model import Agg, Category, Direction, F, Measure, Metric, Unit
 
 _L = "loan_snapshot"
 _DIMS = ("branch", "region", "sub_branch", "product", "segment", "industry", "approver", "loan_officer", "guarantee",

@@ -52,10 +52,7 @@ def _migration(backend, grain, window, dims, scope, numerator: bool):
             look = b.select(_b2=b.branch_id, **{d: b[dim.via_branch]})
             j = j.left_join(look, j._bid == look._b2)
     kept = ibis.least(j.end_bal.fill_null(0), j.start_bal)
-    if numerator:
-        agg = kept.sum(where=j.end_class.isin(NPL_CLASSES))
-    else:
-        agg = kept.sum()
+    agg = kept.sum(where=j.end_class.isin(NPL_CLASSES)) if numerator else kept.sum()
     return j.group_by(["period", *dims]).aggregate(value=agg.fill_null(0))
 
 

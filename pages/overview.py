@@ -31,7 +31,12 @@ st.caption(t("ov.caption_scope", scope=f.scope.label(lang), grain=t(f"grain.{f.g
 
 @st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
 def _summary(grain: str, as_of: date, scope: Scope, lang: str, version: int, _cards: dict) -> list[str]:
-    """The summary sentences (metrics/summary.py), keyed by the data version; reuses the cards."""
+    """The briefing's executive summary for these filters (the very sentences the PDF prints), keyed
+    by the data version; at a day or year grain, which briefings do not use, the KPI sentences."""
+    if grain in ("week", "month", "quarter"):
+        from briefing.content import executive_summary
+
+        return executive_summary(get_store(), as_of, Grain(grain), scope, lang)
     return summary.summary_sentences(get_store(), Grain(grain), as_of, scope, lang, cards=_cards)
 
 

@@ -20,8 +20,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import data.settings  # noqa: E402
 import data.store  # noqa: E402
-from data.sources import SOURCES  # noqa: E402
 from data.exports import sanitize_cell, to_csv_bytes  # noqa: E402
+from data.sources import SOURCES  # noqa: E402
 from metrics.format import fmt_amount, fmt_count, fmt_pct, fmt_pp  # noqa: E402
 from pages._ui.i18n import T, pick, tr  # noqa: E402
 from pages._ui.tables import batches_frame, issues_frame_for, template_frame  # noqa: E402

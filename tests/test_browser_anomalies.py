@@ -99,7 +99,23 @@ def _open(browser, url, heading):
     return page
 
 
-def _select_first_row(page):
+def _select_first_row(page, heading: str | None = None):
+    """Select the first data row (a canvas grid: click its selection cell); with `heading`, retry
+    until the details below the list appear (a click during a rerun can be lost on a busy machine)."""
+    for attempt in range(4):
+        _click_first_row(page)
+        if heading is None:
+            return
+        try:
+            page.get_by_role("heading", name=heading).wait_for(timeout=15_000)
+            return
+        except Exception:
+            if attempt == 3:
+                raise
+            page.wait_for_timeout(1000)
+
+
+def _click_first_row(page):
     """Click the row-selection cell of the first data row of the list (a canvas grid)."""
     grid = page.get_by_test_id("stDataFrame").first
     grid.wait_for(timeout=30_000)
@@ -113,8 +129,7 @@ def test_select_and_acknowledge(server, browser):
     base, db = server
     page = _open(browser, f"{base}/anomalies", "异常预警")
     page.get_by_text("在上表中选择一条异常查看详情。").wait_for(timeout=30_000)
-    _select_first_row(page)
-    page.get_by_role("heading", name="异常详情").wait_for(timeout=30_000)
+    _select_first_row(page, "异常详情")
     page.get_by_text("指标走势与预期区间").wait_for()
     # the triage form: new → acknowledged, with an owner
     form = page.get_by_test_id("stForm").first
@@ -134,8 +149,7 @@ def test_select_and_acknowledge(server, browser):
     page.keyboard.press("Enter")
     _idle(page)
     page.get_by_text("共 1 条").wait_for(timeout=30_000)
-    _select_first_row(page)
-    page.get_by_role("heading", name="异常详情").wait_for(timeout=30_000)
+    _select_first_row(page, "异常详情")
     page.get_by_text("处理记录").click()
     page.wait_for_timeout(800)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -146,8 +160,7 @@ def test_select_and_acknowledge(server, browser):
 def test_english_details(server, browser):
     base, _ = server
     page = _open(browser, f"{base}/anomalies?lang=en", "Anomalies")
-    _select_first_row(page)
-    page.get_by_role("heading", name="Anomaly details").wait_for(timeout=30_000)
+    _select_first_row(page, "Anomaly details")
     page.get_by_text("Series with its expected band").wait_for()
     page.wait_for_timeout(800)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -5,7 +5,7 @@ from data.sources.counter import COUNTER_TICKETS
 from data.sources.feedback import FEEDBACK_RECORDS
 from data.sources.loans import LOAN_SNAPSHOT
 from data.sources.market import MARKET_EVENTS, MARKET_INDICATORS, WIDE_DATE_ALIASES, WIDE_INDICATORS
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 SOURCES: dict[str, Source] = {
     s.name: s

@@ -1,6 +1,6 @@
 """`branches`: the branch master — the hierarchy for drill-down and access scoping."""
 
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 BRANCH_ID_ALIASES = ("网点编号", "网点号", "网点代码", "机构号", "机构编号", "机构代码", "内部机构号",
                      "BankNo", "OrgNo", "branch id")

@@ -1,7 +1,7 @@
 """`counter_tickets`: one row per queue ticket, from the branch queue-management system."""
 
 from data.sources.branches import BRANCH_ID_ALIASES
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 COUNTER_TICKETS = Source(
     name="counter_tickets",

@@ -1,7 +1,7 @@
 """`feedback_records`: complaints, suggestions, inquiries and praise from every channel."""
 
 from data.sources.branches import BRANCH_ID_ALIASES
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 CHANNELS = {
     "counter_book": ("柜台意见簿", "意见簿", "营业网点", "柜台", "营业现场", "counter_book"),

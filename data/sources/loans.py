@@ -1,7 +1,7 @@
 """`loan_snapshot`: one row per 借据 (loan) per snapshot date, from the loan ledger."""
 
 from data.sources.branches import BRANCH_ID_ALIASES
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 RISK_CLASSES = {
     "normal": ("正常", "正常类", "1", "Pass", "normal"),

@@ -1,6 +1,6 @@
 """`market_indicators` (long format) and `market_events` (policy, regulation, competitors)."""
 
-from data.sources.model import Check, Column, ColType, Severity, Source
+from data.sources.model import Check, ColType, Column, Severity, Source
 
 # Wide market files (one column per indicator, e.g. an LPR or SHIBOR table) are melted into
 # `market_indicators` on import. Each known indicator column: code -> (header spellings, name, unit).
