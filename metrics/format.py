@@ -102,7 +102,10 @@ def fmt_change(metric: Metric, delta: float | None, lang: str = "zh", *, verb: b
     if delta is None or (isinstance(delta, float) and math.isnan(delta)):
         return "—"
     zh = lang == "zh"
-    if abs(delta) < 1e-12:
+    # a change that rounds to zero at the shown precision reads as flat, never as "+0.00个百分点"
+    shown = {Unit.RATE: round(abs(delta) * 100, 2), Unit.PERCENT: round(abs(delta) * 100),
+             Unit.SCORE: round(abs(delta), 1)}.get(metric.unit, round(abs(delta) * 100, 1))
+    if shown == 0:
         return "持平" if zh else "unchanged"
     up = delta > 0
     if metric.unit is Unit.RATE:

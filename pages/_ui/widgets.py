@@ -55,9 +55,11 @@ def kpi_card(card: compute.Card, f: Filters) -> None:
         target = (f"目标 {fmt_value(metric, card.target, lang)} {ok}" if lang == "zh"
                   else f"target {fmt_value(metric, card.target, lang)} {ok}")
     yoy = fmt_change(metric, card.delta_yoy, lang, verb=False) if card.delta_yoy is not None else "—"
+    if delta in ("持平", "unchanged"):
+        colour = "off"  # a change that rounds to zero: grey, no arrow
     st.metric(metric.name(lang), fmt_value(metric, card.value, lang), delta, delta_color=colour,
               delta_description="环比" if lang == "zh" else "vs prev.",
               help=(f"{when} · " if when else "") + f"{metric.description(lang)}\n\n{'同比' if lang == 'zh' else 'YoY'}: {yoy}"
               + (f" · {target}" if target else ""),
               chart_data=[v for v in card.spark if v is not None] or None, chart_type="line", border=True,
-              height="stretch")
+              height="stretch", delta_arrow="off" if delta in ("持平", "unchanged") else "auto")
