@@ -113,9 +113,11 @@ def test_upload_gbk_csv_in_browser(server, browser, tmp_path):
     # first visit of a fresh server, straight to the page URL: app.py must still route it
     page = _open(browser, f"{base}/data")
     sidebar = page.get_by_test_id("stSidebar")
-    assert page.get_by_role("heading", name="数据管理", level=1).is_visible()
-    sidebar.get_by_text("语言 / Language").wait_for()
-    assert sidebar.get_by_text("总览").is_visible() and not sidebar.get_by_text("overview").count()
+    # waits, not instant checks: on a busy machine the router's handover rerun may still be drawing
+    page.get_by_role("heading", name="数据管理", level=1).wait_for(timeout=30_000)
+    sidebar.get_by_text("语言 / Language").wait_for(timeout=30_000)
+    sidebar.get_by_text("总览").wait_for(timeout=30_000)
+    assert not sidebar.get_by_text("overview").count()
 
     page.locator("input[type=file]").first.set_input_files(str(csv))
     page.get_by_text(FILE_NAME).first.wait_for(timeout=15_000)
@@ -133,7 +135,7 @@ def test_upload_gbk_csv_in_browser(server, browser, tmp_path):
         ".some(el => el.innerText.includes(name) || el.querySelector('table')?.innerText.includes(name))",
         arg=FILE_NAME, timeout=30_000)
     assert history.count() >= 1 or page.get_by_text(FILE_NAME).count() >= 2
-    assert sidebar.get_by_text("数据版本：1").is_visible()
+    sidebar.get_by_text("数据版本：1").wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "data_page.png"), full_page=True)
     page.close()
