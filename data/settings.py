@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     duckdb_threads: int | None = Field(default=None, description="DuckDB worker threads (None: all cores)")
     # 1GB keeps a 10M-row load under 2 GB peak RSS (bench/RESULTS.md) at no measurable cost in speed
     duckdb_memory_limit: str = Field(default="1GB", description="DuckDB memory limit")
+    # The typed read is an optimisation with the same results (tests/test_ingest_fastpath.py); off
+    # sends every CSV down the general path, e.g. to rule it out when a load looks wrong.
+    ingest_typed_read: bool = Field(default=True, description="Read clean CSV files with DuckDB's typed reader first")
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import codecs
 import itertools
+import json
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from data.ingest import transcode
 
 CHUNK = 8 * 1024 * 1024
 
@@ -28,6 +33,9 @@ class Detected:
     problem: str = ""  # why detection failed, in both languages
     bad_offset: int | None = None
     bad_line: int | None = None
+    # False: only the head was decoded (`detect_head`); the reader checks the rest of the bytes and
+    # the file is decided again with `detect` if it finds any that are not UTF-8
+    verified: bool = True
 
 
 _CJK = re.compile("[\u4e00-\u9fff]")
@@ -93,6 +101,28 @@ def detect(path: Path) -> Detected:
         offset, line)
 
 
+HEAD = 1024 * 1024
+
+
+def detect_head(path: Path) -> Detected | None:
+    """UTF-8 (with or without BOM) judged from the first MB, or None: then `detect` decides.
+
+    Decoding a whole export in Python costs as much as DuckDB reading it, and DuckDB's CSV reader
+    validates UTF-8 as it reads anyway: a file whose head is UTF-8 is read as UTF-8 (`verified`
+    False) and only when the reader meets bytes that are not is it decided again by `detect`, which
+    then reports a mixed file or transcodes a GBK one exactly as it would have.
+    """
+    with path.open("rb") as f:
+        head = f.read(HEAD + 4)
+    bom = head.startswith(codecs.BOM_UTF8)
+    whole = len(head) <= HEAD
+    try:  # an incomplete character at the cut is not an error (final=False)
+        codecs.getincrementaldecoder("utf-8-sig" if bom else "utf-8")(errors="strict").decode(head[:HEAD], final=whole)
+    except UnicodeDecodeError:
+        return None
+    return Detected("utf-8-sig", "UTF-8 (BOM)", verified=whole) if bom else Detected("utf-8", "UTF-8", verified=whole)
+
+
 def _mixed_msg(line: int) -> str:
     return (f"文件混合了多种编码：前面的内容是UTF-8，第{line}行起不是，请统一另存为“CSV UTF-8” / "
             f"mixed encodings: the file is UTF-8 up to line {line} but not after it; "
@@ -108,25 +138,56 @@ class TranscodeError(ValueError):
         self.line = line
 
 
-def to_utf8(path: Path, encoding: str, out: Path) -> Path:
+# Below this size one process transcodes the whole file; above it two do (see transcode.py).
+PARALLEL_MIN = 32 * 1024 * 1024
+
+
+def to_utf8(path: Path, encoding: str, out: Path, parallel_min: int = PARALLEL_MIN) -> Path:
     """Transcode a file to plain UTF-8 (no BOM) in streaming chunks; returns `out`.
 
+    A big file is done in two halves at once, the second by a worker process (transcode.py).
     Raises TranscodeError (with the line) when the input stops decoding part-way.
     """
     if encoding == "utf-8":
-        shutil.copyfile(path, out)
+        shutil.copyfileobj(path.open("rb"), out.open("wb"))
         return out
-    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
-    lines = 1
-    with path.open("rb") as src, out.open("wb") as dst:
-        while raw := src.read(CHUNK):
-            try:
-                dst.write(dec.decode(raw).encode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise TranscodeError(lines + raw[: exc.start].count(b"\n"), encoding) from exc
-            lines += raw.count(b"\n")
-        try:
-            dst.write(dec.decode(b"", final=True).encode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise TranscodeError(lines, encoding) from exc
+    size = path.stat().st_size
+    split = _line_start_after(path, size // 2) if size >= parallel_min else size
+    worker = None
+    part2 = out.with_name(out.name + ".part2")
+    if split < size:
+        worker = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(Path(transcode.__file__)), str(path), encoding, str(split), str(size),
+             str(part2)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines, bad = transcode.transcode_range(str(path), encoding, 0, split, str(out))
+        if bad is not None:
+            raise TranscodeError(1 + lines, encoding)
+        if worker is not None:
+            stdout, stderr = worker.communicate()
+            if worker.returncode != 0:
+                raise OSError(f"transcoding worker failed: {stderr.decode(errors='replace')[-500:]}")
+            second = json.loads(stdout)
+            if second["bad"] is not None:
+                raise TranscodeError(1 + lines + second["lines"], encoding)
+            with part2.open("rb") as src, out.open("ab") as dst:
+                shutil.copyfileobj(src, dst, CHUNK)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        part2.unlink(missing_ok=True)
     return out
+
+
+def _line_start_after(path: Path, offset: int) -> int:
+    """The offset just after the first line feed at or after `offset` (the file size if none)."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        pos = offset
+        while chunk := f.read(64 * 1024):
+            i = chunk.find(b"\n")
+            if i >= 0:
+                return pos + i + 1
+            pos += len(chunk)
+    return pos

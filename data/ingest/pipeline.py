@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from data.ingest import stage, validate
-from data.ingest.encoding import TranscodeError, detect, to_utf8
+from data.ingest.encoding import TranscodeError, detect, detect_head, to_utf8
 from data.ingest.headers import Mapping, best_mapping
 from data.ingest.issues import Code, Issue, bilingual, issues_frame
 from data.ingest.readers import RawPart, ReadError, file_kind, read_csv_head, read_excel
@@ -52,6 +52,7 @@ class IngestResult:
     rows_warned: int = 0
     issues: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
     mapping: dict[str, str] = field(default_factory=dict)  # canonical column -> header as written
+    typed_read: bool = False  # read by the typed fast path (stage.materialise_typed)
     preview: pd.DataFrame | None = None  # dry run: the first rows as they would be loaded
     seconds: float = 0.0
     message_zh: str = ""
@@ -145,31 +146,40 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
     with ThreadPoolExecutor(1, thread_name_prefix="bankpulse-sha256") as pool, \
             tempfile.TemporaryDirectory(prefix="bankpulse-ingest-") as tmp:
         fingerprint = pool.submit(sha256_of, path)
-        try:
-            parts, notes, encoding = _read(path, Path(tmp), source)
-        except (ReadError, TranscodeError) as exc:
-            code = Code.ENCODING if isinstance(exc, TranscodeError) or "编码" in str(exc) else Code.UNREADABLE
-            row = getattr(exc, "line", None)
-            return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, message=str(exc))], t0)
-        sha = fingerprint.result()
-        res.encoding = encoding
-        issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
-        return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0, dry_run)
+        # First the encoding is judged from the file's head; if DuckDB then meets bytes that are not
+        # UTF-8 further on, everything starts again with the encoding decided from the whole file.
+        for head_only in (True, False):
+            try:
+                parts, notes, encoding = _read(path, Path(tmp), source, head_only)
+            except (ReadError, TranscodeError) as exc:
+                code = Code.ENCODING if isinstance(exc, TranscodeError) or "编码" in str(exc) else Code.UNREADABLE
+                row = getattr(exc, "line", None)
+                return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, message=str(exc))], t0)
+            sha = fingerprint.result()
+            res.encoding = encoding
+            issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
+            try:
+                return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0, dry_run)
+            except stage.EncodingRecheck:
+                continue
+        raise AssertionError("a whole-file encoding decision never asks for another")  # pragma: no cover
 
 
-def _read(path: Path, tmp: Path, source: str | None) -> tuple[list[RawPart], list[str], str]:
+def _read(path: Path, tmp: Path, source: str | None, head_only: bool = False) -> tuple[list[RawPart], list[str], str]:
     if file_kind(path) == "excel":
         parts, notes = read_excel(path, source)
         if not parts:
             raise ReadError("工作簿中没有可识别的数据表 / no sheet of the workbook holds a recognisable table")
         return parts, notes, "xlsx"
-    det = detect(path)
+    det = (detect_head(path) if head_only else None) or detect(path)
     if det.encoding is None:
         raise TranscodeError(det.bad_line or 1, "UTF-8/GBK") if not det.problem else ReadError(det.problem)
     csv_path = path
     if det.encoding not in ("utf-8", "utf-8-sig"):
         csv_path = to_utf8(path, det.encoding, tmp / "utf8.csv")
-    return [read_csv_head(csv_path, source)], [], det.label
+    part = read_csv_head(csv_path, source)
+    part.encoding_verified = det.verified
+    return [part], [], det.label
 
 
 def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user, say, t0,
@@ -212,9 +222,14 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
         cur.execute(sql("parse.create_macros"))
         parsed, view = f"parsed_{src.name}", f"rows_{src.name}"
         mapped: set[str] = set()
+        # one CSV part: first the typed read (stage.materialise_typed); None means the general path
+        typed_part = parts[0] if len(parts) == 1 and store.settings.ingest_typed_read and \
+            stage.materialise_typed(cur, parts[0], mappings[0], src, "raw_0") else None
+        res.typed_read = typed_part is not None
         for i, (part, mp) in enumerate(zip(parts, mappings, strict=True)):
             raw = f"raw_{i}"
-            issues += stage.materialise(cur, part, raw, file_name)
+            if typed_part is None:
+                issues += stage.materialise(cur, part, raw, file_name)
             n_fields = part.n_fields
             if mp.wide:
                 cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(raw + 'w')} AS {stage.wide_select(mp, raw)}")
@@ -222,13 +237,14 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                 raw, n_fields = raw + "w", 5
             mapped |= set(mp.columns)
             problems: list[str] = []
-            select = stage.parse_select(src, mp, raw, n_fields, problems)
+            select = stage.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
         issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)
         cur.execute(stage.derived_view(src, parsed, view))
         say(0.55, "校验 / validating")
-        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings)
+        shown = stage.Shown(cur, src, mappings[0], parsed, view, typed_part, file_name)
+        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown)
         for q in validate.unknown_branches_sql(src, view):
             for row_no, sheet, col, value in cur.execute(q).fetchall():
                 issues.append(Issue(file_name, Severity.WARNING, Code.UNKNOWN_BRANCH, sheet=sheet or "", row=row_no,
@@ -236,7 +252,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                                     expected=bilingual("机构信息中已有的机构号", "a branch id in the branch master"),
                                     message=bilingual("机构信息中没有该机构，已按机构号新增，请补充机构信息",
                                                       "branch not in the branch master; added with its id as its name")))
-        return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0, dry_run)
+        return _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0, dry_run, shown)
     finally:
         cur.close()
 
@@ -259,12 +275,12 @@ def _resolve_branch_names(cur, src, parsed, file_name, headers) -> list[Issue]:
     return out
 
 
-def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issue]:
+def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage.Shown) -> list[Issue]:
     headers = {}
     for mp in mappings:
         headers.update(mp.headers)
     out: list[Issue] = []
-    rules = validate.rules(src, parsed, view, mapped)
+    rules = validate.rules(src, parsed, view, mapped, shown.parsed, shown.view)
     # One scan per table tells which rules find anything; only those run their own query. If a
     # probe fails, every rule runs (and a broken rule reports itself, as below).
     skip: set[int] = set()
@@ -272,8 +288,11 @@ def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issu
         for idx, probe in validate.probe_sql(rules):
             found = cur.execute(probe).fetchone()
             skip |= {i for i, hit in zip(idx, found, strict=True) if not hit}
+        skip |= {i for i, r in enumerate(rules) if i not in skip and r.probe and not cur.execute(r.probe).fetchone()[0]}
     except Exception:  # noqa: BLE001 - fall back to running every rule
         skip = set()
+    if len(skip) < len(rules):
+        out += shown.ensure()  # issue rows show the cells as written
     for n, rule in enumerate(rules):
         if n in skip:
             continue
@@ -293,7 +312,7 @@ def _run_rules(cur, src, parsed, view, mapped, file_name, mappings) -> list[Issu
 
 
 def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, user, say, t0,
-                     dry_run: bool = False) -> IngestResult:
+                     dry_run: bool = False, shown: stage.Shown | None = None) -> IngestResult:
     file_name = res.file_name
     frame = issues_frame(issues)
     res.issues = frame
@@ -362,7 +381,11 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
                 created_at=datetime.now(), min_date=lo, max_date=hi))
             OPS.record_issues(cur, batch_id, frame)
             if res.rows_rejected:
-                quarantined = cur.execute(f"SELECT v.sheet, v.row_no, v.* EXCLUDE (sheet, row_no, is_total) FROM {ident(view)} v "
+                shown_view = view
+                if shown is not None:
+                    shown.ensure()
+                    shown_view = shown.view
+                quarantined = cur.execute(f"SELECT v.sheet, v.row_no, v.* EXCLUDE (sheet, row_no, is_total) FROM {ident(shown_view)} v "
                                           f"SEMI JOIN bad b ON v.sheet = b.sheet AND v.row_no = b.row_no").df()
                 raw_cols = ["sheet", "row_no"] + [c for c in quarantined.columns if c.endswith("__raw")]
                 q = quarantined[raw_cols].rename(columns=lambda c: c.removesuffix("__raw"))

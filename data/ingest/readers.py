@@ -41,6 +41,7 @@ class RawPart:
     rows: list[list[str | None]] | None = None
     n_fields: int = 0
     notes: list[str] = field(default_factory=list)
+    encoding_verified: bool = True  # False: only the head was checked (encoding.detect_head)
 
 
 def _cell_text(v: object) -> str | None:

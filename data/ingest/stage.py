@@ -10,6 +10,8 @@ not a copy.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -52,6 +54,15 @@ _READ_CSV = (
 )
 
 
+class EncodingRecheck(Exception):
+    """The reader met bytes that are not UTF-8 in a part whose encoding was judged from its head
+    only: the pipeline decides the encoding again from the whole file (encoding.detect)."""
+
+
+def _not_utf8(part: RawPart, error_types) -> bool:
+    return not part.encoding_verified and any(t == "INVALID ENCODING" or "Invalid unicode" in t for t in error_types)
+
+
 def _spec(part: RawPart) -> str:
     return "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(part.n_fields)) + "}"
 
@@ -85,6 +96,8 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
     try:
         _run_read(cur, read, part)
     except duckdb.Error as exc:  # a file DuckDB cannot parse at all: one file-level error, never a crash
+        if _not_utf8(part, [str(exc)]):
+            raise EncodingRecheck from exc
         empty = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in cols)
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT CAST(NULL AS BIGINT) AS row_no, "
                     f"{empty} WHERE false")
@@ -95,6 +108,8 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
     rejects = cur.execute(
         "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
     ).fetchall()
+    if _not_utf8(part, [r[1] for r in rejects]):
+        raise EncodingRecheck
     issues = [
         Issue(file=file_name, severity=Severity.ERROR, code=Code.MALFORMED_ROW, row=int(line),
               value=(raw or "")[:200], expected=bilingual(f"{part.n_fields}个字段、引号成对", f"{part.n_fields} fields, balanced quotes"),
@@ -119,44 +134,206 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
     return issues
 
 
-def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, problems: list[str]) -> str:
-    """SELECT that types one raw part into the declared columns (unmapped columns are NULL)."""
-    # Every used cell is cleaned once (k<i> = bp_clean(c<i>)) in a subquery and the `_s` parsers
-    # read the cleaned value: a macro argument used in several CASE branches would otherwise be
-    # cleaned once per use (same values, several times the work).
-    items = ["row_no", "$sheet AS sheet"]
-    # a 合计/total line has its label in one of the first cells
-    probes = range(min(2, max(1, n_fields)))
-    total_probe = " OR ".join(f"bp_total_row_s(k{i})" for i in probes)
+# -- the typed read: one pass for a clean CSV ----------------------------------------------------
+# Most exports are clean: every date and number in its column is one DuckDB's CSV reader casts by
+# itself. For a single-part CSV the pipeline first reads the file with the typed columns cast by
+# the reader (as fast as reading gets: no text copy of those cells, no parse expressions); only a
+# file where the reader refuses something — a cell it cannot cast, a malformed line, bytes that are
+# not UTF-8 — or holds a non-finite number goes down the general path (text cells + parse
+# macros), which then reports every problem. Where the reader accepts a cell, its value is the
+# value the general path gives: both are DuckDB's cast of the same text (tests/test_ingest_fastpath.py
+# loads every test file both ways and compares). The cells as written, which only issue rows
+# show, are read on demand (`shown_sql`).
+_READ_TYPE = {ColType.DATE: "TIMESTAMP", ColType.DATETIME: "TIMESTAMP", ColType.INT: "DOUBLE",
+              ColType.NUMBER: "DOUBLE", ColType.MONEY: "DOUBLE", ColType.DURATION: "DOUBLE", ColType.PERCENT: "DOUBLE"}
+_FROM_READ = {ColType.DATE: "CAST({raw} AS DATE)", ColType.INT: "bp_int_d({raw})"}
+
+
+def _typed_positions(source: Source, mp: Mapping) -> dict[int, ColType]:
+    """File column → declared type, for the mapped columns the typed read casts."""
+    return {mp.columns[c.name]: c.type for c in source.columns if c.name in mp.columns and c.type in _READ_TYPE}
+
+
+def materialise_typed(cur, part: RawPart, mp: Mapping, source: Source, table: str) -> bool:
+    """The typed read of a CSV part into `table` (row_no, c0..cN). True when the reader took every
+    line and every number is finite; False (nothing left behind) sends the part down the general path."""
+    pos = _typed_positions(source, mp)
+    if part.rows is not None or mp.wide:
+        return False
+    spec = "{" + ", ".join(f"'c{i}': '{_READ_TYPE.get(pos.get(i), 'VARCHAR')}'" for i in range(part.n_fields)) + "}"
+    read = f"CREATE OR REPLACE TEMP TABLE {ident(table + '_r')} AS SELECT * FROM {_READ_CSV.format(spec=spec)}"
+    try:
+        _run_read(cur, read, part)
+        clean = not cur.execute("SELECT count(*) FROM reject_errors").fetchone()[0]
+        numbers = [f"c{i}" for i, t in pos.items() if _READ_TYPE[t] == "DOUBLE"]
+        if clean and numbers:  # nan/inf cast fine but are refused by the parser (not finite)
+            clean = not cur.execute(f"SELECT count(*) FROM {ident(table + '_r')} WHERE "
+                                    + " OR ".join(f"NOT isfinite({c})" for c in numbers)).fetchone()[0]
+    except duckdb.Error:
+        clean = False
+    if not clean:
+        cur.execute(f"DROP TABLE IF EXISTS {ident(table + '_r')}")
+        return False
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW {ident(table)} AS "
+                f"SELECT CAST(rowid AS BIGINT) + {int(part.skip_lines + 1)} AS row_no, * FROM {ident(table + '_r')}")
+    return True
+
+
+def shown_sql(source: Source, mp: Mapping, table: str, text_table: str, shown: str) -> str:
+    """CREATE VIEW `shown`: `table` (a typed-read parse, or the view over it) with every declared
+    column's cell as written (`<col>__raw`), from the text read `text_table` of the same part."""
+    raw = ", ".join(f"{'c' + str(mp.columns[c.name]) if c.name in mp.columns else 'CAST(NULL AS VARCHAR)'} "
+                    f"AS {ident(c.name + '__raw')}" for c in source.columns)
+    return (f"CREATE OR REPLACE TEMP VIEW {ident(shown)} AS SELECT t.*, r.* EXCLUDE (row_no) FROM {ident(table)} t "
+            f"LEFT JOIN (SELECT row_no, {raw} FROM {ident(text_table)}) r ON t.row_no = r.row_no")
+
+
+class Shown:
+    """Where issue rows read the cells as written: the parsed table and its derived view themselves
+    after a text read; after a typed read, views that join them with a text read of the same part,
+    made on first use — only a file with something to report pays for that second read."""
+
+    def __init__(self, cur, source: Source, mp: Mapping, parsed: str, view: str, typed_part: RawPart | None,
+                 file_name: str):
+        self._cur, self._source, self._mp, self._part, self._file = cur, source, mp, typed_part, file_name
+        self._tables = (parsed, view)
+        self.parsed, self.view = (parsed, view) if typed_part is None else (f"shown_{parsed}", f"shown_{view}")
+        self._ready = typed_part is None
+
+    def ensure(self) -> list[Issue]:
+        """Create the views if needed; the issues of the text read (none: the typed read took every line)."""
+        if self._ready:
+            return []
+        issues = materialise(self._cur, self._part, "text_0", self._file)
+        for table, shown in zip(self._tables, (self.parsed, self.view), strict=True):
+            self._cur.execute(shown_sql(self._source, self._mp, table, "text_0", shown))
+        self._ready = True
+        return issues
+
+
+# Column types whose cells are checked against their parser: a non-empty cell that parses to NULL
+# is an error (TYPE, ENUM or, for IDs, ID_SCIENTIFIC); the parse records it as `<col>__bad`.
+FLAGGED = frozenset({ColType.ID, ColType.DATE, ColType.DATETIME, ColType.INT, ColType.NUMBER, ColType.MONEY,
+                     ColType.DURATION, ColType.PERCENT, ColType.ENUM})
+BAD = "__bad"
+# The cheap first try per type: DuckDB's own cast of the raw cell. Where it gives a (finite) value it
+# is the value the full parser gives (the parser cleans the cell and casts it the same way first), so
+# only the cells it refuses go through bp_clean and the slow spellings (`_typed`).
+_FAST = {
+    ColType.DATE: "CAST(TRY_CAST({raw} AS TIMESTAMP) AS DATE)", ColType.DATETIME: "TRY_CAST({raw} AS TIMESTAMP)",
+    ColType.INT: "bp_int_d(bp_finite(TRY_CAST({raw} AS DOUBLE)))", ColType.NUMBER: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
+    ColType.MONEY: "bp_finite(TRY_CAST({raw} AS DOUBLE))", ColType.DURATION: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
+    ColType.PERCENT: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
+}
+
+
+def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, problems: list[str],
+                 typed_read: bool = False) -> str:
+    """SELECT that types one raw part into the declared columns (unmapped columns are NULL).
+
+    Output per declared column: `<col>__raw` (the cell as written; not after a typed read), `<col>`
+    (typed) and, for the FLAGGED types, `<col>__bad` (a non-empty cell the parser refused); plus
+    row_no, sheet, is_total. `typed_read`: the part comes from `materialise_typed` (its date and
+    number columns are typed already).
+
+    Stacked projections, innermost first: (1) each text cell cleaned once (k<i> = bp_clean(c<i>))
+    for the ID/text parsers, the fast cast f<i> of each typed cell; (2) a typed cell's cleaned text
+    only where its fast cast gave NULL (a CASE branch runs for its rows only); (3) the typed values;
+    (4) the flags. Every macro is expanded once per column: a big expression costs planning time
+    that a small upload notices.
+    """
+    typed_pos = _typed_positions(source, mp) if typed_read else {}
+    # a 合计/total line has its label in one of the first cells (never in a cell the reader cast)
+    probes = [i for i in range(min(2, max(1, n_fields))) if i not in typed_pos]
+    total_probe = " OR ".join(f"bp_total_row_s(k{i})" for i in probes) or "false"
+    clean: set[int] = set(probes)
+    fast: list[str] = []  # level 1
+    lazy: dict[int, str] = {}  # level 2
+    items = ["row_no", "$sheet AS sheet"]  # level 3
+    flags = []  # level 4
     for col in source.columns:
         pos = mp.columns.get(col.name)
         raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
-        clean = f"k{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
-        expr = _typed(col, raw, mp, problems, clean)
+        if pos is None:  # (a parser applied to NULL would be expanded in full before it folds away)
+            expr = f"CAST(NULL AS {col.sql_type})"
+        elif pos in typed_pos:
+            expr = _scaled(_FROM_READ.get(col.type, "{raw}").format(raw=raw), col, mp, problems)
+        elif col.type in _FAST:
+            fast.append(f"{_FAST[col.type].format(raw=raw)} AS f{pos}")
+            if pos not in clean:
+                lazy[pos] = f"CASE WHEN f{pos} IS NULL THEN bp_clean({raw}) END AS k{pos}"
+            slow = _typed(col, raw, mp, problems, f"k{pos}", unit=False)
+            expr = _scaled(f"CASE WHEN f{pos} IS NULL THEN {slow} ELSE f{pos} END", col, mp, problems)
+        elif col.type is ColType.ENUM:  # plain spellings by equality first; only other cells are cleaned
+            expr = _typed(col, raw, mp, problems)
+        else:
+            clean.add(pos)
+            expr = _typed(col, raw, mp, problems, f"k{pos}")
         items.append(f"{raw} AS {ident(col.name + '__raw')}")
         items.append(f"{expr} AS {ident(col.name)}")
+        if col.type in FLAGGED:
+            c, r = ident(col.name), ident(col.name + "__raw")
+            cleaned = f"k{pos}" if pos in clean or col.type in _FAST else f"bp_clean({r})"
+            if pos is None:
+                flag = "false"
+            elif pos in typed_pos:  # a value the reader cast but the type refuses (20.5 for an integer)
+                flag = f"({c} IS NULL AND {r} IS NOT NULL)"
+            else:
+                flag = f"CASE WHEN {c} IS NULL AND {r} IS NOT NULL THEN NOT bp_null({cleaned}) ELSE false END"
+            flags.append(f"{flag} AS {ident(col.name + BAD)}")
     nonempty = " OR ".join(f"c{p} IS NOT NULL" for p in mp.columns.values()) or "true"
-    cleaned = ", ".join(f"bp_clean(c{p}) AS k{p}" for p in sorted(set(mp.columns.values()) | set(probes)))
-    return (f"SELECT {', '.join(items)}, ({total_probe}) AS is_total FROM "
-            f"(SELECT *, {cleaned} FROM {ident(raw_table)} WHERE ({nonempty}))")
+    level1 = "".join(f", {e}" for e in [*(f"bp_clean(c{p}) AS k{p}" for p in sorted(clean)), *fast])
+    relation = f"(SELECT *{level1} FROM {ident(raw_table)} WHERE ({nonempty}))"
+    if lazy:
+        relation = f"(SELECT *, {', '.join(lazy.values())} FROM {relation})"
+    ks = sorted(clean | set(lazy))  # the flags read the cleaned cells too
+    level3 = f"SELECT {', '.join(items + [f'k{p}' for p in ks])}, ({total_probe}) AS is_total FROM {relation}"
+    dropped = [f"k{p}" for p in ks] + ([ident(c.name + "__raw") for c in source.columns] if typed_read else [])
+    exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
+    return f"SELECT *{exclude}, {', '.join(flags) or 'NULL AS no_flags'} FROM ({level3})"
 
 
-def _typed(col, raw: str, mp: Mapping, problems: list[str], clean: str | None = None) -> str:
-    """The typed expression of a column; with `clean` (the bp_clean'ed cell) the `_s` parsers."""
+def _typed(col, raw: str, mp: Mapping, problems: list[str], clean: str | None = None, unit: bool = True) -> str:
+    """The typed expression of a column; with `clean` (the bp_clean'ed cell) the `_s` parsers.
+
+    `unit=False` leaves out the header's unit factor (the caller applies it once, see `_scaled`).
+    """
     if col.type is ColType.ENUM:
-        key = f"bp_enum_key({raw})" if clean is None else f"bp_enum_key_s({clean})"
-        cases = []
-        for code, spellings in col.values.items():
-            keys = sorted({s.strip().lower() for s in (*spellings, code)})
-            cases.append(f"WHEN {key} IN ({', '.join(_lit(k) for k in keys)}) THEN {_lit(code)}")
-        return f"CASE {' '.join(cases)} END"
+        return _enum(col, raw, clean)
     expr = _PARSER[col.type].format(raw=raw) if clean is None else _PARSER_CLEAN[col.type].format(raw=raw, clean=clean)
+    return _scaled(expr, col, mp, problems) if unit else expr
+
+
+def _scaled(expr: str, col, mp: Mapping, problems: list[str] | None = None) -> str:
+    """`expr` times the factor of the unit the header names (万元 → 元, 分钟 → 秒 …)."""
     factor, problem = unit_factor(col.unit, mp.units.get(col.name))
-    if problem:
+    if problem and problems is not None and col.name not in problems:
         problems.append(col.name)
-    if factor != 1.0:
-        expr = f"({expr} * {float(factor)!r})"
-    return expr
+    return f"({expr} * {float(factor)!r})" if factor != 1.0 else expr
+
+
+_PLAIN = re.compile(r"[0-9A-Za-z_\u4e00-\u9fff]+")
+
+
+def _enum(col, raw: str, clean: str | None) -> str:
+    """An enum cell → its code: looked up by its key (cleaned, lower-case) in the spellings; a cell
+    written exactly as one of the plain spellings (letters, digits, CJK: nothing for bp_clean to
+    change) is matched first by plain equality, which is most cells and much cheaper."""
+    key = f"bp_enum_key({raw})" if clean is None else f"bp_enum_key_s({clean})"
+    code_of_key: dict[str, str] = {}
+    for code, spellings in col.values.items():
+        for k in sorted({s.strip().lower() for s in (*spellings, code)}):
+            code_of_key.setdefault(k, code)  # a key two codes share belongs to the first (declaration order)
+    lookup = "MAP {" + ", ".join(f"{_lit(k)}: {_lit(c)}" for k, c in code_of_key.items()) + "}"
+    slow = f"{lookup}[{key}]"
+    exact = sorted({s for spellings in col.values.values() for s in spellings} | set(col.values))
+    fast = [f"WHEN {_lit(s)} THEN {_lit(code_of_key[s.lower()])}" for s in exact
+            if _PLAIN.fullmatch(s) and s.lower() in code_of_key and s.lower() not in NULL_WORDS]
+    return f"CASE {raw} {' '.join(fast)} ELSE {slow} END" if fast else slow
+
+
+# Plain words bp_null reads as "no value" (parse.sql); never matched as an enum spelling.
+NULL_WORDS = frozenset({"n/a", "na", "null", "none", "nan", "无"})
 
 
 def wide_select(mp: Mapping, raw_table: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.ingest.issues import Code
+from data.ingest.stage import BAD, FLAGGED
 from data.sources import ColType, Source
 from data.sources.model import Severity
 from data.sqlfiles import ident
@@ -42,10 +43,13 @@ class Rule:
     sql: str
     table: str = ""
     where: str = ""
+    probe: str = ""  # a cheaper query answering "could this rule find anything?" (one boolean)
 
 
-def _rule(code: Code, severity: Severity, select: str, table: str, where: str) -> Rule:
-    return Rule(code, severity, f"{select} FROM {table} WHERE {where}", table, where)
+def _rule(code: Code, severity: Severity, select: str, table: str, where: str, shown: str = "") -> Rule:
+    """A rule whose rows are `table`'s rows where `where` holds; `select` reads them from `shown`
+    (the same rows with the cells as written, when `table` lacks them)."""
+    return Rule(code, severity, f"{select} FROM {shown or table} WHERE {where}", table, where)
 
 
 def probe_sql(rules: list[Rule]) -> list[tuple[list[int], str]]:
@@ -63,12 +67,19 @@ def _q(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def rules(source: Source, parsed: str, view: str, mapped: set[str]) -> list[Rule]:
-    """The validation rules of `source` for columns present in the upload (`mapped`)."""
+def rules(source: Source, parsed: str, view: str, mapped: set[str], shown_parsed: str = "",
+          shown_view: str = "") -> list[Rule]:
+    """The validation rules of `source` for columns present in the upload (`mapped`).
+
+    Conditions read `parsed` / `view` (typed values and `<col>__bad` flags); the rows a rule
+    returns show the cells as written (`<col>__raw`) from `shown_parsed` / `shown_view` when given
+    (after a typed read the parsed table has no text copies; see stage.shown_sql).
+    """
     out: list[Rule] = []
     P, V = ident(parsed), ident(view)
+    SP, SV = ident(shown_parsed or parsed), ident(shown_view or view)
     for col in source.columns:
-        c, raw = ident(col.name), ident(col.name + "__raw")
+        c, raw, bad = ident(col.name), ident(col.name + "__raw"), ident(col.name + BAD)
         label = _q(col.name)
         if col.name in mapped and col.type in EXPECTED:
             zh, en = EXPECTED[col.type]
@@ -76,48 +87,52 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str]) -> list[Rule
                 out.append(_rule(Code.ID_SCIENTIFIC, Severity.ERROR,
                     f"SELECT row_no, sheet, {label}, {raw}, {_q(zh + ' / ' + en)}, "
                     f"{_q('编号被Excel转成了科学计数法，位数已丢失；请把该列设为文本后重新导出 / Excel turned this ID into scientific notation and lost digits; export the column as text')}",
-                    P, f"NOT is_total AND bp_id_mangled({raw})"))
+                    P, f"NOT is_total AND {bad}", SP))  # an ID the parser refuses is a mangled one
             else:
                 out.append(_rule(Code.TYPE, Severity.ERROR,
                     f"SELECT row_no, sheet, {label}, {raw}, {_q(zh + ' / ' + en)}, "
                     f"{_q('无法识别的值 / value not understood')}",
-                    P, f"NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
+                    P, f"NOT is_total AND {bad}", SP))
         if col.name in mapped and col.type is ColType.ENUM:
             allowed = "、".join(s[0] for s in col.values.values())
             out.append(_rule(Code.ENUM, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('以下之一 / one of: ' + allowed)}, "
                 f"{_q('不在取值范围内 / not an accepted value')}",
-                P, f"NOT is_total AND {c} IS NULL AND NOT bp_null(bp_clean({raw}))"))
+                P, f"NOT is_total AND {bad}", SP))
         if col.required and (col.name in mapped or col.derive_sql):
             out.append(_rule(Code.REQUIRED, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('必填 / required')}, "
                 f"{_q('必填项为空 / required value is empty')}",
-                V, f"{c} IS NULL AND ({raw} IS NULL OR bp_null(bp_clean({raw})))"))
+                # a cell the parser refused is reported as such, not as empty too
+                V, f"{c} IS NULL AND NOT {bad}" if col.type in FLAGGED else f"{c} IS NULL", SV))
         if col.min_value is not None or col.max_value is not None:
             lo = -1e308 if col.min_value is None else col.min_value
             hi = 1e308 if col.max_value is None else col.max_value
             rng = f"{col.min_value if col.min_value is not None else '-∞'} … {col.max_value if col.max_value is not None else '∞'}"
+            # a value computed from other columns ("prefer") is judged by the domain checks; the
+            # range applies to what the file itself says
+            table, shown = (P, SP) if col.derive_mode == "prefer" else (V, SV)
             out.append(_rule(Code.RANGE, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, coalesce({raw}, CAST({c} AS VARCHAR)), {_q('范围 / range ' + rng)}, "
                 f"{_q('超出允许范围 / outside the allowed range')}",
-                # a value computed from other columns ("prefer") is judged by the domain checks;
-                # the range applies to what the file itself says
-                P if col.derive_mode == 'prefer' else V, f"NOT is_total AND ({c} < {lo!r} OR {c} > {hi!r})"))
+                table, f"NOT is_total AND ({c} < {lo!r} OR {c} > {hi!r})", shown))
     keys = ", ".join(ident(k) for k in source.key)
     key_label = "+".join(source.key)
+    not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in source.key)
     out.append(Rule(Code.DUPLICATE_KEY, Severity.ERROR,
         f"SELECT row_no, sheet, {_q(key_label)}, concat_ws('|', {keys}), "
         f"'唯一 / unique', '与第 ' || first_row || ' 行重复 / duplicate of row ' || first_row "
         f"FROM (SELECT row_no, sheet, {keys}, min(row_no) OVER w AS first_row, count(*) OVER w AS n "
-        f"FROM {V} WHERE {' AND '.join(f'{ident(k)} IS NOT NULL' for k in source.key)} "
-        f"WINDOW w AS (PARTITION BY {keys})) WHERE n > 1 AND row_no <> first_row"))
+        f"FROM {V} WHERE {not_null} WINDOW w AS (PARTITION BY {keys})) WHERE n > 1 AND row_no <> first_row",
+        # a grouping finds out whether any key repeats at a fraction of the window's cost
+        probe=f"SELECT EXISTS (SELECT 1 FROM {V} WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1)"))
     for chk in source.checks:
         if not set(chk.columns) & mapped:
             continue
         shown = ident(chk.columns[0] + "__raw")
         out.append(_rule(Code.CHECK, chk.severity,
             f"SELECT row_no, sheet, {_q(','.join(chk.columns))}, {shown}, {_q(chk.code)}, "
-            f"{_q(chk.message_zh + ' / ' + chk.message_en)}", V, f"coalesce({chk.violation_sql}, false)"))
+            f"{_q(chk.message_zh + ' / ' + chk.message_en)}", V, f"coalesce({chk.violation_sql}, false)", SV))
     out.append(_rule(Code.TOTAL_ROW, Severity.INFO,
         "SELECT row_no, sheet, '', NULL, '', '合计行，已跳过 / total row, skipped'", P, "is_total"))
     return out

@@ -44,10 +44,11 @@ DELETE FROM history.{table} WHERE replaced_by = $batch;
 
 -- name: branch_names_in_upload
 -- Values of a branch-id column that are no known branch id but exactly one known branch name:
--- (name, id, rows).
+-- (name, id, rows), the most frequent first (the message lists the first few).
 SELECT p.{ref}, min(b.branch_id), count(*) FROM {parsed} p JOIN main.branches b ON b.branch_name = p.{ref}
 WHERE NOT EXISTS (SELECT 1 FROM main.branches x WHERE x.branch_id = p.{ref})
-GROUP BY p.{ref} HAVING count(DISTINCT b.branch_id) = 1;
+GROUP BY p.{ref} HAVING count(DISTINCT b.branch_id) = 1
+ORDER BY count(*) DESC, p.{ref};
 
 -- name: resolve_branch_names
 -- Replace those names by their ids in the staged upload.

@@ -72,7 +72,7 @@ CREATE OR REPLACE TEMP MACRO bp_date(v) AS bp_date_s(bp_clean(v));
 CREATE OR REPLACE TEMP MACRO bp_id_mangled_s(s) AS coalesce(regexp_full_match(s, '[0-9]+(\.[0-9]+)?[eE][+]?[0-9]+'), false);
 CREATE OR REPLACE TEMP MACRO bp_id_s(s) AS CASE
     WHEN bp_null(s) THEN NULL
-    WHEN NOT contains(s, '.') AND NOT contains(lower(s), 'e') THEN s
+    WHEN NOT contains(s, '.') AND NOT contains(s, 'e') AND NOT contains(s, 'E') THEN s
     WHEN bp_id_mangled_s(s) THEN NULL
     WHEN regexp_full_match(s, '[0-9]{1,15}\.0+') THEN regexp_replace(s, '\.0+$', '')
     ELSE s END;
