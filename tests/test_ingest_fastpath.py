@@ -272,3 +272,48 @@ def test_two_process_transcode_equals_one_and_names_the_bad_line(tmp_path):
             with pytest.raises(TranscodeError) as exc:
                 to_utf8(broken, "gb18030", tmp_path / "x.csv", parallel_min=parallel_min)
             assert exc.value.line == bad_line
+
+
+# -- low-cardinality columns parsed by value -----------------------------------------------------
+
+def test_parsing_by_value_equals_parsing_cell_by_cell():
+    """value_tables + the join give every row the value, flag and total mark the cell-by-cell parse gives."""
+    from data.ingest.stage import VALUES_MIN_ROWS, value_tables
+
+    src = SOURCES["counter_tickets"]
+    ids = ["0101001", " 0101001", "'0101002", "０１０１００３", "1.23E+18", "12345.0", "-", "无", None, "合计"]
+    names = ["人民路网点", " 人民路网点 ", "解放路网点　", "'城东支行", "--", None, "Total", "小计"]
+    statuses = ["已办理", "办理完成", "Served", "  served ", "SERVED", "过号", "弃号", "xyz", "无", "", None, "３"]
+    dates = ["2025-01-03", "2025年1月3日", "45660", "bad", None]
+    n = VALUES_MIN_ROWS + 1000
+    con = duckdb.connect()
+    con.execute(sql("parse.create_macros"))
+    con.execute("CREATE TEMP TABLE raw AS SELECT i + 2 AS row_no, $a[1 + i % 10] AS c0, $b[1 + i % 8] AS c1, "
+                "'A' || (i % 500) AS c2, $c[1 + i % 12] AS c3, $d[1 + i % 5] AS c4 FROM range($n) t(i)",
+                {"a": ids, "b": names, "c": statuses, "d": dates, "n": n})
+    mp = Mapping(src.name, columns={"branch_id": 0, "branch_name": 1, "ticket_no": 2, "status": 3, "business_date": 4})
+    values = value_tables(con, src, mp, "raw", 0)
+    assert set(values) == {0, 1, 2, 3}  # the date column is not a text column
+    by_cell = parse_select(src, mp, "raw", 5, [])
+    by_value = parse_select(src, mp, "raw", 5, [], values=values)
+    assert by_cell != by_value
+    for a, b in ((by_cell, by_value), (by_value, by_cell)):
+        assert con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))", {"sheet": ""}).fetchone()[0] == 0
+    assert con.execute(f"SELECT count(*) FROM ({by_value})", {"sheet": ""}).fetchone()[0] == n
+    # and the interesting cases are really there
+    flagged = con.execute(f"SELECT count_if(branch_id__bad), count_if(status__bad), count_if(is_total) FROM ({by_value})",
+                          {"sheet": ""}).fetchone()
+    assert all(flagged)
+
+
+def test_high_cardinality_columns_are_parsed_cell_by_cell():
+    from data.ingest.stage import VALUES_MIN_ROWS, value_tables
+
+    src = SOURCES["counter_tickets"]
+    con = duckdb.connect()
+    con.execute(sql("parse.create_macros"))
+    con.execute("CREATE TEMP TABLE raw AS SELECT i + 2 AS row_no, 'T' || i AS c0, '0101001' AS c1 FROM range($n) t(i)",
+                {"n": VALUES_MIN_ROWS + 10})
+    assert value_tables(con, src, Mapping(src.name, columns={"ticket_no": 0, "branch_id": 1}), "raw", 0) == {1: "values_0_1"}
+    con.execute("CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM raw LIMIT 1000")
+    assert value_tables(con, src, Mapping(src.name, columns={"ticket_no": 0, "branch_id": 1}), "raw", 0) == {}

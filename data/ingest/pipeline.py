@@ -237,7 +237,8 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                 raw, n_fields = raw + "w", 5
             mapped |= set(mp.columns)
             problems: list[str] = []
-            select = stage.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None)
+            values = stage.value_tables(cur, src, mp, raw, i, typed_read=typed_part is not None)
+            select = stage.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None, values=values)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
         issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)

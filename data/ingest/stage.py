@@ -227,14 +227,55 @@ _FAST = {
 }
 
 
+# -- low-cardinality text columns: each distinct value parsed once -------------------------------
+# A branch id, a business type, a status repeat thousands of times in an export. Such a column is
+# parsed as its distinct values (through parse_select itself, one column at a time) and joined back
+# to the rows: the same values and flags, for a fraction of the work. Which columns qualify is
+# judged on the first rows; the choice changes speed only, never a result.
+VALUES_MIN_ROWS = 50_000  # a smaller upload parses cell by cell (the extra statements cost more)
+VALUES_SAMPLE = 100_000
+VALUES_MAX_SHARE = 0.05  # at most one distinct value per 20 rows of the sample
+_VALUE_TYPES = (ColType.ID, ColType.STR, ColType.ENUM)
+
+
+def value_tables(cur, source: Source, mp: Mapping, raw_table: str, part_index: int, typed_read: bool = False) -> dict[int, str]:
+    """Parse the low-cardinality text columns of a raw part by value: {position: value table}.
+
+    Each value table holds (v: the cell as written, val: its typed value, bad: its flag, is_total:
+    whether it reads as a 合计 label), for the `values` argument of `parse_select`."""
+    typed_pos = _typed_positions(source, mp) if typed_read else {}
+    cands = [(pos, c) for c in source.columns
+             if (pos := mp.columns.get(c.name)) is not None and pos not in typed_pos and c.type in _VALUE_TYPES]
+    if not cands or mp.wide:
+        return {}
+    sample = f"(SELECT * FROM {ident(raw_table)} LIMIT {VALUES_SAMPLE})"
+    n, *distinct = cur.execute(f"SELECT count(*), {', '.join(f'approx_count_distinct(c{p})' for p, _ in cands)} "
+                               f"FROM {sample}").fetchone()
+    if n < VALUES_MIN_ROWS:
+        return {}
+    out = {}
+    for (pos, col), d in zip(cands, distinct, strict=True):
+        if d > VALUES_MAX_SHARE * n:
+            continue
+        name = f"values_{part_index}_{pos}"
+        cur.execute(f"CREATE OR REPLACE TEMP VIEW {ident(name + '_in')} AS SELECT CAST(0 AS BIGINT) AS row_no, v AS c0 "
+                    f"FROM (SELECT DISTINCT c{pos} AS v FROM {ident(raw_table)} WHERE c{pos} IS NOT NULL)")
+        one = parse_select(source, Mapping(source.name, columns={col.name: 0}), name + "_in", 1, [])
+        bad = ident(col.name + BAD) if col.type in FLAGGED else "false"
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS SELECT {ident(col.name + '__raw')} AS v, "
+                    f"{ident(col.name)} AS val, {bad} AS bad, is_total FROM ({one})", {"sheet": ""})
+        out[pos] = name
+    return out
+
+
 def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, problems: list[str],
-                 typed_read: bool = False) -> str:
+                 typed_read: bool = False, values: dict[int, str] | None = None) -> str:
     """SELECT that types one raw part into the declared columns (unmapped columns are NULL).
 
     Output per declared column: `<col>__raw` (the cell as written; not after a typed read), `<col>`
     (typed) and, for the FLAGGED types, `<col>__bad` (a non-empty cell the parser refused); plus
     row_no, sheet, is_total. `typed_read`: the part comes from `materialise_typed` (its date and
-    number columns are typed already).
+    number columns are typed already). `values`: columns parsed by value (`value_tables`), joined.
 
     Stacked projections, innermost first: (1) each text cell cleaned once (k<i> = bp_clean(c<i>))
     for the ID/text parsers, the fast cast f<i> of each typed cell; (2) a typed cell's cleaned text
@@ -243,10 +284,12 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
     that a small upload notices.
     """
     typed_pos = _typed_positions(source, mp) if typed_read else {}
+    values = values or {}
     # a 合计/total line has its label in one of the first cells (never in a cell the reader cast)
     probes = [i for i in range(min(2, max(1, n_fields))) if i not in typed_pos]
-    total_probe = " OR ".join(f"bp_total_row_s(k{i})" for i in probes) or "false"
-    clean: set[int] = set(probes)
+    total_probe = " OR ".join(f"coalesce(z{i}, false)" if i in values else f"bp_total_row_s(k{i})"
+                              for i in probes) or "false"
+    clean: set[int] = {i for i in probes if i not in values}
     fast: list[str] = []  # level 1
     lazy: dict[int, str] = {}  # level 2
     items = ["row_no", "$sheet AS sheet"]  # level 3
@@ -258,6 +301,8 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
             expr = f"CAST(NULL AS {col.sql_type})"
         elif pos in typed_pos:
             expr = _scaled(_FROM_READ.get(col.type, "{raw}").format(raw=raw), col, mp, problems)
+        elif pos in values:
+            expr = f"t{pos}"
         elif col.type in _FAST:
             fast.append(f"{_FAST[col.type].format(raw=raw)} AS f{pos}")
             if pos not in clean:
@@ -276,6 +321,8 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
             cleaned = f"k{pos}" if pos in clean or col.type in _FAST else f"bp_clean({r})"
             if pos is None:
                 flag = "false"
+            elif pos in values:
+                flag = f"coalesce(b{pos}, false)"
             elif pos in typed_pos:  # a value the reader cast but the type refuses (20.5 for an integer)
                 flag = f"({c} IS NULL AND {r} IS NOT NULL)"
             else:
@@ -283,12 +330,15 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
             flags.append(f"{flag} AS {ident(col.name + BAD)}")
     nonempty = " OR ".join(f"c{p} IS NOT NULL" for p in mp.columns.values()) or "true"
     level1 = "".join(f", {e}" for e in [*(f"bp_clean(c{p}) AS k{p}" for p in sorted(clean)), *fast])
-    relation = f"(SELECT *{level1} FROM {ident(raw_table)} WHERE ({nonempty}))"
+    joined = "".join(f", d{p}.val AS t{p}, d{p}.bad AS b{p}, d{p}.is_total AS z{p}" for p in values)
+    joins = "".join(f" LEFT JOIN {ident(t)} d{p} ON r.c{p} = d{p}.v" for p, t in values.items())
+    relation = f"(SELECT r.*{joined}{level1} FROM {ident(raw_table)} r{joins} WHERE ({nonempty}))"
     if lazy:
         relation = f"(SELECT *, {', '.join(lazy.values())} FROM {relation})"
     ks = sorted(clean | set(lazy))  # the flags read the cleaned cells too
-    level3 = f"SELECT {', '.join(items + [f'k{p}' for p in ks])}, ({total_probe}) AS is_total FROM {relation}"
-    dropped = [f"k{p}" for p in ks] + ([ident(c.name + "__raw") for c in source.columns] if typed_read else [])
+    carried = [f"k{p}" for p in ks] + [f"b{p}" for p in values]
+    level3 = f"SELECT {', '.join(items + carried)}, ({total_probe}) AS is_total FROM {relation}"
+    dropped = carried + ([ident(c.name + "__raw") for c in source.columns] if typed_read else [])
     exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
     return f"SELECT *{exclude}, {', '.join(flags) or 'NULL AS no_flags'} FROM ({level3})"
 
