@@ -231,9 +231,9 @@ _FAST = {
 # A branch id, a business type, a status repeat thousands of times in an export. Such a column is
 # parsed as its distinct values (through parse_select itself, one column at a time) and joined back
 # to the rows: the same values and flags, for a fraction of the work. Which columns qualify is
-# judged on the first rows; the choice changes speed only, never a result.
+# judged on the first 20,000 rows; the choice changes speed only, never a result.
 VALUES_MIN_ROWS = 50_000  # a smaller upload parses cell by cell (the extra statements cost more)
-VALUES_SAMPLE = 100_000
+VALUES_SAMPLE = 20_000
 VALUES_MAX_SHARE = 0.05  # at most one distinct value per 20 rows of the sample
 _VALUE_TYPES = (ColType.ID, ColType.STR, ColType.ENUM)
 
@@ -248,11 +248,11 @@ def value_tables(cur, source: Source, mp: Mapping, raw_table: str, part_index: i
              if (pos := mp.columns.get(c.name)) is not None and pos not in typed_pos and c.type in _VALUE_TYPES]
     if not cands or mp.wide:
         return {}
+    if cur.execute(f"SELECT count(*) FROM {ident(raw_table)}").fetchone()[0] < VALUES_MIN_ROWS:
+        return {}
     sample = f"(SELECT * FROM {ident(raw_table)} LIMIT {VALUES_SAMPLE})"
     n, *distinct = cur.execute(f"SELECT count(*), {', '.join(f'approx_count_distinct(c{p})' for p, _ in cands)} "
                                f"FROM {sample}").fetchone()
-    if n < VALUES_MIN_ROWS:
-        return {}
     out = {}
     for (pos, col), d in zip(cands, distinct, strict=True):
         if d > VALUES_MAX_SHARE * n:
