@@ -26,7 +26,7 @@ from test_ingest_values import DATES, INTS, NUMBERS, TIMESTAMPS
 from data.ingest import ingest_file
 from data.ingest.encoding import HEAD, TranscodeError, detect, detect_head, to_utf8
 from data.ingest.headers import Mapping
-from data.ingest.stage import _enum, parse_select
+from data.ingest.parsing import _enum, parse_select
 from data.settings import Settings
 from data.sources import SOURCES, ColType
 from data.sqlfiles import ident, sql
@@ -278,7 +278,7 @@ def test_two_process_transcode_equals_one_and_names_the_bad_line(tmp_path):
 
 def test_parsing_by_value_equals_parsing_cell_by_cell():
     """value_tables + the join give every row the value, flag and total mark the cell-by-cell parse gives."""
-    from data.ingest.stage import VALUES_MIN_ROWS, value_tables
+    from data.ingest.parsing import VALUES_MIN_ROWS, value_tables
 
     src = SOURCES["counter_tickets"]
     ids = ["0101001", " 0101001", "'0101002", "０１０１００３", "1.23E+18", "12345.0", "-", "无", None, "合计"]
@@ -307,7 +307,7 @@ def test_parsing_by_value_equals_parsing_cell_by_cell():
 
 
 def test_high_cardinality_columns_are_parsed_cell_by_cell():
-    from data.ingest.stage import VALUES_MIN_ROWS, value_tables
+    from data.ingest.parsing import VALUES_MIN_ROWS, value_tables
 
     src = SOURCES["counter_tickets"]
     con = duckdb.connect()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.ingest import stage, validate
+from data.ingest import parsing, stage, validate
 from data.ingest.encoding import TranscodeError, detect, detect_head, to_utf8
 from data.ingest.headers import Mapping, best_mapping
 from data.ingest.issues import Code, Issue, bilingual, issues_frame
@@ -237,8 +237,8 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                 raw, n_fields = raw + "w", 5
             mapped |= set(mp.columns)
             problems: list[str] = []
-            values = stage.value_tables(cur, src, mp, raw, i, typed_read=typed_part is not None)
-            select = stage.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None, values=values)
+            values = parsing.value_tables(cur, src, mp, raw, i, typed_read=typed_part is not None)
+            select = parsing.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None, values=values)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
         issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)

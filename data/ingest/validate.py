@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data.ingest.issues import Code
-from data.ingest.stage import BAD, FLAGGED
+from data.ingest.parsing import BAD, FLAGGED
 from data.sources import ColType, Source
 from data.sources.model import Severity
 from data.sqlfiles import ident
