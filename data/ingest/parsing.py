@@ -56,7 +56,8 @@ BAD = "__bad"
 # is the value the full parser gives (the parser cleans the cell and casts it the same way first), so
 # only the cells it refuses go through bp_clean and the slow spellings (`_typed`).
 _FAST = {
-    ColType.DATE: "CAST(TRY_CAST({raw} AS TIMESTAMP) AS DATE)", ColType.DATETIME: "TRY_CAST({raw} AS TIMESTAMP)",
+    ColType.DATE: "CAST(bp_finite(TRY_CAST({raw} AS TIMESTAMP)) AS DATE)",
+    ColType.DATETIME: "bp_finite(TRY_CAST({raw} AS TIMESTAMP))",
     ColType.INT: "bp_int_d(bp_finite(TRY_CAST({raw} AS DOUBLE)))", ColType.NUMBER: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
     ColType.MONEY: "bp_finite(TRY_CAST({raw} AS DOUBLE))", ColType.DURATION: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
     ColType.PERCENT: "bp_finite(TRY_CAST({raw} AS DOUBLE))",
@@ -104,14 +105,36 @@ def value_tables(cur, source: Source, mp: Mapping, raw_table: str, part_index: i
     return out
 
 
+def possible_flags(cur, source: Source, mp: Mapping, typed_read: bool = False,
+                   values: dict[int, str] | None = None) -> set[str]:
+    """The columns of a part whose `<col>__bad` flag can be true (the others need no flag column).
+
+    Not a column the typed read cast (its value is the reader's, never NULL for a non-empty cell;
+    an integer column excepted: 20.5 casts but is no integer), nor a column parsed by value none
+    of whose values was refused."""
+    typed_pos = typed_positions(source, mp) if typed_read else {}
+    values = values or {}
+    out = set()
+    for col in source.columns:
+        pos = mp.columns.get(col.name)
+        if col.type not in FLAGGED or pos is None or (pos in typed_pos and col.type is not ColType.INT):
+            continue
+        if pos in values and not cur.execute(f"SELECT coalesce(bool_or(bad), false) FROM {ident(values[pos])}").fetchone()[0]:
+            continue
+        out.add(col.name)
+    return out
+
+
 def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, problems: list[str],
-                 typed_read: bool = False, values: dict[int, str] | None = None) -> str:
+                 typed_read: bool = False, values: dict[int, str] | None = None, flags: set[str] | None = None) -> str:
     """SELECT that types one raw part into the declared columns (unmapped columns are NULL).
 
     Output per declared column: `<col>__raw` (the cell as written; not after a typed read), `<col>`
     (typed) and, for the FLAGGED types, `<col>__bad` (a non-empty cell the parser refused); plus
     row_no, sheet, is_total. `typed_read`: the part comes from `materialise_typed` (its date and
     number columns are typed already). `values`: columns parsed by value (`value_tables`), joined.
+    `flags`: the columns that get a flag (default: every FLAGGED column of the part; the pipeline
+    passes `possible_flags` of all parts — a flag that is false everywhere is not worth writing).
 
     Stacked projections, innermost first: (1) each text cell cleaned once (k<i> = bp_clean(c<i>))
     for the ID/text parsers, the fast cast f<i> of each typed cell; (2) a typed cell's cleaned text
@@ -129,7 +152,7 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
     fast: list[str] = []  # level 1
     lazy: dict[int, str] = {}  # level 2
     items = ["row_no", "$sheet AS sheet"]  # level 3
-    flags = []  # level 4
+    flag_items: list[str] = []  # level 4
     for col in source.columns:
         pos = mp.columns.get(col.name)
         raw = f"c{pos}" if pos is not None else "CAST(NULL AS VARCHAR)"
@@ -152,7 +175,7 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
             expr = _typed(col, raw, mp, problems, f"k{pos}")
         items.append(f"{raw} AS {ident(col.name + '__raw')}")
         items.append(f"{expr} AS {ident(col.name)}")
-        if col.type in FLAGGED:
+        if col.type in FLAGGED and (col.name in flags if flags is not None else pos is not None):
             c, r = ident(col.name), ident(col.name + "__raw")
             cleaned = f"k{pos}" if pos in clean or col.type in _FAST else f"bp_clean({r})"
             if pos is None:
@@ -163,7 +186,7 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
                 flag = f"({c} IS NULL AND {r} IS NOT NULL)"
             else:
                 flag = f"CASE WHEN {c} IS NULL AND {r} IS NOT NULL THEN NOT bp_null({cleaned}) ELSE false END"
-            flags.append(f"{flag} AS {ident(col.name + BAD)}")
+            flag_items.append(f"{flag} AS {ident(col.name + BAD)}")
     nonempty = " OR ".join(f"c{p} IS NOT NULL" for p in mp.columns.values()) or "true"
     level1 = "".join(f", {e}" for e in [*(f"bp_clean(c{p}) AS k{p}" for p in sorted(clean)), *fast])
     joined = "".join(f", d{p}.val AS t{p}, d{p}.bad AS b{p}, d{p}.is_total AS z{p}" for p in values)
@@ -176,7 +199,7 @@ def parse_select(source: Source, mp: Mapping, raw_table: str, n_fields: int, pro
     level3 = f"SELECT {', '.join(items + carried)}, ({total_probe}) AS is_total FROM {relation}"
     dropped = carried + ([ident(c.name + "__raw") for c in source.columns] if typed_read else [])
     exclude = f" EXCLUDE ({', '.join(dropped)})" if dropped else ""
-    return f"SELECT *{exclude}, {', '.join(flags) or 'NULL AS no_flags'} FROM ({level3})"
+    return f"SELECT *{exclude}{''.join(', ' + f for f in flag_items)} FROM ({level3})"
 
 
 def _typed(col, raw: str, mp: Mapping, problems: list[str], clean: str | None = None, unit: bool = True) -> str:

@@ -225,7 +225,8 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
         # one CSV part: first the typed read (stage.materialise_typed); None means the general path
         typed_part = parts[0] if len(parts) == 1 and store.settings.ingest_typed_read and \
             stage.materialise_typed(cur, parts[0], mappings[0], src, "raw_0") else None
-        res.typed_read = typed_part is not None
+        res.typed_read = typed = typed_part is not None
+        staged: list[tuple] = []  # (part, mapping, raw table, fields, value tables)
         for i, (part, mp) in enumerate(zip(parts, mappings, strict=True)):
             raw = f"raw_{i}"
             if typed_part is None:
@@ -236,16 +237,18 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                 mp = Mapping(src.name, columns=dict(stage.WIDE_MAPPING_COLUMNS), headers=mp.headers)
                 raw, n_fields = raw + "w", 5
             mapped |= set(mp.columns)
-            problems: list[str] = []
-            values = parsing.value_tables(cur, src, mp, raw, i, typed_read=typed_part is not None)
-            select = parsing.parse_select(src, mp, raw, n_fields, problems, typed_read=typed_part is not None, values=values)
+            staged.append((part, mp, raw, n_fields, parsing.value_tables(cur, src, mp, raw, i, typed_read=typed)))
+        # every part writes the same columns: the flags any part can raise
+        flags = set().union(*(parsing.possible_flags(cur, src, mp, typed, values) for _, mp, _, _, values in staged))
+        for i, (part, mp, raw, n_fields, values) in enumerate(staged):
+            select = parsing.parse_select(src, mp, raw, n_fields, [], typed_read=typed, values=values, flags=flags)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
         issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)
         cur.execute(stage.derived_view(src, parsed, view))
         say(0.55, "校验 / validating")
         shown = stage.Shown(cur, src, mappings[0], parsed, view, typed_part, file_name)
-        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown)
+        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown, flags)
         for q in validate.unknown_branches_sql(src, view):
             for row_no, sheet, col, value in cur.execute(q).fetchall():
                 issues.append(Issue(file_name, Severity.WARNING, Code.UNKNOWN_BRANCH, sheet=sheet or "", row=row_no,
@@ -276,12 +279,12 @@ def _resolve_branch_names(cur, src, parsed, file_name, headers) -> list[Issue]:
     return out
 
 
-def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage.Shown) -> list[Issue]:
+def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage.Shown, flags: set[str]) -> list[Issue]:
     headers = {}
     for mp in mappings:
         headers.update(mp.headers)
     out: list[Issue] = []
-    rules = validate.rules(src, parsed, view, mapped, shown.parsed, shown.view)
+    rules = validate.rules(src, parsed, view, mapped, shown.parsed, shown.view, flags)
     # One scan per table tells which rules find anything; only those run their own query. If a
     # probe fails, every rule runs (and a broken rule reports itself, as below).
     skip: set[int] = set()

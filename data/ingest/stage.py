@@ -134,10 +134,10 @@ def materialise_typed(cur, part: RawPart, mp: Mapping, source: Source, table: st
     try:
         _run_read(cur, read, part)
         clean = not cur.execute("SELECT count(*) FROM reject_errors").fetchone()[0]
-        numbers = [f"c{i}" for i, t in pos.items() if READ_TYPE[t] == "DOUBLE"]
-        if clean and numbers:  # nan/inf cast fine but are refused by the parser (not finite)
+        # nan, inf and 'infinity' dates cast fine but the parser refuses them (not finite)
+        if clean and pos:
             clean = not cur.execute(f"SELECT count(*) FROM {ident(table + '_r')} WHERE "
-                                    + " OR ".join(f"NOT isfinite({c})" for c in numbers)).fetchone()[0]
+                                    + " OR ".join(f"NOT isfinite(c{i})" for i in pos)).fetchone()[0]
     except duckdb.Error:
         clean = False
     if not clean:

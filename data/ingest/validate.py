@@ -68,8 +68,11 @@ def _q(s: str) -> str:
 
 
 def rules(source: Source, parsed: str, view: str, mapped: set[str], shown_parsed: str = "",
-          shown_view: str = "") -> list[Rule]:
+          shown_view: str = "", flagged: set[str] | None = None) -> list[Rule]:
     """The validation rules of `source` for columns present in the upload (`mapped`).
+
+    `flagged`: the columns with a `<col>__bad` flag (default: every mapped FLAGGED column); a
+    column without one has no cell the parser refused, so its type rule cannot find anything.
 
     Conditions read `parsed` / `view` (typed values and `<col>__bad` flags); the rows a rule
     returns show the cells as written (`<col>__raw`) from `shown_parsed` / `shown_view` when given
@@ -78,10 +81,12 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str], shown_parsed
     out: list[Rule] = []
     P, V = ident(parsed), ident(view)
     SP, SV = ident(shown_parsed or parsed), ident(shown_view or view)
+    if flagged is None:
+        flagged = {c.name for c in source.columns if c.name in mapped and c.type in FLAGGED}
     for col in source.columns:
         c, raw, bad = ident(col.name), ident(col.name + "__raw"), ident(col.name + BAD)
         label = _q(col.name)
-        if col.name in mapped and col.type in EXPECTED:
+        if col.name in flagged and col.type in EXPECTED:
             zh, en = EXPECTED[col.type]
             if col.type is ColType.ID:
                 out.append(_rule(Code.ID_SCIENTIFIC, Severity.ERROR,
@@ -93,7 +98,7 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str], shown_parsed
                     f"SELECT row_no, sheet, {label}, {raw}, {_q(zh + ' / ' + en)}, "
                     f"{_q('无法识别的值 / value not understood')}",
                     P, f"NOT is_total AND {bad}", SP))
-        if col.name in mapped and col.type is ColType.ENUM:
+        if col.name in flagged and col.type is ColType.ENUM:
             allowed = "、".join(s[0] for s in col.values.values())
             out.append(_rule(Code.ENUM, Severity.ERROR,
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('以下之一 / one of: ' + allowed)}, "
@@ -104,7 +109,7 @@ def rules(source: Source, parsed: str, view: str, mapped: set[str], shown_parsed
                 f"SELECT row_no, sheet, {label}, {raw}, {_q('必填 / required')}, "
                 f"{_q('必填项为空 / required value is empty')}",
                 # a cell the parser refused is reported as such, not as empty too
-                V, f"{c} IS NULL AND NOT {bad}" if col.type in FLAGGED else f"{c} IS NULL", SV))
+                V, f"{c} IS NULL AND NOT {bad}" if col.name in flagged else f"{c} IS NULL", SV))
         if col.min_value is not None or col.max_value is not None:
             lo = -1e308 if col.min_value is None else col.min_value
             hi = 1e308 if col.max_value is None else col.max_value

@@ -61,9 +61,10 @@ CREATE OR REPLACE TEMP MACRO bp_ts_slow(s) AS CASE
         '%Y年%m月%d日%H时%M分%S秒', '%Y%m%d %H:%M:%S', '%Y%m%d%H%M%S'])
     END;
 -- (cast once: coalesce evaluates bp_ts_slow only where TRY_CAST gave NULL)
+-- ('infinity' and 'INF' cast to an infinite timestamp: refused, like a non-finite number)
 CREATE OR REPLACE TEMP MACRO bp_ts_s(s) AS CASE
     WHEN bp_null(s) THEN NULL
-    ELSE coalesce(TRY_CAST(s AS TIMESTAMP), bp_ts_slow(s)) END;
+    ELSE bp_finite(coalesce(TRY_CAST(s AS TIMESTAMP), bp_ts_slow(s))) END;
 CREATE OR REPLACE TEMP MACRO bp_ts(v) AS bp_ts_s(bp_clean(v));
 CREATE OR REPLACE TEMP MACRO bp_date_s(s) AS CAST(bp_ts_s(s) AS DATE);
 CREATE OR REPLACE TEMP MACRO bp_date(v) AS bp_date_s(bp_clean(v));
