@@ -10,6 +10,7 @@ normal, and it is not an anomaly either.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -130,6 +131,42 @@ class SeriesInput:
 
 
 @dataclass(eq=False)
+class Block:
+    """Series that share one date index, kind and frequency, as the rows of 2-D arrays (series × time).
+
+    Why: a scan judges every outlet of a KPI; a 700-point series costs a few hundred numpy/pandas
+    calls whose overhead, not arithmetic, is the time. On a block each step is one call for all
+    rows, while every statistic is still computed per row exactly as for one series (the 1-D path
+    is a block of one, so both give the same numbers).
+    """
+
+    index: pd.DatetimeIndex
+    values: np.ndarray  # (series, time), float, NaN allowed
+    denominator: np.ndarray | None
+    kind: Kind
+    freq: Freq
+    step: pd.Timedelta
+    ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, series: Sequence[SeriesInput]) -> Block:
+        """Stack series that share index, kind, frequency and having a denominator (not checked)."""
+        first = series[0]
+        vals = np.vstack([s.values.to_numpy(float) for s in series])
+        den = None if first.denominator is None else np.vstack([s.denominator.to_numpy(float) for s in series])
+        return cls(first.index, vals, den, first.kind, first.freq, first.step, tuple(s.series_id for s in series))
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def series(self, j: int) -> SeriesInput:
+        """Row j as a series (for detectors that work one series at a time)."""
+        den = None if self.denominator is None else pd.Series(self.denominator[j], index=self.index)
+        sid = self.ids[j] if self.ids else ""
+        return SeriesInput.trusted(pd.Series(self.values[j], index=self.index), den, self.kind, sid, self.freq)
+
+
+@dataclass(eq=False)
 class Scores:
     """Per-point output of a detector; NaN where unknown.
 
@@ -154,6 +191,21 @@ class Scores:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"expected": self.expected, "lower": self.lower, "upper": self.upper,
                              "score": self.score, "change": self.change}, index=self.index)
+
+    _ARRAYS = ("expected", "lower", "upper", "score", "change", "pvalue", "resid_z", "onset", "anomaly_kind",
+               "size_z")
+
+    def row(self, j: int) -> Scores:
+        """Series j of block scores (arrays of shape series × time) as 1-D scores."""
+        return Scores(self.index, **{k: (None if getattr(self, k) is None else getattr(self, k)[j])
+                                     for k in self._ARRAYS}, threshold=self.threshold)
+
+    @classmethod
+    def stack(cls, rows: Sequence[Scores]) -> Scores:
+        """Block scores from the 1-D scores of each series (same detector, same index)."""
+        first = rows[0]
+        return cls(first.index, **{k: (None if getattr(first, k) is None else np.vstack([getattr(r, k) for r in rows]))
+                                   for k in cls._ARRAYS}, threshold=first.threshold)
 
 
 SENSITIVITY = {"low": 1.25, "medium": 1.0, "high": 0.8}
@@ -274,8 +326,33 @@ class Detector(ABC):
         out.score = np.where(nan, np.nan, out.score)
         return out
 
+    def score_block(self, block: Block) -> Scores:
+        """`score` for every row of a block at once (scores of shape series × time)."""
+        out = self._score_block(block)
+        out.score = np.where(~np.isfinite(block.values), np.nan, out.score)
+        return out
+
     @abstractmethod
     def _score(self, series: SeriesInput) -> Scores: ...
+
+    def _score_block(self, block: Block) -> Scores:
+        """Default: one series at a time; vectorised detectors override it (see BlockDetector)."""
+        return Scores.stack([self._score(block.series(j)) for j in range(len(block))])
+
+    def flag_block(self, scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]) -> list[list[Flag]]:
+        """`flag` for every row of block scores; the post-rule's point test runs on the whole block
+        first, so the per-event Python work is only done for the few series that have a point to flag."""
+        mult = np.array([c.multiplier for c in controls])[:, None]
+        floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
+        s, ch = scores.score, scores.change
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
+            ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
+            if series[0].denominator is not None:
+                min_den = np.array([c.min_denominator for c in controls])[:, None]
+                ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
+        any_ok = ok.any(axis=1)
+        return [self.flag(scores.row(j), series[j], controls[j]) if any_ok[j] else [] for j in range(len(series))]
 
     def detect(self, series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
         return self.flag(self.score(series), series, controls or Controls())
@@ -325,14 +402,45 @@ def z_from_p(p: np.ndarray, sign: np.ndarray) -> np.ndarray:
     return np.sign(sign) * np.clip(z, 0, 40)
 
 
+class BlockDetector(Detector):
+    """A detector written for blocks (`_score_block`); one series is scored as a block of one."""
+
+    def _score(self, series: SeriesInput) -> Scores:
+        return self._score_block(Block.of([series])).row(0)
+
+    @abstractmethod
+    def _score_block(self, block: Block) -> Scores: ...
+
+
 def rolling(a: np.ndarray, window: int, fn: str, min_periods: int, trailing: bool = True) -> np.ndarray:
-    """Trailing (excluding the current point) or centered rolling statistic; NaN-aware."""
-    s = pd.Series(a)
+    """Trailing (excluding the current point) or centered rolling statistic; NaN-aware.
+
+    `a` is one series or a block (series × time, rolled along time): pandas runs the same kernel
+    on each column of a frame as on a Series, so a row of the block result equals the 1-D result."""
+    two = a.ndim == 2
+    s = pd.DataFrame(a.T) if two else pd.Series(a)
     if trailing:
         r = getattr(s.rolling(window, min_periods=min_periods), fn)().shift(1)
     else:
         r = getattr(s.rolling(window, min_periods=min_periods, center=True), fn)()
-    return r.to_numpy()
+    return np.ascontiguousarray(r.to_numpy().T) if two else r.to_numpy()
+
+
+def row_nanmedian(a: np.ndarray) -> np.ndarray:
+    """`np.nanmedian` of each row of a 2-D array (NaN for a row without values), by one sort:
+    the same order statistics and the same mean of the middle two, so the same numbers."""
+    srt = np.sort(a, axis=1)  # NaN sort last
+    cnt = (~np.isnan(a)).sum(axis=1)
+    lo = np.maximum(cnt - 1, 0) // 2
+    hi = np.minimum(cnt // 2, max(a.shape[1] - 1, 0))
+    r = np.arange(a.shape[0])
+    if not a.shape[1]:
+        return np.full(a.shape[0], np.nan)
+    return np.where(cnt > 0, 0.5 * (srt[r, lo] + srt[r, hi]), np.nan)
+
+
+def row_any_finite(a: np.ndarray) -> np.ndarray:
+    return np.isfinite(a).any(axis=1)
 
 
 MAD_TO_SIGMA = 1.4826

@@ -15,23 +15,33 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import betabinom, binom, norm
 
-from anomaly.base import AnomalyKind, Detector, Kind, Scores, SeriesError, SeriesInput, rolling, z_from_p
+from anomaly.base import (
+    AnomalyKind,
+    Block,
+    BlockDetector,
+    Kind,
+    Scores,
+    SeriesError,
+    rolling,
+    row_any_finite,
+    row_nanmedian,
+    z_from_p,
+)
 
 WINDOW = 56
 CHI2_1_MEDIAN = 0.4549  # median of a chi-square(1): the robust scale of a squared z
 
 
-class BetaBinomialRate(Detector):
+class BetaBinomialRate(BlockDetector):
     name = "beta_binomial"
     threshold = 4.5
     kinds = (Kind.RATE,)
     anomaly_kind = AnomalyKind.RATE_JUMP
 
-    def _score(self, series: SeriesInput) -> Scores:
-        if series.denominator is None:
+    def _score_block(self, b: Block) -> Scores:
+        if b.denominator is None:
             raise SeriesError("a rate needs its denominator for the beta-binomial detector")
-        p = series.values.to_numpy(float)
-        n = series.denominator.to_numpy(float)
+        p, n = b.values, b.denominator
         ok = np.isfinite(p) & np.isfinite(n) & (n > 0)
         x = np.where(ok, np.round(p * n), np.nan)
         nn = np.where(ok, n, np.nan)
@@ -40,27 +50,35 @@ class BetaBinomialRate(Detector):
         p0 = np.clip(sx / np.where(sn > 0, sn, np.nan), 0.5 / np.fmax(sn, 1), 1 - 0.5 / np.fmax(sn, 1))
         var_b = nn * p0 * (1 - p0)
         r2 = (x - nn * p0) ** 2 / var_b
-        phi = np.nanmedian(r2) / CHI2_1_MEDIAN if np.isfinite(r2).any() else 1.0
-        nbar = np.nanmean(nn) if np.isfinite(nn).any() else 1.0
-        rho = float(np.clip((phi - 1) / max(nbar - 1, 1), 0, 0.5)) if np.isfinite(phi) else 0.0
-        var = var_b * (1 + (nn - 1) * rho)
+        phi = np.where(row_any_finite(r2), row_nanmedian(r2) / CHI2_1_MEDIAN, 1.0)
+        has_n = row_any_finite(nn)
+        nbar = np.ones(len(b))
+        if has_n.any():
+            nbar[has_n] = np.nanmean(nn[has_n], axis=1)
+        rho = np.where(np.isfinite(phi), np.clip((phi - 1) / np.maximum(nbar - 1, 1), 0, 0.5), 0.0)
+        var = var_b * (1 + (nn - 1) * rho[:, None])
         zraw = (x - nn * p0) / np.sqrt(var)
         fin = np.isfinite(zraw)
-        pval = np.full(len(p), np.nan)
+        pval = np.full(p.shape, np.nan)
         pval[fin] = norm.sf(np.abs(zraw[fin]))  # moment approximation; exact tails where it matters
         good = fin & (np.abs(zraw) >= 2.5)  # the beta-binomial cdf is slow: only near the tails
         xi, ni, pi = x[good], nn[good].astype(int), p0[good]
+        ri = np.broadcast_to(rho[:, None], p.shape)[good]
         up = xi >= ni * pi
-        if rho > 1e-7:
-            s = (1 - rho) / rho
-            a, b = pi * s, (1 - pi) * s
-            tail = np.where(up, betabinom.sf(xi - 1, ni, a, b), betabinom.cdf(xi, ni, a, b))
-        else:
-            tail = np.where(up, binom.sf(xi - 1, ni, pi), binom.cdf(xi, ni, pi))
+        tail = np.empty(len(xi))
+        beta = ri > 1e-7  # over-dispersed series: beta-binomial; the others binomial
+        if beta.any():
+            xb, nb, pb, rb, ub = xi[beta], ni[beta], pi[beta], ri[beta], up[beta]
+            sb = (1 - rb) / rb
+            a, c = pb * sb, (1 - pb) * sb
+            tail[beta] = np.where(ub, betabinom.sf(xb - 1, nb, a, c), betabinom.cdf(xb, nb, a, c))
+        if (~beta).any():
+            xb, nb, pb, ub = xi[~beta], ni[~beta], pi[~beta], up[~beta]
+            tail[~beta] = np.where(ub, binom.sf(xb - 1, nb, pb), binom.cdf(xb, nb, pb))
         pval[good] = np.minimum(tail, 1.0)
         z = np.where(fin, zraw, np.nan)
         z[good] = z_from_p(pval[good], np.where(up, 1.0, -1.0))
         sd = np.sqrt(var) / np.where(nn > 0, nn, np.nan)
         thr = self.threshold
-        return Scores(series.index, p0, np.clip(p0 - thr * sd, 0, 1), np.clip(p0 + thr * sd, 0, 1),
+        return Scores(b.index, p0, np.clip(p0 - thr * sd, 0, 1), np.clip(p0 + thr * sd, 0, 1),
                       z, p - p0, pvalue=pval, resid_z=zraw, threshold=thr)
