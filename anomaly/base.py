@@ -123,11 +123,16 @@ class SeriesInput:
 
     @property
     def step(self) -> pd.Timedelta:
-        """Typical spacing between points (median)."""
-        if len(self) < 2:
-            return pd.Timedelta(days=1)
-        d = np.diff(self.index.values.astype("datetime64[ns]")).astype(np.int64)
-        return pd.Timedelta(int(np.median(d)), "ns")
+        """Typical spacing between points (median); computed once per series (flagging asks often)."""
+        cached = self.__dict__.get("_step")
+        if cached is None:
+            if len(self) < 2:
+                cached = pd.Timedelta(days=1)
+            else:
+                d = np.diff(self.index.values.astype("datetime64[ns]")).astype(np.int64)
+                cached = pd.Timedelta(int(np.median(d)), "ns")
+            object.__setattr__(self, "_step", cached)
+        return cached
 
 
 @dataclass(eq=False)
@@ -278,9 +283,12 @@ def shift_severity(size_z: float) -> str:
     return "high" if a >= 3.0 else "medium" if a >= 1.5 else "low"
 
 
+_WEEK, _DAY = pd.Timedelta(days=7), pd.Timedelta(days=1)
+
+
 def refractory(series: SeriesInput) -> pd.Timedelta:
     """How long an alarm stays open: a week for daily series, a day for intraday ones."""
-    return pd.Timedelta(days=7) if series.freq is Freq.DAILY else pd.Timedelta(days=1)
+    return _WEEK if series.freq is Freq.DAILY else _DAY
 
 
 def merge_events(flags: list[Flag], gap: pd.Timedelta, near: pd.Timedelta) -> list[Flag]:

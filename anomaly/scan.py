@@ -8,7 +8,10 @@ both languages and, for worsening ratio KPIs at bank/region level, a root-cause 
 
 Incremental mode (after an ingest) scans only the KPIs that read the loaded source, only the
 scopes the batch touched (its branches, their regions, the bank) and keeps only flags from the
-batch's first date on — the history before still feeds the baselines.
+batch's first date on. It reads the same whole history as a full scan and runs the same
+detectors on the same series, so what it stores for the new periods is what a full scan over the
+same data stores for them (tests/test_anomaly_incremental.py); it is fast because the series are
+read with few queries (anomaly.extract) and judged in blocks (ensemble.detect_many).
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import pandas as pd
 
 from anomaly.attribution import attribute
 from anomaly.base import Controls, Freq, Kind, SeriesInput
-from anomaly.ensemble import detect
+from anomaly.ensemble import detect_many as detect_blocks
+from anomaly.extract import Reader, Request, by_branch
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
 from metrics.catalogue import CATALOGUE
 from metrics.compiler import Window, compile_metric, measure_table
-from metrics.compute import metric_span
+from metrics.compute import data_span
 from metrics.model import Agg, Direction, Grain, Metric, Unit
 from metrics.options import resolve
 from metrics.periods import period_end, periods
@@ -80,30 +84,48 @@ def _levels(metric: Metric) -> list[tuple[str, tuple[str, ...]]]:
 
 def series_for(store, metric: Metric, grain: Grain, start: date, end: date, level: str, by: tuple,
                options: dict) -> dict[str, SeriesInput]:
-    """The KPI's series at one scope level, keyed by scope value ('' for the bank)."""
+    """The KPI's series at one scope level, keyed by scope value ('' for the bank): one query (two
+    for a rate). The scan reads many KPIs at once instead (anomaly.extract) — the same numbers."""
+    return to_series(query_frame(store, metric, grain, start, end, by, options), metric, grain, start, end, level, by)
+
+
+def query_frame(store, metric: Metric, grain: Grain, start: date, end: date, by: tuple, options: dict) -> pd.DataFrame:
+    """period, by…, value[, n]: the compiled KPI and, for a rate, its base count."""
     backend = store.ibis()
     window = Window(start, end)
     df = compile_metric(backend, metric, grain, window, by, Scope(), options).execute()
+    if df.empty or KIND_BY_UNIT[metric.unit] is not Kind.RATE:
+        return df
+    n = _count_denominator(backend, metric, grain, window, by, options)
+    return df if n is None else df.merge(n, on=["period", *by], how="left")
+
+
+def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: date, level: str,
+              by: tuple) -> dict[str, SeriesInput]:
+    """One series per scope value from a KPI frame (period, by…, value[, n]) on the full period grid."""
     if df.empty:
         return {}
     kind = KIND_BY_UNIT[metric.unit]
-    n = _count_denominator(backend, metric, grain, window, by, options) if kind is Kind.RATE else None
-    if n is not None:
-        df = df.merge(n, on=["period", *by], how="left")
-    df["period"] = pd.to_datetime(df["period"])
     full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
-    cols = ["value", "n"] if "n" in df else ["value"]
+    df = df.assign(period=pd.to_datetime(df["period"]))
     if by:  # one column per scope value: all branches of the KPI as one 2-D array
         df = df.dropna(subset=[by[0]]).drop_duplicates(["period", by[0]])
-        wide = {c: df.pivot(index="period", columns=by[0], values=c).reindex(full) for c in cols}
+        keys, col = np.unique(df[by[0]].to_numpy(dtype=object), return_inverse=True)
     else:
-        one = df.drop_duplicates("period").set_index("period")
-        wide = {c: one[[c]].set_axis([""], axis=1).reindex(full) for c in cols}
-    keys = list(wide["value"].columns)
-    vals = wide["value"].to_numpy(dtype=float, na_value=np.nan)
+        df = df.drop_duplicates("period")
+        keys, col = np.array([""], dtype=object), np.zeros(len(df), dtype=np.int64)
+    # periods outside the grid are dropped, as a reindex to the grid drops them
+    pos = full.get_indexer(pd.DatetimeIndex(df["period"]))
+    inside = pos >= 0
+    wide = {}
+    for c in ["value", "n"] if "n" in df else ["value"]:
+        a = np.full((len(full), len(keys)), np.nan)
+        a[pos[inside], col[inside]] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[inside]
+        wide[c] = a
+    vals = wide["value"]
     if kind is Kind.COUNT:
         vals = np.nan_to_num(vals, nan=0.0)  # no ticket that day: zero, not unknown
-    dens = wide["n"].to_numpy(dtype=float, na_value=np.nan) if "n" in wide else None
+    dens = wide.get("n")
     enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
     freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
     out: dict[str, SeriesInput] = {}
@@ -153,30 +175,43 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     if events is None:
         events = store.cursor().execute("SELECT event_date, title FROM main.market_events").df()
     rows: list[dict] = []
-    # 1. extract: one query per KPI × level (all branches at once), in this process (the DuckDB
-    #    connection is not shared with workers)
-    jobs: list[tuple] = []
+    # 1. extract: the KPIs' frames per level with few queries (anomaly.extract), in this process (the
+    #    DuckDB connection is not shared with workers); KPIs that cannot be rolled up from branches
+    #    are queried per level
+    spans: dict[str, tuple] = {}
+    plan: list[tuple[Metric, Grain, date, date]] = []
     for mid in (metrics or CATALOGUE):
         metric = CATALOGUE[mid]
-        lo, hi = metric_span(store, metric)
-        if lo is None or hi is None:
+        for src in metric.sources - spans.keys():
+            spans[src] = data_span(store, src)
+        los = [spans[x][0] for x in metric.sources if spans[x][0]]
+        his = [spans[x][1] for x in metric.sources if spans[x][1]]
+        if not los or not his:
             continue
+        lo, hi = min(los), max(his)
         if history_days is not None and since is not None:
             lo = max(lo, since - timedelta(days=history_days))
-        grain = metric.default_grain
+        plan.append((metric, metric.default_grain, lo, hi))
+    reader = Reader(store, options)
+    fast = {m.id for m, *_ in plan if by_branch(m, {**options, "_as_of": None})}
+    reader.read(Request(m, g, Window(lo, hi), tuple(lv for lv, _ in _levels(m))) for m, g, lo, hi in plan if m.id in fast)
+    jobs: list[tuple] = []
+    for metric, grain, lo, hi in plan:
         for level, by in _levels(metric):
             if level == "branch" and branch_filter is not None and not branch_filter:
                 continue
-            for value, s in series_for(store, metric, grain, lo, hi, level, by, options).items():
+            df = (reader.frame(metric, grain, Window(lo, hi), level) if metric.id in fast
+                  else query_frame(store, metric, grain, lo, hi, by, options))
+            for value, s in to_series(df, metric, grain, lo, hi, level, by).items():
                 if level == "branch" and branch_filter is not None and value not in branch_filter:
                     continue
                 if level == "region" and region_filter is not None and value not in region_filter:
                     continue
                 if level == "region" and names["region_size"].get(value, 0) <= 1:
                     continue  # a region of one branch is that branch: judged (and flagged) once, there
-                jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, mid, level, value)))
+                jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, metric.id, level, value)))
     res.series = len(jobs)
-    # 2. detect: pure numpy on each series, spread over processes for a big scan
+    # 2. detect: numpy on blocks of series, spread over processes only for a very big scan
     all_flags = detect_many([(j[5], j[6]) for j in jobs])
     # 3. keep what the caller asked for, as rows
     for (metric, grain, hi, level, value, s, _), flags in zip(jobs, all_flags, strict=True):
@@ -202,12 +237,11 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     return res
 
 
-PARALLEL_MIN = 400  # below this many series a process pool costs more than it saves
-CHUNK = 200
+PARALLEL_MIN = 6000  # below this many series a process pool costs more (start-up, pickling) than it saves
 
 
 def _detect_chunk(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    return [detect(s, c) for s, c in items]
+    return detect_blocks(items)
 
 
 def workers() -> int:
@@ -221,14 +255,17 @@ def workers() -> int:
 
 
 def detect_many(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    """`ensemble.detect` over many series; in a spawn-started process pool when it pays."""
+    """`ensemble.detect` over many series: judged in blocks (ensemble.detect_many), in this process
+    unless the scan is big enough for a spawn-started process pool to pay for its start-up."""
     n = workers()
     if n == 1 or len(items) < PARALLEL_MIN:
-        return _detect_chunk(items)
+        return detect_blocks(items)
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+    # contiguous parts: the items come KPI by KPI, so each part keeps its blocks whole
+    size = -(-len(items) // n)
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
         out: list[list] = []
         for part in ex.map(_detect_chunk, chunks):
@@ -310,13 +347,11 @@ def scan_after_batch(store, batch) -> ScanResult | None:
         f"SELECT DISTINCT branch_id FROM main.{batch.source} WHERE batch_id = $b AND branch_id IS NOT NULL",
         {"b": batch.batch_id}).fetchall()] if _has_branch(batch.source) else None
     since = batch.min_date - timedelta(days=1)
+    # the whole history, not a recent window: the detectors estimate their calendar profile, robust
+    # scale, over-dispersion and autocorrelation once over the whole series, so a shorter read would
+    # give the new days other expectations and bands than a full scan gives them
     return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
-                trigger=f"batch {batch.batch_id}", history_days=INCREMENTAL_HISTORY_DAYS)
-
-
-# history an incremental scan reads before the batch: the trailing baselines need 56 points and the
-# calendar profile a full year (every holiday once); older data changes nothing the batch can flag
-INCREMENTAL_HISTORY_DAYS = 400
+                trigger=f"batch {batch.batch_id}")
 
 
 def _has_branch(source: str) -> bool:

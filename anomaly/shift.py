@@ -87,11 +87,15 @@ def _window_mean(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.where(cnt > 0, (take(c, hi + 1) - take(c, lo)) / np.maximum(cnt, 1), np.nan)
 
 
+SHARPEN_CELLS = 2_000_000  # points × segment length per step of `_sharpen_onsets` (bounds memory)
+
+
 def _sharpen_onsets(score: np.ndarray, onset: np.ndarray, zs: np.ndarray, h: float) -> None:
     """Sharpen the change-point estimate (in place): the best two-segment split (binary
     segmentation statistic) of z from a week before the CUSUM run to the point, for each point
-    whose statistic passed h/2. Points of one run share the segment start, so each run is one 2-D
-    computation on the prefix sums of its segment (the same running sums as per point)."""
+    whose statistic passed h/2. All such points at once: each point's segment is a row of a
+    matrix (zero-padded at the end), whose running sums are the segment's own running sums; the
+    segment total is summed per segment length, as numpy sums one segment."""
     rr, ii = np.nonzero(np.abs(score) >= 0.5 * h)
     if not len(rr):
         return
@@ -99,22 +103,28 @@ def _sharpen_onsets(score: np.ndarray, onset: np.ndarray, zs: np.ndarray, h: flo
     mm = ii - aa + 1
     keep = mm >= 3
     rr, ii, aa, mm = rr[keep], ii[keep], aa[keep], mm[keep]
-    order = np.lexsort((ii, aa, rr))
+    order = np.argsort(mm, kind="stable")  # similar lengths together: little padding
     rr, ii, aa, mm = rr[order], ii[order], aa[order], mm[order]
-    new = np.r_[True, (rr[1:] != rr[:-1]) | (aa[1:] != aa[:-1])]
-    bounds = np.r_[np.flatnonzero(new), len(rr)]
+    start = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        for g0, g1 in zip(bounds[:-1], bounds[1:], strict=True):
-            r, a, ms, pts = rr[g0], aa[g0], mm[g0:g1], ii[g0:g1]
-            big = int(ms.max())
-            seg = zs[r, a:a + big]
-            cs = np.cumsum(seg)[:-1]  # prefix sums: a point's own cumsum(seg)[:-1] is their first m-1
-            tot = np.array([seg[:m].sum() for m in ms])  # the point's seg.sum(), summed as numpy sums it
-            j = np.arange(1, big)[None, :]
-            m = ms[:, None]
-            stat = np.abs(cs[None, :] - j / m * tot[:, None]) / np.sqrt(j * (m - j) / m)
-            stat = np.where(j < m, stat, -np.inf)
-            onset[r, pts] = a + 1 + np.argmax(stat, axis=1)
+        while start < len(mm):
+            cells = np.arange(1, len(mm) - start + 1) * mm[start:]  # rows × the longest of them
+            stop = start + max(1, int(np.searchsorted(cells, SHARPEN_CELLS, side="right")))
+            r, i, a, m = rr[start:stop], ii[start:stop], aa[start:stop], mm[start:stop]
+            big = int(m.max())
+            cols = np.arange(big)
+            seg = np.where(cols < m[:, None], zs[r[:, None], np.minimum(a[:, None] + cols, zs.shape[1] - 1)], 0.0)
+            tot = np.empty(len(m))
+            lengths, first = np.unique(m, return_index=True)  # m is sorted: each length is one run of rows
+            for n, f0, f1 in zip(lengths, first, np.r_[first[1:], len(m)], strict=True):
+                tot[f0:f1] = seg[f0:f1, :n].sum(axis=1)  # numpy's pairwise sum depends on the length
+            cs = np.cumsum(seg, axis=1)[:, :-1]  # cs[:, j-1] = sum of the first j values
+            j = cols[None, 1:]
+            mcol = m[:, None]
+            stat = np.abs(cs - j / mcol * tot[:, None]) / np.sqrt(j * (mcol - j) / mcol)
+            stat = np.where(j < mcol, stat, -np.inf)
+            onset[r, i] = a + 1 + np.argmax(stat, axis=1)
+            start = stop
 
 
 def long_run_variance(zc: np.ndarray, fin: np.ndarray) -> float:
