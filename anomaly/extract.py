@@ -21,8 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from anomaly.valuecache import (
+    FINGERPRINT,
+    ValueCache,
+    cacheable,
+    fingerprint_parts,
+    fingerprints,
+    measure_key,
+)
 from data.sources import SOURCES
 from metrics.compiler import (
     DIMENSIONS,
@@ -35,6 +44,7 @@ from metrics.compiler import (
     where_of,
 )
 from metrics.model import Agg, Grain, Measure, Metric, Unit
+from metrics.periods import period_end
 from metrics.scope import Scope
 
 # custom measures that are sums over outlets (Σ open windows × opening minutes over branch-days):
@@ -118,6 +128,7 @@ class Reader:
         self.options = options
         self.look = store.cursor().execute("SELECT branch_id AS branch, region FROM main.branches").df()
         self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
+        self.cache = None if store.read_only else ValueCache(store)
         self._frames: dict[tuple, pd.DataFrame] = {}  # (measure, grain, start, end, level) -> period, key, value
 
     # -- reading --------------------------------------------------------------------------
@@ -153,35 +164,105 @@ class Reader:
                 ms.append(n)
         return ms
 
+    def _aggregate(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict,
+                   extra: dict | None = None) -> pd.DataFrame:
+        """One grouped read of several measures (the quantiles of one column as one multi-quantile)."""
+        aggs: dict = dict(extra or {})
+        picks: dict = {}
+        for qs in _quantile_sets(ms).values():
+            if len(qs) > 1:  # one sort per group for all quantiles of a column (P50 and P90 of waits)
+                col, where = column_expr(t, qs[0].source, qs[0].column, opts), where_of(t, qs[0], opts)
+                aggs[f"q_{names[qs[0]]}"] = col.quantile([m.q for m in qs], where=where)
+                picks.update({names[m]: (f"q_{names[qs[0]]}", i) for i, m in enumerate(qs)})
+        for m in ms:
+            if names[m] not in picks:
+                aggs.update(_parts(t, m, opts, names[m]))
+        expr = t.group_by(["period", *dims]).aggregate(**aggs)
+        if picks:
+            expr = expr.mutate(**{n: expr[q][i] for n, (q, i) in picks.items()}).drop(*{q for q, _ in picks.values()})
+        df = expr.execute()
+        df["period"] = pd.to_datetime(df["period"]).astype("datetime64[ns]")
+        return df
+
+    def _put(self, m: Measure, grain: Grain, window: Window, level: str, frame: pd.DataFrame) -> None:
+        self._frames[(m, grain, window.start, window.end, level)] = frame
+
     def _read_group(self, g: _Group, grain: Grain, window: Window) -> None:
         opts = self._opts(window)
         names = {m: f"m{i}" for i, m in enumerate(g.measures)}
         first = g.measures[0]
+        add = [m for m in g.measures if additive(m)]
+        kept = [m for m in g.measures if not additive(m) and self.cache is not None and cacheable(m)]
+        direct = [m for m in g.measures if not additive(m) and m not in kept]
         levels = ["branch"] + [lv for lv in ("region", "bank") if lv in g.levels]
+        # branch level: the additive measures, the non-additive ones not kept, the rows' fingerprints
+        t = base_table(self.backend, first, grain, window, ("branch",), Scope())
+        df = self._aggregate(t, ("branch",), add + direct, names, opts, fingerprint_parts(t) if kept else None)
+        for m in add + direct:
+            self._put(m, grain, window, "branch", self._frame(df, "branch", _value(df, m, names[m])))
+        self._roll_up(df, add, names, grain, window)
+        for level in levels[1:]:
+            if direct:
+                dims = LEVELS[level]
+                d = self._aggregate(base_table(self.backend, first, grain, window, dims, Scope()), dims, direct, names, opts)
+                for m in direct:
+                    self._put(m, grain, window, level, self._frame(d, dims[0] if dims else None, _value(d, m, names[m])))
+        if kept:
+            self._read_kept(kept, names, df, grain, window, levels, opts)
+
+    def _read_kept(self, kept: list[Measure], names: dict, branch_df: pd.DataFrame, grain: Grain, window: Window,
+                   levels: list[str], opts: dict) -> None:
+        """Non-additive measures per level: kept values whose rows are unchanged, the other periods
+        read fresh (all scopes of such a period at once) and kept for the next scan."""
+        fps = fingerprints(branch_df, self.look)
+        keys = {m: measure_key(self.backend, m, grain, opts) for m in kept}
+        stored = self.cache.load(list(keys.values()))
+        stored["period"] = stored["period"].astype("datetime64[ns]")
+        to_keep = []
         for level in levels:
+            fp = fps[level]
+            have = stored[stored["level"] == level].rename(columns={"scope_value": "key"})
+            valid, stale = {}, set()
+            for m in kept:
+                j = fp.merge(have[have["measure_key"] == keys[m]], on=["period", "key"], how="left",
+                             suffixes=("", "_kept"))
+                ok = np.ones(len(j), bool)
+                for c in FINGERPRINT:
+                    ok &= (j[c] == j[f"{c}_kept"]).to_numpy()  # never kept: NaN, not equal
+                valid[m] = j.loc[ok, ["period", "key", "value"]]
+                stale |= set(j.loc[~ok, "period"])
             dims = LEVELS[level]
-            t = base_table(self.backend, first, grain, window, dims, Scope())
-            wanted = g.measures if level == "branch" else [m for m in g.measures if not additive(m)]
-            aggs: dict = {}
-            picks: dict = {}
-            for qs in _quantile_sets(wanted).values():
-                if len(qs) > 1:  # one sort per group for all quantiles of a column (P50 and P90 of waits)
-                    col, where = column_expr(t, qs[0].source, qs[0].column, opts), where_of(t, qs[0], opts)
-                    aggs[f"q_{names[qs[0]]}"] = col.quantile([m.q for m in qs], where=where)
-                    picks.update({names[m]: (f"q_{names[qs[0]]}", i) for i, m in enumerate(qs)})
-            for m in wanted:
-                if names[m] not in picks:
-                    aggs.update(_parts(t, m, opts, names[m]))
-            expr = t.group_by(["period", *dims]).aggregate(**aggs)
-            if picks:
-                expr = expr.mutate(**{n: expr[q][i] for n, (q, i) in picks.items()}).drop(*{q for q, _ in picks.values()})
-            df = expr.execute()
-            df["period"] = pd.to_datetime(df["period"])
-            key = dims[0] if dims else None
-            for m in wanted:
-                self._frames[(m, grain, window.start, window.end, level)] = self._frame(df, key, _value(df, m, names[m]))
-            if level == "branch":
-                self._roll_up(df, [m for m in g.measures if additive(m)], names, grain, window)
+            fresh = None
+            if stale:
+                days = sorted(pd.Timestamp(p).date() for p in stale)
+                narrow = Window(max(window.start, days[0]), min(window.end, period_end(days[-1], grain)))
+                t = base_table(self.backend, kept[0], grain, narrow, dims, Scope())
+                if len(stale) < fp["period"].nunique():
+                    t = t.filter(t.period.isin(days))
+                fresh = self._aggregate(t, dims, kept, names, opts, fingerprint_parts(t))
+                fresh["key"] = fresh[dims[0]] if dims else ""
+            for m in kept:
+                parts = [valid[m][~valid[m]["period"].isin(stale)]]
+                if fresh is not None:
+                    parts.append(self._frame(fresh, "key", _value(fresh, m, names[m])))
+                self._put(m, grain, window, level, pd.concat(parts, ignore_index=True))
+            if fresh is not None:
+                to_keep += self._fresh_rows(fresh, fp, kept, keys, names, level)
+        if to_keep:
+            self.cache.keep(pd.concat(to_keep, ignore_index=True))
+
+    @staticmethod
+    def _fresh_rows(fresh: pd.DataFrame, fp: pd.DataFrame, kept: list[Measure], keys: dict, names: dict,
+                    level: str) -> list[pd.DataFrame]:
+        """Rows for ops.scan_values: fresh values with the fingerprint of their rows — only where the
+        fresh read saw the rows the fingerprint was taken from (data loaded in between: not kept)."""
+        j = fresh.merge(fp, on=["period", "key"], how="inner")
+        same = ((j["_rows"] == j["n_rows"]) & (j["_bsum"].fillna(0) == j["batch_sum"])
+                & (j["_bmax"].fillna(0) == j["batch_max"]))
+        j = j[same.to_numpy()]
+        return [pd.DataFrame({"measure_key": keys[m], "level": level, "scope_value": j["key"].astype(str),
+                              "period": j["period"].dt.date, **{c: j[c].astype("int64") for c in FINGERPRINT},
+                              "value": _value(j, m, names[m]).astype(float)}) for m in kept]
 
     def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
         df = measure_table(self.backend, m, grain, window, ("branch",), Scope(), self._opts(window), "v").execute()

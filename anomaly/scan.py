@@ -110,7 +110,7 @@ def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: 
     df = df.assign(period=pd.to_datetime(df["period"]))
     if by:  # one column per scope value: all branches of the KPI as one 2-D array
         df = df.dropna(subset=[by[0]]).drop_duplicates(["period", by[0]])
-        keys, col = np.unique(df[by[0]].to_numpy(dtype=object), return_inverse=True)
+        col, keys = pd.factorize(df[by[0]], sort=True)  # hashing, not an object-array sort
     else:
         df = df.drop_duplicates("period")
         keys, col = np.array([""], dtype=object), np.zeros(len(df), dtype=np.int64)
@@ -129,7 +129,7 @@ def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: 
     enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
     freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
     out: dict[str, SeriesInput] = {}
-    for j, key in enumerate(keys):
+    for j, key in enumerate(np.asarray(keys, dtype=object)):
         if not enough[j]:
             continue
         v = vals[:, j]

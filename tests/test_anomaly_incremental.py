@@ -3,10 +3,12 @@ over the same data stores for them — and the scan's few-query reading gives ev
 same series as one query per KPI and level.
 
 A small demo (6 outlets in 3 regions, Jan 2024 – Nov 2025 through the real ingest: longer than a
-year, so a scan that read only recent history would differ) gets one more day: a
-Monday re-dated from the Monday before, with one outlet's tickets tripled (a count spike) and half
-of another outlet's called tickets turned into no-shows (an abandonment-rate jump), so the new
-day is flagged for a count KPI and a rate KPI.
+year, so a scan that read only recent history would differ), scanned once as in production (which
+also fills the kept per-period quantiles, anomaly/valuecache.py), gets one more day: a Monday
+re-dated from the Monday before, with one outlet's tickets tripled (a count spike) and half of
+another outlet's called tickets turned into no-shows (an abandonment-rate jump), so the new day is
+flagged for a count KPI and a rate KPI. The references are full scans with the kept values
+emptied first, i.e. everything read fresh.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ def demo(tmp_path_factory) -> tuple[Path, Path]:
     try:
         for path in generate(DemoSpec(seed=5, branches=6, years=2, end=END), base / "files"):
             assert ingest_file(store, path).status in ("loaded", "partial"), path
+        scan(store, trigger="test")  # the scans before this upload (and the values they keep)
     finally:
         store.close()
     return db, _new_day_csv(base / "files", base / "new_day.csv")
@@ -92,10 +95,17 @@ def loaded(demo, tmp_path_factory) -> tuple[Path, int]:
     return db, res.batch_id
 
 
-def _copy(src: Path, tmp_path: Path, name: str) -> Store:
+def _copy(src: Path, tmp_path: Path, name: str, *, fresh: bool = False) -> Store:
     dst = tmp_path / name
     shutil.copy(src, dst)
-    return Store(dst)
+    store = Store(dst)
+    if fresh:  # a reference: nothing kept from earlier scans, every value read from the rows
+        store.cursor().execute("DELETE FROM ops.scan_values")
+    return store
+
+
+def _kept(store: Store) -> pd.DataFrame:
+    return store.cursor().execute("SELECT * FROM ops.scan_values ORDER BY ALL").df()
 
 
 COLS = ["anomaly_id", "metric_id", "scope_kind", "scope_value", "period", "period_end", "anomaly_kind",
@@ -109,20 +119,29 @@ def test_incremental_scan_stores_what_a_full_scan_stores_for_the_new_day(loaded,
         batch = OPS.get_batch(inc.cursor(), batch_id)
         assert batch.min_date == NEW_DAY
         r = scan_after_batch(inc, batch)
-        got = inc.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies").df()
+        got = inc.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies WHERE anomaly_id IN "
+                                   "(SELECT unnest($i))", {"i": r.anomaly_ids}).df()
         branches = {x[0] for x in inc.cursor().execute(
             "SELECT DISTINCT branch_id FROM main.counter_tickets WHERE batch_id = $b", {"b": batch_id}).fetchall()}
         regions = {x[0] for x in inc.cursor().execute(
             "SELECT DISTINCT region FROM main.branches WHERE branch_id IN (SELECT unnest($b))", {"b": sorted(branches)}).fetchall()}
+        kept = _kept(inc)
     finally:
         inc.close()
     assert r is not None and r.series > 0
-    full = _copy(db, tmp_path, "full.duckdb")
+    full = _copy(db, tmp_path, "full.duckdb", fresh=True)
     try:
-        scan(full, trigger="test")
-        ref = full.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies").df()
+        rf = scan(full, trigger="test")
+        ref = full.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies WHERE anomaly_id IN "
+                                    "(SELECT unnest($i))", {"i": rf.anomaly_ids}).df()
+        kept_ref = _kept(full)
     finally:
         full.close()
+    # the incremental scan read only the new day's quantiles; what it kept equals a fresh read of every day
+    mine = kept[kept["measure_key"].isin(set(kept_ref["measure_key"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, kept_ref[kept_ref["measure_key"].isin(set(kept["measure_key"]))]
+                                  .reset_index(drop=True), check_exact=False, rtol=1e-12)
+    assert (pd.to_datetime(mine["period"]) == pd.Timestamp(NEW_DAY)).any()
 
     since = pd.Timestamp(NEW_DAY - timedelta(days=1))
     counter = {m.id for m in CATALOGUE.values() if "counter_tickets" in m.sources}
@@ -177,3 +196,62 @@ def test_few_query_reading_gives_every_kpi_and_level_the_series_of_one_query_eac
         assert checked > 100
     finally:
         store.close()
+
+
+def test_kept_values_follow_a_corrected_day_and_its_rollback(loaded, demo, tmp_path):
+    """A re-upload of a past day (one outlet's waits doubled) replaces rows; rolling it back brings the
+    old rows back. After each, a scan that uses kept values stores what a fresh full scan stores."""
+    from data.batches import rollback
+    from data.ingest import ingest_file
+
+    day = NEW_DAY - timedelta(days=21)
+    fix = tmp_path / "fix.csv"
+    _correction_csv(demo[1].parent / "files", day, fix)
+    db = tmp_path / "corrected.duckdb"
+    shutil.copy(loaded[0], db)
+    store = Store(db)
+    try:
+        scan(store, trigger="test")  # every day kept, the new one included
+        res = ingest_file(store, fix)
+        assert res.status == "loaded" and res.rows_updated > 0, res.issues.head()
+        r = scan_after_batch(store, OPS.get_batch(store.cursor(), res.batch_id))
+        assert r is not None
+        _same_as_fresh(store, tmp_path, "after_fix")
+        rollback(store, res.batch_id, user="test")
+        _same_as_fresh(store, tmp_path, "after_rollback")
+    finally:
+        store.close()
+
+
+def _correction_csv(files: Path, day: date, out: Path) -> None:
+    month = sorted(files.glob(f"counter_tickets_{day:%Y-%m}.*"))[0]
+    try:
+        df = pd.read_csv(month, dtype=str, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        df = pd.read_csv(month, dtype=str, encoding="gbk")
+    rows = df[pd.to_datetime(df["业务日期"], format="mixed").dt.date == day]
+    rows = rows[rows["网点编号"] == sorted(rows["网点编号"].unique())[1]].copy()
+    wait = pd.to_numeric(rows["等待时长(秒)"])
+    rows["等待时长(秒)"] = (wait * 2).astype("Int64").astype(str).where(wait.notna(), None)
+    rows.to_csv(out, index=False)
+
+
+def _same_as_fresh(store: Store, tmp_path: Path, name: str) -> None:
+    """A full scan of `store` (using its kept values) stores what a full scan reading everything fresh stores."""
+    r = scan(store, trigger="test")
+    got = store.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies WHERE anomaly_id IN (SELECT unnest($i))",
+                                 {"i": r.anomaly_ids}).df().set_index("anomaly_id").sort_index()
+    store.cursor().execute("CHECKPOINT")
+    ref_store = _copy(store.path, tmp_path, f"{name}.duckdb", fresh=True)
+    try:
+        rr = scan(ref_store, trigger="test")
+        ref = ref_store.cursor().execute(f"SELECT {', '.join(COLS)} FROM ops.anomalies WHERE anomaly_id IN "
+                                         "(SELECT unnest($i))", {"i": rr.anomaly_ids}).df().set_index("anomaly_id").sort_index()
+        kept_ref = _kept(ref_store)
+    finally:
+        ref_store.close()
+    # the values behind the flags: every kept quantile equals a fresh read of its rows (the corrected day too)
+    pd.testing.assert_frame_equal(_kept(store), kept_ref, check_exact=False, rtol=1e-12)
+    assert list(got.index) == list(ref.index)
+    for c in ("observed", "expected", "lower", "upper", "denominator", "score"):
+        np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-9, atol=1e-12, err_msg=c)

@@ -84,3 +84,18 @@ ON CONFLICT (metric_id, scope_kind, scope_value) DO UPDATE SET sensitivity = exc
 -- name: record_scan
 -- Log a finished scan.
 INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode, $series, $flags, $new, $trigger);
+
+-- name: scan_values_for
+-- The kept per-period values of some measures (anomaly/valuecache.py), from the registered frame `wanted_keys`.
+SELECT measure_key, level, scope_value, period, n_rows, batch_sum, batch_max, members, value
+FROM ops.scan_values WHERE measure_key IN (SELECT measure_key FROM wanted_keys);
+
+-- name: forget_scan_values
+-- Drop the kept values a scan is about to replace: those of the registered frame `fresh_values`' measures, levels and periods.
+DELETE FROM ops.scan_values v USING (SELECT DISTINCT measure_key, level, period FROM fresh_values) f
+WHERE v.measure_key = f.measure_key AND v.level = f.level AND v.period = f.period;
+
+-- name: keep_scan_values
+-- Keep the freshly read values of the registered frame `fresh_values`.
+INSERT INTO ops.scan_values SELECT measure_key, level, scope_value, period, n_rows, batch_sum, batch_max, members, value
+FROM fresh_values;
