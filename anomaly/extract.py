@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from anomaly.valuecache import (
@@ -214,23 +213,15 @@ class Reader:
                    levels: list[str], opts: dict) -> None:
         """Non-additive measures per level: kept values whose rows are unchanged, the other periods
         read fresh (all scopes of such a period at once) and kept for the next scan."""
-        fps = fingerprints(branch_df, self.look)
+        fps = {lv: d for lv, d in fingerprints(branch_df, self.look).items() if lv in levels}
         keys = {m: measure_key(self.backend, m, grain, opts) for m in kept}
-        stored = self.cache.load(list(keys.values()))
-        stored["period"] = stored["period"].astype("datetime64[ns]")
+        valid_all, stale_all = self.cache.lookup(list(keys.values()), fps)
         to_keep = []
         for level in levels:
             fp = fps[level]
-            have = stored[stored["level"] == level].rename(columns={"scope_value": "key"})
-            valid, stale = {}, set()
-            for m in kept:
-                j = fp.merge(have[have["measure_key"] == keys[m]], on=["period", "key"], how="left",
-                             suffixes=("", "_kept"))
-                ok = np.ones(len(j), bool)
-                for c in FINGERPRINT:
-                    ok &= (j[c] == j[f"{c}_kept"]).to_numpy()  # never kept: NaN, not equal
-                valid[m] = j.loc[ok, ["period", "key", "value"]]
-                stale |= set(j.loc[~ok, "period"])
+            stale = {p for lv, p in stale_all if lv == level}
+            here = valid_all[(valid_all["level"] == level) & ~valid_all["period"].isin(stale)]
+            valid = {m: here.loc[here["measure_key"] == keys[m], ["period", "key", "value"]] for m in kept}
             dims = LEVELS[level]
             fresh = None
             if stale:
@@ -242,7 +233,7 @@ class Reader:
                 fresh = self._aggregate(t, dims, kept, names, opts, fingerprint_parts(t))
                 fresh["key"] = fresh[dims[0]] if dims else ""
             for m in kept:
-                parts = [valid[m][~valid[m]["period"].isin(stale)]]
+                parts = [valid[m]]
                 if fresh is not None:
                     parts.append(self._frame(fresh, "key", _value(fresh, m, names[m])))
                 self._put(m, grain, window, level, pd.concat(parts, ignore_index=True))

@@ -40,9 +40,15 @@ def cacheable(m: Measure) -> bool:
 
 
 def measure_key(backend, m: Measure, grain: Grain, options: dict) -> str:
-    t = base_table(backend, m, grain, _CANON, (), Scope())
-    text = ibis.to_sql(t.aggregate(v=reduction(t, m, options)), dialect="duckdb")
-    return hashlib.sha1(f"{VERSION}|{grain.value}|{text}".encode()).hexdigest()[:24]
+    memo = (m, grain, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    if memo not in _KEYS:  # an Ibis compile: once per process
+        t = base_table(backend, m, grain, _CANON, (), Scope())
+        text = ibis.to_sql(t.aggregate(v=reduction(t, m, options)), dialect="duckdb")
+        _KEYS[memo] = hashlib.sha1(f"{VERSION}|{grain.value}|{text}".encode()).hexdigest()[:24]
+    return _KEYS[memo]
+
+
+_KEYS: dict[tuple, str] = {}
 
 
 def fingerprint_parts(t) -> dict:
@@ -73,12 +79,18 @@ class ValueCache:
     def __init__(self, store):
         self.store = store
 
-    def load(self, keys: list[str]) -> pd.DataFrame:
+    def lookup(self, keys: list[str], fps: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, set[tuple[str, pd.Timestamp]]]:
+        """The kept values still valid for the rows as they are (measure_key, level, key, period,
+        value) and the (level, period) pairs that must be read fresh. The comparison runs in DuckDB."""
+        f = pd.concat([d.assign(level=lv) for lv, d in fps.items()], ignore_index=True)
+        f = f[["level", "key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
         cur = self.store.cursor()
         cur.register("wanted_keys", pd.DataFrame({"measure_key": keys}))
-        df = cur.execute(sql("anomaly.scan_values_for")).df()
-        df["period"] = pd.to_datetime(df["period"])
-        return df
+        cur.register("fingerprints", f)
+        valid = cur.execute(sql("anomaly.valid_scan_values")).df()
+        stale = cur.execute(sql("anomaly.stale_scan_periods")).fetchall()
+        valid["period"] = pd.to_datetime(valid["period"]).astype("datetime64[ns]")
+        return valid, {(lv, pd.Timestamp(p)) for lv, p in stale}
 
     def keep(self, fresh: pd.DataFrame) -> None:
         if fresh.empty:

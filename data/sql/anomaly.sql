@@ -85,10 +85,20 @@ ON CONFLICT (metric_id, scope_kind, scope_value) DO UPDATE SET sensitivity = exc
 -- Log a finished scan.
 INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode, $series, $flags, $new, $trigger);
 
--- name: scan_values_for
--- The kept per-period values of some measures (anomaly/valuecache.py), from the registered frame `wanted_keys`.
-SELECT measure_key, level, scope_value, period, n_rows, batch_sum, batch_max, members, value
-FROM ops.scan_values WHERE measure_key IN (SELECT measure_key FROM wanted_keys);
+-- name: valid_scan_values
+-- Kept values whose rows are unchanged: the registered frames `wanted_keys` (measure_key) and
+-- `fingerprints` (level, key, period + the fingerprint columns of the rows as they are now).
+SELECT v.measure_key, v.level, v.scope_value AS key, v.period, v.value
+FROM fingerprints f JOIN ops.scan_values v ON v.level = f.level AND v.scope_value = f.key AND v.period = f.period
+    AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum AND v.batch_max = f.batch_max AND v.members = f.members
+WHERE v.measure_key IN (SELECT measure_key FROM wanted_keys);
+
+-- name: stale_scan_periods
+-- The levels and periods with a scope whose value of some wanted measure is not kept for its rows as they are now.
+SELECT DISTINCT f.level, f.period FROM fingerprints f CROSS JOIN wanted_keys k
+WHERE NOT EXISTS (SELECT 1 FROM ops.scan_values v WHERE v.measure_key = k.measure_key AND v.level = f.level
+    AND v.scope_value = f.key AND v.period = f.period AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum
+    AND v.batch_max = f.batch_max AND v.members = f.members);
 
 -- name: forget_scan_values
 -- Drop the kept values a scan is about to replace: those of the registered frame `fresh_values`' measures, levels and periods.
