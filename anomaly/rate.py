@@ -13,6 +13,7 @@ same rate move on 50,000 loans does not. Default threshold z = 4.5 (one-sided p 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import betaln
 from scipy.stats import betabinom, binom, norm
 
 from anomaly.base import (
@@ -29,6 +30,51 @@ from anomaly.base import (
 )
 
 WINDOW = 56
+
+
+def _pmf_sums(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_{m=0..k} BetaBinomial(n, a, b).pmf(m) per element — what scipy's generic discrete cdf
+    computes one element at a time in Python (the same log-pmf formula, the same pairwise sum over
+    0..k), here for all elements with the same k in one 2-D step."""
+    out = np.empty(len(k))
+    order = np.argsort(k, kind="stable")
+    ks = k[order]
+    bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[s:e]
+        m = np.floor(np.arange(0, int(ks[s]) + 1, dtype=float))[None, :]
+        nn, aa, bb = n[idx][:, None], a[idx][:, None], b[idx][:, None]
+        log_pmf = (-np.log(nn + 1) - betaln(nn - m + 1, m + 1)) + betaln(m + aa, nn - m + bb) - betaln(aa, bb)
+        out[idx] = np.sum(np.exp(log_pmf), axis=1)
+    return out
+
+
+def _plain(n: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(((n >= 0) & (n == np.floor(n)) & (a > 0) & (b > 0)).all())
+
+
+def betabinom_cdf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`scipy.stats.betabinom.cdf` (same numbers), vectorised over elements."""
+    n = np.asarray(n, float)
+    if not _plain(n, a, b) or not np.isfinite(x).all():
+        return betabinom.cdf(x, n, a, b)
+    k = np.floor(x)
+    out = np.where(k >= n, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    out[inside] = np.clip(_pmf_sums(k[inside], n[inside], a[inside], b[inside]), 0, 1)
+    return out
+
+
+def betabinom_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`scipy.stats.betabinom.sf` (same numbers: 1 − cdf inside the support), vectorised."""
+    n = np.asarray(n, float)
+    if not _plain(n, a, b) or not np.isfinite(x).all():
+        return betabinom.sf(x, n, a, b)
+    k = np.floor(x)
+    out = np.where(k < 0, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    out[inside] = np.clip(1.0 - _pmf_sums(k[inside], n[inside], a[inside], b[inside]), 0, 1)
+    return out
 CHI2_1_MEDIAN = 0.4549  # median of a chi-square(1): the robust scale of a squared z
 
 
@@ -71,7 +117,7 @@ class BetaBinomialRate(BlockDetector):
             xb, nb, pb, rb, ub = xi[beta], ni[beta], pi[beta], ri[beta], up[beta]
             sb = (1 - rb) / rb
             a, c = pb * sb, (1 - pb) * sb
-            tail[beta] = np.where(ub, betabinom.sf(xb - 1, nb, a, c), betabinom.cdf(xb, nb, a, c))
+            tail[beta] = np.where(ub, betabinom_sf(xb - 1, nb, a, c), betabinom_cdf(xb, nb, a, c))
         if (~beta).any():
             xb, nb, pb, ub = xi[~beta], ni[~beta], pi[~beta], up[~beta]
             tail[~beta] = np.where(ub, binom.sf(xb - 1, nb, pb), binom.cdf(xb, nb, pb))
