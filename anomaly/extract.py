@@ -220,8 +220,8 @@ class Reader:
         for level in levels:
             fp = fps[level]
             stale = {p for lv, p in stale_all if lv == level}
-            here = valid_all[(valid_all["level"] == level) & ~valid_all["period"].isin(stale)]
-            valid = {m: here.loc[here["measure_key"] == keys[m], ["period", "key", "value"]] for m in kept}
+            valid = {m: v[~v["period"].isin(stale)] if stale else v
+                     for m in kept for v in [valid_all[(level, keys[m])]]}
             dims = LEVELS[level]
             fresh = None
             if stale:

@@ -21,6 +21,7 @@ import zlib
 from datetime import date
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from data.sqlfiles import sql
@@ -56,21 +57,26 @@ def fingerprint_parts(t) -> dict:
     return {"_rows": t.count(), "_bsum": t.batch_id.sum(), "_bmax": t.batch_id.max()}
 
 
-def _crc(values: pd.Series) -> pd.Series:
-    return values.map(lambda b: zlib.crc32(str(b).encode("utf-8")) if isinstance(b, str) else 0).astype("int64")
-
-
 def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """period, key + FINGERPRINT per level, from a branch-level read (period, branch, _rows, _bsum, _bmax).
     Regions are joined from the branch master (`look`: branch, region) as the compiler joins them."""
-    b = pd.DataFrame({"period": df["period"], "key": df["branch"], "n_rows": df["_rows"].astype("int64"),
-                      "batch_sum": df["_bsum"].fillna(0).astype("int64"), "batch_max": df["_bmax"].fillna(0).astype("int64")})
-    b["members"] = _crc(b["key"])
+    code, names = pd.factorize(df["branch"])  # a NULL branch: -1
+    crc = np.array([zlib.crc32(str(x).encode("utf-8")) for x in names], dtype=np.int64)
+    b = pd.DataFrame({"period": df["period"].to_numpy(), "key": df["branch"].to_numpy(dtype=object),
+                      "n_rows": df["_rows"].to_numpy(dtype=np.int64),
+                      "batch_sum": df["_bsum"].fillna(0).to_numpy(dtype=np.int64),
+                      "batch_max": df["_bmax"].fillna(0).to_numpy(dtype=np.int64),
+                      "members": np.where(code >= 0, crc[np.maximum(code, 0)], 0)})
     agg = {"n_rows": "sum", "batch_sum": "sum", "batch_max": "max", "members": "sum"}
-    region = b.merge(look.rename(columns={"branch": "key"}), on="key", how="inner")
-    region = region.drop(columns="key").rename(columns={"region": "key"}).groupby(["period", "key"], as_index=False).agg(agg)
-    bank = b.groupby("period", as_index=False).agg(agg).assign(key="")
-    return {"branch": b.dropna(subset=["key"]).assign(members=0), "region": region, "bank": bank}
+    if look["branch"].is_unique:  # the usual branch master: a lookup, not a join
+        region = b.assign(key=b["key"].map(dict(zip(look["branch"], look["region"], strict=True))))
+    else:  # a branch listed twice counts twice, as in the SQL join
+        region = b.merge(look.rename(columns={"branch": "key"}), on="key", how="inner")
+        region = region.drop(columns="key").rename(columns={"region": "key"})
+    region = region.dropna(subset=["key"]).groupby(["period", "key"], as_index=False, sort=False).agg(agg)
+    bank = b.groupby("period", as_index=False, sort=False).agg(agg).assign(key="")
+    branch = b[code >= 0].assign(members=0)
+    return {"branch": branch, "region": region, "bank": bank}
 
 
 class ValueCache:
@@ -79,18 +85,29 @@ class ValueCache:
     def __init__(self, store):
         self.store = store
 
-    def lookup(self, keys: list[str], fps: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, set[tuple[str, pd.Timestamp]]]:
-        """The kept values still valid for the rows as they are (measure_key, level, key, period,
-        value) and the (level, period) pairs that must be read fresh. The comparison runs in DuckDB."""
+    def lookup(self, keys: list[str], fps: dict[str, pd.DataFrame]) -> tuple[dict[tuple[str, str], pd.DataFrame],
+                                                                              set[tuple[str, pd.Timestamp]]]:
+        """The kept values still valid for the rows as they are, per (level, measure key) as frames
+        (period, key, value), and the (level, period) pairs that must be read fresh. The comparison
+        runs in DuckDB; only row numbers and values come back."""
         f = pd.concat([d.assign(level=lv) for lv, d in fps.items()], ignore_index=True)
         f = f[["level", "key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
+        f["row"] = np.arange(len(f))
         cur = self.store.cursor()
-        cur.register("wanted_keys", pd.DataFrame({"measure_key": keys}))
+        cur.register("wanted_keys", pd.DataFrame({"measure_key": keys, "k": np.arange(len(keys))}))
         cur.register("fingerprints", f)
-        valid = cur.execute(sql("anomaly.valid_scan_values")).df()
+        got = cur.execute(sql("anomaly.valid_scan_values")).fetchnumpy()
         stale = cur.execute(sql("anomaly.stale_scan_periods")).fetchall()
-        valid["period"] = pd.to_datetime(valid["period"]).astype("datetime64[ns]")
-        return valid, {(lv, pd.Timestamp(p)) for lv, p in stale}
+        rows, ks, vals = got["row"], got["k"], got["value"]
+        vals = vals.filled(np.nan) if np.ma.isMaskedArray(vals) else vals  # a kept NULL is an unknown value
+        level, period, key_of = (f[c].to_numpy()[rows] for c in ("level", "period", "key"))
+        out: dict[tuple[str, str], pd.DataFrame] = {}
+        for lv in fps:
+            for i, key in enumerate(keys):
+                mask = (level == lv) & (ks == i)
+                out[(lv, key)] = pd.DataFrame({"period": period[mask].astype("datetime64[ns]"), "key": key_of[mask],
+                                               "value": np.asarray(vals[mask], dtype=float)})
+        return out, {(lv, pd.Timestamp(p)) for lv, p in stale}
 
     def keep(self, fresh: pd.DataFrame) -> None:
         if fresh.empty:

@@ -88,10 +88,11 @@ INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode
 -- name: valid_scan_values
 -- Kept values whose rows are unchanged: the registered frames `wanted_keys` (measure_key) and
 -- `fingerprints` (level, key, period + the fingerprint columns of the rows as they are now).
-SELECT v.measure_key, v.level, v.scope_value AS key, v.period, v.value
+-- Returns the fingerprint's row number, the wanted key's number and the value.
+SELECT f."row", k.k, v.value
 FROM fingerprints f JOIN ops.scan_values v ON v.level = f.level AND v.scope_value = f.key AND v.period = f.period
     AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum AND v.batch_max = f.batch_max AND v.members = f.members
-WHERE v.measure_key IN (SELECT measure_key FROM wanted_keys);
+JOIN wanted_keys k ON v.measure_key = k.measure_key;
 
 -- name: stale_scan_periods
 -- The levels and periods with a scope whose value of some wanted measure is not kept for its rows as they are now.
