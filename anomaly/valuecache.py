@@ -96,10 +96,13 @@ class ValueCache:
         cur = self.store.cursor()
         cur.register("wanted_keys", pd.DataFrame({"measure_key": keys, "k": np.arange(len(keys))}))
         cur.register("fingerprints", f)
-        got = cur.execute(sql("anomaly.valid_scan_values")).fetchnumpy()
-        stale = cur.execute(sql("anomaly.stale_scan_periods")).fetchall()
-        rows, ks, vals = got["row"], got["k"], got["value"]
+        got = cur.execute(sql("anomaly.kept_scan_values")).fetchnumpy()
+        rows, ks, kept = (np.asarray(got[c]) for c in ("row", "k", "kept"))
+        vals = got["value"]
         vals = vals.filled(np.nan) if np.ma.isMaskedArray(vals) else vals  # a kept NULL is an unknown value
+        lost = rows[~kept]
+        stale = set(zip(f["level"].to_numpy()[lost], f["period"].to_numpy()[lost], strict=True))
+        rows, ks, vals = rows[kept], ks[kept], np.asarray(vals, dtype=float)[kept]
         level, period, key_of = (f[c].to_numpy()[rows] for c in ("level", "period", "key"))
         out: dict[tuple[str, str], pd.DataFrame] = {}
         for lv in fps:

@@ -85,21 +85,15 @@ ON CONFLICT (metric_id, scope_kind, scope_value) DO UPDATE SET sensitivity = exc
 -- Log a finished scan.
 INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode, $series, $flags, $new, $trigger);
 
--- name: valid_scan_values
--- Kept values whose rows are unchanged: the registered frames `wanted_keys` (measure_key) and
--- `fingerprints` (level, key, period + the fingerprint columns of the rows as they are now).
--- Returns the fingerprint's row number, the wanted key's number and the value.
-SELECT f."row", k.k, v.value
-FROM fingerprints f JOIN ops.scan_values v ON v.level = f.level AND v.scope_value = f.key AND v.period = f.period
-    AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum AND v.batch_max = f.batch_max AND v.members = f.members
-JOIN wanted_keys k ON v.measure_key = k.measure_key;
-
--- name: stale_scan_periods
--- The levels and periods with a scope whose value of some wanted measure is not kept for its rows as they are now.
-SELECT DISTINCT f.level, f.period FROM fingerprints f CROSS JOIN wanted_keys k
-WHERE NOT EXISTS (SELECT 1 FROM ops.scan_values v WHERE v.measure_key = k.measure_key AND v.level = f.level
-    AND v.scope_value = f.key AND v.period = f.period AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum
-    AND v.batch_max = f.batch_max AND v.members = f.members);
+-- name: kept_scan_values
+-- For every scope and period of the registered frame `fingerprints` (row, level, key, period + the
+-- fingerprint of its rows as they are now) and every measure of `wanted_keys` (k, measure_key): the
+-- kept value, and whether one is kept for those very rows (if not, the period is read fresh).
+SELECT f."row", k.k, v.value, v.measure_key IS NOT NULL AS kept
+FROM fingerprints f CROSS JOIN wanted_keys k
+LEFT JOIN ops.scan_values v ON v.measure_key = k.measure_key AND v.level = f.level AND v.scope_value = f.key
+    AND v.period = f.period AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum AND v.batch_max = f.batch_max
+    AND v.members = f.members;
 
 -- name: forget_scan_values
 -- Drop the kept values a scan is about to replace: those of the registered frame `fresh_values`' measures, levels and periods.
