@@ -360,14 +360,18 @@ class Detector(ABC):
                 min_den = np.array([c.min_denominator for c in controls])[:, None]
                 ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
         any_ok = ok.any(axis=1)
-        return [self.flag(scores.row(j), series[j], controls[j]) if any_ok[j] else [] for j in range(len(series))]
+        stamps = _stamps(series[0].index) if any_ok.any() else None
+        return [self.flag(scores.row(j), series[j], controls[j], stamps) if any_ok[j] else []
+                for j in range(len(series))]
 
     def detect(self, series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
         return self.flag(self.score(series), series, controls or Controls())
 
-    def flag(self, scores: Scores, series: SeriesInput, controls: Controls) -> list[Flag]:
+    def flag(self, scores: Scores, series: SeriesInput, controls: Controls,
+             stamps: Sequence[pd.Timestamp] | None = None) -> list[Flag]:
         """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
-        then consecutive/near points of one direction become one event flagged at its onset."""
+        then consecutive/near points of one direction become one event flagged at its onset.
+        `stamps`: the index as Timestamps, when the caller has them (a block shares one index)."""
         thr = scores.threshold * controls.multiplier
         s = scores.score
         ok = np.isfinite(s) & (np.abs(s) >= thr)
@@ -383,23 +387,38 @@ class Detector(ABC):
         sign = np.sign(s[pos])
         gap = refractory(series).value
         new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > gap)]
-        group = np.cumsum(new) - 1
+        starts = np.flatnonzero(new)
         onset = scores.onset if scores.onset is not None else np.arange(len(s))
         obs = series.values.to_numpy()
+        stamps = idx if stamps is None else stamps
         flags = []
-        for g in range(group[-1] + 1):  # one iteration per event, not per point
-            members = pos[group == g]
+        for a, b in zip(starts, np.r_[starts[1:], len(pos)], strict=True):  # one iteration per event, not per point
+            members = pos[a:b]
             j = int(np.min(onset[members]))
             best = members[np.argmax(np.abs(s[members]))]
             kinds = scores.anomaly_kind
             kind = str(kinds[members[0]]) if kinds is not None else self.anomaly_kind.value
             sev = (shift_severity(scores.size_z[members[-1]]) if scores.size_z is not None
                    else severity(s[best], thr))
-            flags.append(Flag(series.series_id, idx[j], float(obs[j]), float(scores.expected[j]),
+            flags.append(Flag(series.series_id, stamps[j], float(obs[j]), float(scores.expected[j]),
                               float(scores.lower[j]), float(scores.upper[j]), float(s[best]),
                               sev, "up" if s[best] > 0 else "down", self.name, kind,
-                              end=idx[members[-1]]))
+                              end=stamps[members[-1]]))
         return merge_events(flags, refractory(series), 2 * series.step)
+
+
+_STAMPS: dict[int, tuple[pd.DatetimeIndex, list[pd.Timestamp]]] = {}
+
+
+def _stamps(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """The index as a list of Timestamps, built once per index object: the series of a scan share
+    one index, and boxing a Timestamp per flag is most of what flagging a long history costs."""
+    hit = _STAMPS.get(id(index))
+    if hit is None or hit[0] is not index:  # (an id can be reused once its index is gone)
+        if len(_STAMPS) > 64:
+            _STAMPS.clear()
+        hit = _STAMPS[id(index)] = (index, list(index))
+    return hit[1]
 
 
 def z_from_p(p: np.ndarray, sign: np.ndarray) -> np.ndarray:
