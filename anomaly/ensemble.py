@@ -61,13 +61,14 @@ def detect_block(series: Sequence[SeriesInput], controls: Sequence[Controls]) ->
     return [merge_events(f + g, gap, near) for f, g in zip(flags, more, strict=True)]
 
 
-def detect_many(items: Sequence[tuple[SeriesInput, Controls | None]]) -> list[list[Flag]]:
-    """`detect` over many series, in order; series that can share a block are judged together."""
-    out: list[list[Flag] | None] = [None] * len(items)
+def plan_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], rows: int = BLOCK_ROWS) -> list[list[int]]:
+    """Positions of `items` grouped into blocks: same index, kind, frequency and detector, at most
+    `rows` series each. An empty series is a block of its own."""
+    blocks: list[list[int]] = []
     groups: dict[tuple, list[int]] = {}
     for n, (s, _) in enumerate(items):
         if not len(s):
-            out[n] = detect(s, items[n][1])
+            blocks.append([n])
             continue
         key = (type(choose(s)), s.kind, s.freq, s.denominator is None, len(s), s.index[0], s.index[-1])
         groups.setdefault(key, []).append(n)
@@ -77,9 +78,23 @@ def detect_many(items: Sequence[tuple[SeriesInput, Controls | None]]) -> list[li
             same = [n for n in members if items[n][0].index.equals(first)]
             taken = set(same)
             members = [n for n in members if n not in taken]
-            for i in range(0, len(same), BLOCK_ROWS):
-                part = same[i:i + BLOCK_ROWS]
-                res = detect_block([items[n][0] for n in part], [items[n][1] or Controls() for n in part])
-                for n, r in zip(part, res, strict=True):
-                    out[n] = r
-    return out  # type: ignore[return-value]
+            blocks += [same[i:i + rows] for i in range(0, len(same), rows)]
+    return blocks
+
+
+def run_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], blocks: list[list[int]]) -> dict[int, list[Flag]]:
+    """The flags of every item of the given blocks, by position."""
+    out: dict[int, list[Flag]] = {}
+    for part in blocks:
+        if len(part) == 1 and not len(items[part[0]][0]):
+            out[part[0]] = detect(items[part[0]][0], items[part[0]][1])
+            continue
+        res = detect_block([items[n][0] for n in part], [items[n][1] or Controls() for n in part])
+        out.update(zip(part, res, strict=True))
+    return out
+
+
+def detect_many(items: Sequence[tuple[SeriesInput, Controls | None]]) -> list[list[Flag]]:
+    """`detect` over many series, in order; series that can share a block are judged together."""
+    out = run_blocks(items, plan_blocks(items))
+    return [out[n] for n in range(len(items))]

@@ -27,8 +27,8 @@ import pandas as pd
 
 from anomaly.attribution import attribute
 from anomaly.base import Controls, Freq, Kind, SeriesInput
-from anomaly.ensemble import detect_many as detect_blocks
 from anomaly.extract import Reader, Request, by_branch
+from anomaly.forked import detect_forked
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
 from metrics.catalogue import CATALOGUE
@@ -213,7 +213,7 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
                 jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, metric.id, level, value)))
     res.series = len(jobs)
     res.stages["read"] = time.perf_counter() - t0
-    # 2. detect: numpy on blocks of series, spread over processes only for a very big scan
+    # 2. detect: numpy on blocks of series, on every core
     all_flags = detect_many([(j[5], j[6]) for j in jobs])
     res.stages["detect"] = time.perf_counter() - t0 - res.stages["read"]
     # 3. keep what the caller asked for, as rows
@@ -241,14 +241,9 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     return res
 
 
-PARALLEL_MIN = 6000  # below this many series a process pool costs more (start-up, pickling) than it saves
-
-
-def _detect_chunk(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    return detect_blocks(items)
-
-
 def workers() -> int:
+    """Processes that judge a scan's series (this one included): the CPUs this process may use, at
+    most 4, or BANKPULSE_SCAN_WORKERS (1 = all in this process)."""
     env = os.environ.get("BANKPULSE_SCAN_WORKERS")
     if env:
         return max(1, int(env))
@@ -259,22 +254,9 @@ def workers() -> int:
 
 
 def detect_many(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    """`ensemble.detect` over many series: judged in blocks (ensemble.detect_many), in this process
-    unless the scan is big enough for a spawn-started process pool to pay for its start-up."""
-    n = workers()
-    if n == 1 or len(items) < PARALLEL_MIN:
-        return detect_blocks(items)
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    # contiguous parts: the items come KPI by KPI, so each part keeps its blocks whole
-    size = -(-len(items) // n)
-    chunks = [items[i:i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
-        out: list[list] = []
-        for part in ex.map(_detect_chunk, chunks):
-            out.extend(part)
-    return out
+    """`ensemble.detect` over many series: in blocks (ensemble.detect_many), shared with forked
+    children on the other cores (anomaly.forked) when there are enough of them."""
+    return detect_forked(items, workers())
 
 
 def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:

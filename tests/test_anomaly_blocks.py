@@ -82,3 +82,36 @@ def test_detect_many_equals_detect_one_by_one():
     one = [detect(s, c) for s, c in zip(series, controls, strict=True)]
     assert many == one
     assert sum(len(f) for f in one) > 0, "the fixture should hold something to flag"
+
+
+def _many_series(n_families: int = 40) -> list[tuple[SeriesInput, Controls]]:
+    rng = np.random.default_rng(5)
+    series = [s for _ in range(n_families) for k in ("count", "rate") for s in _family(k, rng, 4)]
+    return [(s, Controls()) for s in series]
+
+
+def test_forked_children_give_the_flags_of_one_process():
+    from anomaly.forked import FORK_MIN, detect_forked
+
+    items = _many_series()
+    assert len(items) >= FORK_MIN
+    assert detect_forked(items, 3) == detect_forked(items, 1) == detect_many(items)
+
+
+def test_a_failing_child_is_replaced_by_this_process(monkeypatch):
+    """A child that dies (here: raises in its share) costs time, not flags."""
+    import os
+
+    import anomaly.forked as forked
+
+    parent = os.getpid()
+    real = forked.run_blocks
+
+    def fail_in_child(items, blocks):
+        if os.getpid() != parent:
+            raise RuntimeError("a child that fails")
+        return real(items, blocks)
+
+    monkeypatch.setattr(forked, "run_blocks", fail_in_child)
+    items = _many_series()
+    assert forked.detect_forked(items, 2) == detect_many(items)
