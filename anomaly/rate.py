@@ -37,6 +37,8 @@ def _pmf_sums(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.
     computes one element at a time in Python (the same log-pmf formula, the same pairwise sum over
     0..k), here for all elements with the same k in one 2-D step."""
     out = np.empty(len(k))
+    if not len(k):
+        return out
     order = np.argsort(k, kind="stable")
     ks = k[order]
     bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])

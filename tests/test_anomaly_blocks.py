@@ -115,3 +115,19 @@ def test_a_failing_child_is_replaced_by_this_process(monkeypatch):
     monkeypatch.setattr(forked, "run_blocks", fail_in_child)
     items = _many_series()
     assert forked.detect_forked(items, 2) == detect_many(items)
+
+
+def test_beta_binomial_tails_equal_scipy_including_edges():
+    from scipy.stats import betabinom
+
+    from anomaly.rate import betabinom_cdf, betabinom_sf
+
+    rng = np.random.default_rng(2)
+    n = rng.integers(1, 400, 300).astype(float)
+    x = np.floor(n * rng.uniform(-0.1, 1.2, 300))  # below 0 and above n too
+    a, b = rng.uniform(0.5, 200, 300), rng.uniform(0.5, 2000, 300)
+    np.testing.assert_array_equal(betabinom_cdf(x, n, a, b), betabinom.cdf(x, n, a, b))
+    np.testing.assert_array_equal(betabinom_sf(x - 1, n, a, b), betabinom.sf(x - 1, n, a, b))
+    empty = np.array([])
+    assert len(betabinom_cdf(empty, empty, empty, empty)) == 0
+    assert len(betabinom_sf(np.array([-1.0]), np.array([5.0]), np.array([1.0]), np.array([1.0]))) == 1
