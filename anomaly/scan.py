@@ -102,18 +102,20 @@ def query_frame(store, metric: Metric, grain: Grain, start: date, end: date, by:
 
 
 def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: date, level: str,
-              by: tuple) -> dict[str, SeriesInput]:
-    """One series per scope value from a KPI frame (period, by…, value[, n]) on the full period grid."""
+              by: tuple, unique: bool = False) -> dict[str, SeriesInput]:
+    """One series per scope value from a KPI frame (period, by…, value[, n]) on the full period grid.
+    `unique`: the frame holds each period and scope once (a GROUP BY result), no need to check."""
     if df.empty:
         return {}
     kind = KIND_BY_UNIT[metric.unit]
     full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
     df = df.assign(period=pd.to_datetime(df["period"]))
     if by:  # one column per scope value: all branches of the KPI as one 2-D array
-        df = df.dropna(subset=[by[0]]).drop_duplicates(["period", by[0]])
+        df = df.dropna(subset=[by[0]])
+        df = df if unique else df.drop_duplicates(["period", by[0]])
         col, keys = pd.factorize(df[by[0]], sort=True)  # hashing, not an object-array sort
     else:
-        df = df.drop_duplicates("period")
+        df = df if unique else df.drop_duplicates("period")
         keys, col = np.array([""], dtype=object), np.zeros(len(df), dtype=np.int64)
     # periods outside the grid are dropped, as a reindex to the grid drops them
     pos = full.get_indexer(pd.DatetimeIndex(df["period"]))
@@ -203,7 +205,7 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
                 continue
             df = (reader.frame(metric, grain, Window(lo, hi), level) if metric.id in fast
                   else query_frame(store, metric, grain, lo, hi, by, options))
-            for value, s in to_series(df, metric, grain, lo, hi, level, by).items():
+            for value, s in to_series(df, metric, grain, lo, hi, level, by, unique=metric.id in fast).items():
                 if level == "branch" and branch_filter is not None and value not in branch_filter:
                     continue
                 if level == "region" and region_filter is not None and value not in region_filter:
