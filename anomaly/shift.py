@@ -36,6 +36,7 @@ from anomaly.base import (
 K = 0.5
 H = 8.0
 CLIP = 4.0
+KIND_DTYPE = f"<U{max(len(k.value) for k in AnomalyKind)}"  # fixed-width text: no Python object per point
 VAR_A, VAR_B = 4.0 / 9.0, np.log(3.0)  # LR increment for sigma ×3: (1/2)(1 − 1/9)·z² − ln 3
 
 
@@ -82,7 +83,8 @@ def _window_mean(a: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     rows = a.shape[0]
     c = np.concatenate([np.zeros((rows, 1)), np.cumsum(np.nan_to_num(a), axis=1)], axis=1)
     n = np.concatenate([np.zeros((rows, 1), np.int64), np.cumsum(np.isfinite(a), axis=1)], axis=1)
-    take = lambda m, i: np.take_along_axis(m, i, axis=1)  # noqa: E731
+    at = np.arange(rows)[:, None] * c.shape[1]  # row offsets into the flattened prefix sums
+    take = lambda m, i: m.ravel()[i + at]  # noqa: E731  (take_along_axis, without its index building)
     cnt = take(n, hi + 1) - take(n, lo)
     return np.where(cnt > 0, (take(c, hi + 1) - take(c, lo)) / np.maximum(cnt, 1), np.nan)
 
@@ -195,7 +197,7 @@ class ShiftDetector(BlockDetector):
         use_up = up >= dn
         score = np.where(use_up, up, -dn)
         onset = np.where(use_up, on_up, on_dn)
-        kind = np.full(shape, AnomalyKind.LEVEL_SHIFT.value, dtype=object)
+        kind = np.full(shape, AnomalyKind.LEVEL_SHIFT.value, dtype=KIND_DTYPE)
         onset = np.minimum(onset, idx)
         _sharpen_onsets(score, onset, np.where(fin, np.clip(z, -10, 10), 0.0), h)
         mid = (onset + idx) // 2
