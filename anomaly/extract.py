@@ -20,17 +20,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from anomaly.valuecache import (
-    FINGERPRINT,
+    NULL_KEY,
     ValueCache,
     cacheable,
     fingerprint_parts,
     fingerprints,
-    measure_key,
+    group_key,
+    same_rows,
 )
 from data.sources import SOURCES
 from metrics.compiler import (
@@ -129,6 +131,14 @@ def _left(a: pd.DataFrame, b: pd.DataFrame, suffix: str) -> pd.DataFrame:
     return a.merge(b.rename(columns={"value": f"value{suffix}"}), on=["period", "key"], how="left")
 
 
+def _unkey(keys: np.ndarray) -> np.ndarray:
+    return np.where(keys == NULL_KEY, None, keys)
+
+
+_KEYS: dict[tuple, tuple[str, list[str]]] = {}
+_CANON = Window(date(2000, 1, 1), date(2000, 1, 2))  # the fixed window group keys are compiled on
+
+
 class Reader:
     """Reads the measures of many KPIs with few queries and rebuilds each KPI's frame per level."""
 
@@ -173,8 +183,7 @@ class Reader:
                 ms.append(n)
         return ms
 
-    def _aggregate(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict,
-                   extra: dict | None = None) -> pd.DataFrame:
+    def _expr(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict, extra: dict | None = None):
         """One grouped read of several measures (the quantiles of one column as one multi-quantile)."""
         aggs: dict = dict(extra or {})
         picks: dict = {}
@@ -189,81 +198,88 @@ class Reader:
         expr = t.group_by(["period", *dims]).aggregate(**aggs)
         if picks:
             expr = expr.mutate(**{n: expr[q][i] for n, (q, i) in picks.items()}).drop(*{q for q, _ in picks.values()})
+        return expr
+
+    @staticmethod
+    def _run(expr) -> pd.DataFrame:
         df = expr.execute()
         df["period"] = pd.to_datetime(df["period"]).astype("datetime64[ns]")
         return df
+
+    def _aggregate(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict,
+                   extra: dict | None = None) -> pd.DataFrame:
+        return self._run(self._expr(t, dims, ms, names, opts, extra))
 
     def _put(self, m: Measure, grain: Grain, window: Window, level: str, frame: pd.DataFrame) -> None:
         self._frames[(m, grain, window.start, window.end, level)] = frame
 
     def _read_group(self, g: _Group, grain: Grain, window: Window) -> None:
+        """All measures of a group per branch (additive ones rolled up), the others per level too."""
         opts = self._opts(window)
         names = {m: f"m{i}" for i, m in enumerate(g.measures)}
         first = g.measures[0]
         add = [m for m in g.measures if additive(m)]
-        kept = [m for m in g.measures if not additive(m) and self.cache is not None and cacheable(m)]
-        direct = [m for m in g.measures if not additive(m) and m not in kept]
-        levels = ["branch"] + [lv for lv in ("region", "bank") if lv in g.levels]
-        # branch level: the additive measures, the non-additive ones not kept, the rows' fingerprints
-        t = base_table(self.backend, first, grain, window, ("branch",), Scope())
-        df = self._aggregate(t, ("branch",), add + direct, names, opts, fingerprint_parts(t) if kept else None)
-        for m in add + direct:
-            self._put(m, grain, window, "branch", self._frame(df, "branch", _value(df, m, names[m])))
-        self._roll_up(df, add, names, grain, window)
-        for level in levels[1:]:
-            if direct:
-                dims = LEVELS[level]
-                d = self._aggregate(base_table(self.backend, first, grain, window, dims, Scope()), dims, direct, names, opts)
-                for m in direct:
-                    self._put(m, grain, window, level, self._frame(d, dims[0] if dims else None, _value(d, m, names[m])))
-        if kept:
-            self._read_kept(kept, names, df, grain, window, levels, opts)
+        non = [m for m in g.measures if not additive(m)]
+        wanted = {"branch": g.measures, **{lv: non for lv in ("region", "bank") if lv in g.levels and non}}
+        if self.cache is not None and cacheable(first):
+            dfs = self._read_kept(first, wanted, names, grain, window, opts)
+        else:
+            dfs = {lv: self._aggregate(base_table(self.backend, first, grain, window, LEVELS[lv], Scope()), LEVELS[lv],
+                                       ms, names, opts) for lv, ms in wanted.items()}
+        for lv, ms in wanted.items():
+            dims = LEVELS[lv]
+            for m in ms:
+                self._put(m, grain, window, lv, self._frame(dfs[lv], dims[0] if dims else None, _value(dfs[lv], m, names[m])))
+        self._roll_up(dfs["branch"], add, names, grain, window)
 
-    def _read_kept(self, kept: list[Measure], names: dict, branch_df: pd.DataFrame, grain: Grain, window: Window,
-                   levels: list[str], opts: dict) -> None:
-        """Non-additive measures per level: kept values whose rows are unchanged, the other periods
-        read fresh (all scopes of such a period at once) and kept for the next scan."""
-        fps = {lv: d for lv, d in fingerprints(branch_df, self.look).items() if lv in levels}
-        keys = {m: measure_key(self.backend, m, grain, opts) for m in kept}
-        valid_all, stale_all = self.cache.lookup(list(keys.values()), fps)
-        to_keep = []
-        for level in levels:
-            fp = fps[level]
-            stale = {p for lv, p in stale_all if lv == level}
-            valid = {m: v[~v["period"].isin(stale)] if stale else v
-                     for m in kept for v in [valid_all[(level, keys[m])]]}
-            dims = LEVELS[level]
-            fresh = None
+    def _read_kept(self, first: Measure, wanted: dict[str, list[Measure]], names: dict, grain: Grain, window: Window,
+                   opts: dict) -> dict[str, pd.DataFrame]:
+        """Per level, the group's read as a fresh read would return it: kept aggregates for the
+        periods whose rows are unchanged, the other periods read fresh (every scope of such a period
+        at once) and kept for the next scan (anomaly/valuecache.py)."""
+        t = base_table(self.backend, first, grain, window, ("branch",), Scope())
+        fps = fingerprints(self._run(t.group_by(["period", "branch"]).aggregate(**fingerprint_parts(t))), self.look)
+        out = {}
+        for lv, ms in wanted.items():
+            dims = LEVELS[lv]
+            key, cols = self._group_key(first, grain, dims, ms, names, opts, lv)
+            fp = fps[lv]
+            rows, vals = self.cache.lookup(key, lv, fp, len(cols))
+            ok = np.zeros(len(fp), bool)
+            ok[rows] = True
+            where = np.zeros(len(fp), dtype=np.int64)
+            where[rows] = np.arange(len(rows))
+            stale = set(fp["period"].to_numpy()[~ok])
+            use = np.flatnonzero(ok & ~fp["period"].isin(stale).to_numpy())
+            kept = pd.DataFrame({"period": fp["period"].to_numpy()[use],
+                                 **({dims[0]: _unkey(fp["key"].to_numpy()[use])} if dims else {}),
+                                 **{c: vals[where[use], i] for i, c in enumerate(cols)}})
+            parts = [kept]
             if stale:
                 days = sorted(pd.Timestamp(p).date() for p in stale)
                 narrow = Window(max(window.start, days[0]), min(window.end, period_end(days[-1], grain)))
-                t = base_table(self.backend, kept[0], grain, narrow, dims, Scope())
+                tt = base_table(self.backend, first, grain, narrow, dims, Scope())
                 if len(stale) < fp["period"].nunique():
-                    t = t.filter(t.period.isin(days))
-                fresh = self._aggregate(t, dims, kept, names, opts, fingerprint_parts(t))
-                fresh["key"] = fresh[dims[0]] if dims else ""
-            for m in kept:
-                parts = [valid[m]]
-                if fresh is not None:
-                    parts.append(self._frame(fresh, "key", _value(fresh, m, names[m])))
-                self._put(m, grain, window, level, pd.concat(parts, ignore_index=True))
-            if fresh is not None:
-                to_keep += self._fresh_rows(fresh, fp, kept, keys, names, level)
-        if to_keep:
-            self.cache.keep(pd.concat(to_keep, ignore_index=True))
+                    tt = tt.filter(tt.period.isin(days))
+                fresh = self._aggregate(tt, dims, ms, names, opts, fingerprint_parts(tt))
+                parts.append(fresh[["period", *dims, *cols]])
+                j = fp.merge(fresh.assign(key=fresh[dims[0]].fillna(NULL_KEY) if dims else ""), on=["period", "key"],
+                             how="inner")
+                good = same_rows(j)  # a load between the two reads: not kept
+                self.cache.keep(key, lv, j[good], j.loc[good, cols].to_numpy(dtype=float, na_value=np.nan))
+            out[lv] = pd.concat(parts, ignore_index=True)
+        return out
 
-    @staticmethod
-    def _fresh_rows(fresh: pd.DataFrame, fp: pd.DataFrame, kept: list[Measure], keys: dict, names: dict,
-                    level: str) -> list[pd.DataFrame]:
-        """Rows for ops.scan_values: fresh values with the fingerprint of their rows — only where the
-        fresh read saw the rows the fingerprint was taken from (data loaded in between: not kept)."""
-        j = fresh.merge(fp, on=["period", "key"], how="inner")
-        same = ((j["_rows"] == j["n_rows"]) & (j["_bsum"].fillna(0) == j["batch_sum"])
-                & (j["_bmax"].fillna(0) == j["batch_max"]))
-        j = j[same.to_numpy()]
-        return [pd.DataFrame({"measure_key": keys[m], "level": level, "scope_value": j["key"].astype(str),
-                              "period": j["period"].dt.date, **{c: j[c].astype("int64") for c in FINGERPRINT},
-                              "value": _value(j, m, names[m]).astype(float)}) for m in kept]
+    def _group_key(self, first: Measure, grain: Grain, dims: tuple[str, ...], ms: list[Measure], names: dict,
+                   opts: dict, level: str) -> tuple[str, list[str]]:
+        """The kept-row key of a group's read at one level and its aggregates' names, in order (an Ibis
+        compile on a fixed window: once per process)."""
+        memo = (first, grain, dims, tuple((names[m], m) for m in ms), tuple(sorted((k, repr(v)) for k, v in opts.items())),
+                level)
+        if memo not in _KEYS:
+            expr = self._expr(base_table(self.backend, first, grain, _CANON, dims, Scope()), dims, ms, names, opts)
+            _KEYS[memo] = (group_key(expr, level), [c for c in expr.columns if c not in ("period", *dims)])
+        return _KEYS[memo]
 
     def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
         df = measure_table(self.backend, m, grain, window, ("branch",), Scope(), self._opts(window), "v").execute()

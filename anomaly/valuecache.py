@@ -1,16 +1,17 @@
-"""Per-period values of non-additive measures, kept between scans (table ops.scan_values).
+"""Per-period aggregates kept between scans (table ops.scan_values), checked against their rows.
 
-Why: a quantile (wait P50 / P90) cannot be summed up from branches, so every scan would sort
-millions of tickets again for each scope level and every day of history — most of an incremental
-scan's database time, for days whose rows did not change. A kept value is used only while the
-*fingerprint* of the rows it was computed from is unchanged: their count, the sum and the max of
-their batch ids (every row carries the batch that loaded it; a load adds a batch, a rollback
-removes one and brings older rows back) and, for a region or the bank, which branches they belong
-to. A value whose fingerprint differs — or that was never kept — is read fresh and kept. Emptying
-the table only makes the next scan slower.
+Why: a scan judges every KPI on its whole history, so it needs every period's aggregates — the
+counter KPIs alone mean ten aggregates over ~9 M tickets per branch and day, and quantiles (wait
+P50 / P90) sorted again for the branch, region and bank levels — although an upload changes a few
+days. A kept row is used only while the *fingerprint* of the rows it was computed from is
+unchanged: their count, the sum and the max of their batch ids (every row carries the batch that
+loaded it; a load adds a batch, a replacement swaps batch ids, a rollback removes one and brings
+older rows back) and, for a region or the bank, which branches they belong to. Counting that
+fingerprint is one light scan; the periods whose fingerprint differs — or that were never kept —
+are read fresh and kept. Emptying the table only makes the next scan slower.
 
-The measure key hashes the compiled aggregate (definition, filters, option values, the as-of date
-when a derived column uses it) on a fixed window, so it does not change as data arrive but does
+The group key hashes the compiled aggregates (definitions, filters, option values, the as-of date
+where a derived column uses it) on a fixed window, so it does not change as data arrive but does
 change with anything that changes the numbers.
 """
 
@@ -18,20 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from datetime import date
 
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from data.sqlfiles import sql
-from metrics.compiler import Window, base_table, reduction
-from metrics.model import Grain, Measure
-from metrics.scope import Scope
+from metrics.model import Measure
 
-VERSION = "1"  # bump when the meaning of a kept value changes
+VERSION = "2"  # bump when the meaning of a kept row changes
 FINGERPRINT = ["n_rows", "batch_sum", "batch_max", "members"]
-_CANON = Window(date(2000, 1, 1), date(2000, 1, 2))
 
 
 def cacheable(m: Measure) -> bool:
@@ -40,21 +38,19 @@ def cacheable(m: Measure) -> bool:
     return not m.stock and not m.distinct_loans
 
 
-def measure_key(backend, m: Measure, grain: Grain, options: dict) -> str:
-    memo = (m, grain, tuple(sorted((k, repr(v)) for k, v in options.items())))
-    if memo not in _KEYS:  # an Ibis compile: once per process
-        t = base_table(backend, m, grain, _CANON, (), Scope())
-        text = ibis.to_sql(t.aggregate(v=reduction(t, m, options)), dialect="duckdb")
-        _KEYS[memo] = hashlib.sha1(f"{VERSION}|{grain.value}|{text}".encode()).hexdigest()[:24]
-    return _KEYS[memo]
-
-
-_KEYS: dict[tuple, str] = {}
+def group_key(expr, level: str) -> str:
+    """The key of the aggregates of `expr` (compiled on a fixed window) at one level."""
+    text = ibis.to_sql(expr, dialect="duckdb")
+    return hashlib.sha1(f"{VERSION}|{level}|{text}".encode()).hexdigest()[:24]
 
 
 def fingerprint_parts(t) -> dict:
-    """The aggregates of a branch-level read that fingerprint each group's rows."""
+    """The aggregates of a read that fingerprint each group's rows."""
     return {"_rows": t.count(), "_bsum": t.batch_id.sum(), "_bmax": t.batch_id.max()}
+
+
+FP_COLUMNS = ("_rows", "_bsum", "_bmax")
+NULL_KEY = "\x00"  # the scope value kept for rows whose branch id is NULL
 
 
 def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -75,46 +71,55 @@ def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame
         region = region.drop(columns="key").rename(columns={"region": "key"})
     region = region.dropna(subset=["key"]).groupby(["period", "key"], as_index=False, sort=False).agg(agg)
     bank = b.groupby("period", as_index=False, sort=False).agg(agg).assign(key="")
-    branch = b[code >= 0].assign(members=0)
+    # rows without a branch id still count for the bank: kept under a key no branch id can be
+    branch = b.assign(key=np.where(code >= 0, b["key"].to_numpy(dtype=object), NULL_KEY), members=0)
     return {"branch": branch, "region": region, "bank": bank}
 
 
+def same_rows(j: pd.DataFrame) -> np.ndarray:
+    """Per row of a fresh read (FP_COLUMNS) joined to the fingerprints (FINGERPRINT): did the read
+    see the rows the fingerprint was taken from?"""
+    return ((j["_rows"].to_numpy() == j["n_rows"].to_numpy())
+            & (j["_bsum"].fillna(0).to_numpy() == j["batch_sum"].to_numpy())
+            & (j["_bmax"].fillna(0).to_numpy() == j["batch_max"].to_numpy()))
+
+
 class ValueCache:
-    """ops.scan_values behind two calls: what is kept for some measures, and keep fresh values."""
+    """ops.scan_values behind two calls: the kept aggregates valid for some rows, and keep fresh ones."""
 
     def __init__(self, store):
         self.store = store
 
-    def lookup(self, keys: list[str], fps: dict[str, pd.DataFrame]) -> tuple[dict[tuple[str, str], pd.DataFrame],
-                                                                              set[tuple[str, pd.Timestamp]]]:
-        """The kept values still valid for the rows as they are, per (level, measure key) as frames
-        (period, key, value), and the (level, period) pairs that must be read fresh. The comparison
-        runs in DuckDB; only row numbers and values come back."""
-        f = pd.concat([d.assign(level=lv) for lv, d in fps.items()], ignore_index=True)
-        f = f[["level", "key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
+    def lookup(self, key: str, level: str, fp: pd.DataFrame, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """For the scopes and periods of `fp` (period, key + FINGERPRINT): the positions in `fp` that
+        have kept aggregates for their rows as they are now, and those aggregates (positions × width).
+        The comparison runs in DuckDB; only positions and numbers come back."""
+        f = fp[["key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
         f["row"] = np.arange(len(f))
         cur = self.store.cursor()
-        cur.register("wanted_keys", pd.DataFrame({"measure_key": keys, "k": np.arange(len(keys))}))
         cur.register("fingerprints", f)
-        got = cur.execute(sql("anomaly.kept_scan_values")).fetchnumpy()
-        rows, ks, kept = (np.asarray(got[c]) for c in ("row", "k", "kept"))
-        vals = got["value"]
-        vals = vals.filled(np.nan) if np.ma.isMaskedArray(vals) else vals  # a kept NULL is an unknown value
-        lost = rows[~kept]
-        stale = set(zip(f["level"].to_numpy()[lost], f["period"].to_numpy()[lost], strict=True))
-        rows, ks, vals = rows[kept], ks[kept], np.asarray(vals, dtype=float)[kept]
-        level, period, key_of = (f[c].to_numpy()[rows] for c in ("level", "period", "key"))
-        out: dict[tuple[str, str], pd.DataFrame] = {}
-        for lv in fps:
-            for i, key in enumerate(keys):
-                mask = (level == lv) & (ks == i)
-                out[(lv, key)] = pd.DataFrame({"period": period[mask].astype("datetime64[ns]"), "key": key_of[mask],
-                                               "value": np.asarray(vals[mask], dtype=float)})
-        return out, {(lv, pd.Timestamp(p)) for lv, p in stale}
+        got = cur.sql(sql("anomaly.kept_scan_values"), params={"group_key": key, "level": level}).to_arrow_table()
+        cur.unregister("fingerprints")
+        rows = got.column("row").to_numpy()
+        lists = got.column("vals").combine_chunks()
+        vals = lists.flatten().to_numpy(zero_copy_only=False).astype(float)
+        if len(vals) != len(rows) * width:  # kept with another width: not ours to read
+            return np.zeros(0, dtype=np.int64), np.zeros((0, width))
+        return rows, vals.reshape(len(rows), width)
 
-    def keep(self, fresh: pd.DataFrame) -> None:
-        if fresh.empty:
+    def keep(self, key: str, level: str, fp: pd.DataFrame, values: np.ndarray) -> None:
+        """Keep aggregates (rows × width) with the scopes, periods and fingerprints of `fp` (same rows)."""
+        if not len(fp):
             return
+        width = values.shape[1]
+        flat = pa.array(np.ascontiguousarray(values, dtype=float).ravel(), type=pa.float64(), from_pandas=True)
+        fresh = pa.table({
+            "group_key": pa.array([key] * len(fp)), "level": pa.array([level] * len(fp)),
+            "scope_value": pa.array(fp["key"].astype(str).tolist()),
+            "period": pa.array(pd.to_datetime(fp["period"]).dt.date.tolist(), type=pa.date32()),
+            **{c: pa.array(fp[c].to_numpy(dtype=np.int64)) for c in FINGERPRINT},
+            "vals": pa.ListArray.from_arrays(pa.array(np.arange(0, len(fp) * width + 1, width, dtype=np.int32)), flat),
+        })
         with self.store.transaction() as cur:
             cur.register("fresh_values", fresh)
             cur.execute(sql("anomaly.forget_scan_values"))
