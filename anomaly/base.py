@@ -347,7 +347,8 @@ class Detector(ABC):
         """Default: one series at a time; vectorised detectors override it (see BlockDetector)."""
         return Scores.stack([self._score(block.series(j)) for j in range(len(block))])
 
-    def flag_block(self, scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]) -> list[list[Flag]]:
+    def flag_block(self, scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls],
+                   after: Sequence[int | None] | None = None) -> list[list[Flag]]:
         """`flag` for every row of block scores; the post-rule's point test runs on the whole block
         first, so the per-event Python work is only done for the few series that have a point to flag."""
         mult = np.array([c.multiplier for c in controls])[:, None]
@@ -361,17 +362,16 @@ class Detector(ABC):
                 ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
         any_ok = ok.any(axis=1)
         stamps = _stamps(series[0].index) if any_ok.any() else None
-        return [self.flag(scores.row(j), series[j], controls[j], stamps) if any_ok[j] else []
+        after = after if after is not None else [None] * len(series)
+        return [self.flag(scores.row(j), series[j], controls[j], stamps, after[j]) if any_ok[j] else []
                 for j in range(len(series))]
 
     def detect(self, series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
         return self.flag(self.score(series), series, controls or Controls())
 
-    def flag(self, scores: Scores, series: SeriesInput, controls: Controls,
-             stamps: Sequence[pd.Timestamp] | None = None) -> list[Flag]:
-        """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
-        then consecutive/near points of one direction become one event flagged at its onset.
-        `stamps`: the index as Timestamps, when the caller has them (a block shares one index)."""
+    def events(self, scores: Scores, series: SeriesInput, controls: Controls):
+        """The post-rule's events, vectorised: (positions of the points that pass it, where each event
+        starts among them, each event's onset position). Empty positions: nothing to flag."""
         thr = scores.threshold * controls.multiplier
         s = scores.score
         ok = np.isfinite(s) & (np.abs(s) >= thr)
@@ -381,20 +381,35 @@ class Detector(ABC):
             ok &= series.denominator.to_numpy() >= controls.min_denominator
         pos = np.flatnonzero(ok)
         if not len(pos):
-            return []
-        idx = series.index
-        tpos = idx.values[pos].astype("datetime64[ns]").astype(np.int64)
+            return pos, pos, pos
+        tpos = series.index.values[pos].astype("datetime64[ns]").astype(np.int64)
         sign = np.sign(s[pos])
-        gap = refractory(series).value
-        new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > gap)]
+        new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > refractory(series).value)]
         starts = np.flatnonzero(new)
         onset = scores.onset if scores.onset is not None else np.arange(len(s))
+        return pos, starts, np.minimum.reduceat(onset[pos], starts)
+
+    def flag(self, scores: Scores, series: SeriesInput, controls: Controls,
+             stamps: Sequence[pd.Timestamp] | None = None, after: int | None = None) -> list[Flag]:
+        """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
+        then consecutive/near points of one direction become one event flagged at its onset.
+        `stamps`: the index as Timestamps, when the caller has them (a block shares one index).
+        `after`: build only the events dated from this position on — for a caller that keeps only
+        recent flags and has checked that no earlier event can merge with them (see `quiet_start`)."""
+        pos, starts, onsets = self.events(scores, series, controls)
+        if not len(pos):
+            return []
+        thr = scores.threshold * controls.multiplier
+        s = scores.score
+        idx = series.index
         obs = series.values.to_numpy()
         stamps = idx if stamps is None else stamps
         flags = []
-        for a, b in zip(starts, np.r_[starts[1:], len(pos)], strict=True):  # one iteration per event, not per point
+        for a, b, j in zip(starts, np.r_[starts[1:], len(pos)], onsets, strict=True):  # one iteration per event
+            if after is not None and j < after:
+                continue
             members = pos[a:b]
-            j = int(np.min(onset[members]))
+            j = int(j)
             best = members[np.argmax(np.abs(s[members]))]
             kinds = scores.anomaly_kind
             kind = str(kinds[members[0]]) if kinds is not None else self.anomaly_kind.value
@@ -405,6 +420,55 @@ class Detector(ABC):
                               sev, "up" if s[best] > 0 else "down", self.name, kind,
                               end=stamps[members[-1]]))
         return merge_events(flags, refractory(series), 2 * series.step)
+
+
+def quiet_start(onsets: np.ndarray, ends: np.ndarray, t: np.ndarray, target: int, reach: int) -> int:
+    """The latest position ≤ `target` that no event reaches: events (onset and end positions, of all
+    detectors of a series; `t` the index as int ns) dated before it end more than `reach` ns earlier.
+    Events join only within `reach` of each other, so building the events dated from that position
+    on gives exactly the events — dates, ends, scores, kinds — dated from `target` on."""
+    if not len(onsets) or target <= 0:
+        return target
+    at = t[target] if target < len(t) else t[-1] + 1
+    order = np.argsort(onsets, kind="stable")
+    lo = t[onsets[order]]
+    hi = np.maximum.accumulate(t[ends[order]] + reach)  # event i covers the times in (lo_i, hi_i]
+    before = np.flatnonzero(lo < at)
+    if not len(before) or hi[before[-1]] < at:
+        return target  # nothing reaches the target
+    starts = np.flatnonzero(np.r_[True, hi[:-1] < lo[1:]])  # where a run of joined events begins
+    first = starts[starts <= before[-1]][-1]
+    return int(onsets[order][first])
+
+
+def block_spans(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per row of block scores: the onset and end positions of the post-rule's events (as `events`
+    finds them, for all rows at once)."""
+    mult = np.array([c.multiplier for c in controls])[:, None]
+    floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
+    s, ch = scores.score, scores.change
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
+        ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
+        if series[0].denominator is not None:
+            min_den = np.array([c.min_denominator for c in controls])[:, None]
+            ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
+    rows, pos = np.nonzero(ok)
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return [(empty, empty)] * len(series)
+    t = series[0].index.values.astype("datetime64[ns]").astype(np.int64)
+    sign = np.sign(s[rows, pos])
+    gap = refractory(series[0]).value
+    new = np.r_[True, (rows[1:] != rows[:-1]) | (sign[1:] != sign[:-1]) | (np.diff(t[pos]) > gap)]
+    starts = np.flatnonzero(new)
+    onset = scores.onset[rows, pos] if scores.onset is not None else pos
+    onsets = np.minimum.reduceat(onset, starts)
+    ends = pos[np.r_[starts[1:], len(pos)] - 1]
+    row_of = rows[starts]
+    cut = np.searchsorted(row_of, np.arange(len(series) + 1))
+    return [(onsets[cut[j]:cut[j + 1]], ends[cut[j]:cut[j + 1]]) for j in range(len(series))]
 
 
 _STAMPS: dict[int, tuple[pd.DatetimeIndex, list[pd.Timestamp]]] = {}

@@ -17,7 +17,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from anomaly.base import Block, Controls, Detector, Flag, Kind, SeriesInput, merge_events, refractory
+from anomaly.base import (
+    Block,
+    Controls,
+    Detector,
+    Flag,
+    Kind,
+    SeriesInput,
+    block_spans,
+    merge_events,
+    quiet_start,
+    refractory,
+)
 from anomaly.counts import NegBinCounts
 from anomaly.rate import BetaBinomialRate
 from anomaly.seasonal import SeasonalBaseline
@@ -49,16 +60,32 @@ def detect(series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
 BLOCK_ROWS = 512  # series per block: bounds the memory of the 2-D steps, not the speed
 
 
-def detect_block(series: Sequence[SeriesInput], controls: Sequence[Controls]) -> list[list[Flag]]:
-    """`detect` for series that share index, kind, frequency and detector (see `detect_many`)."""
+def detect_block(series: Sequence[SeriesInput], controls: Sequence[Controls],
+                 since: Sequence[int | None] | None = None) -> list[list[Flag]]:
+    """`detect` for series that share index, kind, frequency and detector (see `detect_many`).
+    `since`: per series, a position from which on its flags are wanted (None: all). Every flag dated
+    from there is exactly as without it; events that cannot touch them are not built at all."""
     base = choose(series[0])
     blk = Block.of(series)
     scores = base.score_block(blk)
-    flags = base.flag_block(scores, series, controls)
     shift = ShiftDetector(base)
-    more = shift.flag_block(shift.score_block_from(blk, scores), series, controls)
+    more_scores = shift.score_block_from(blk, scores)
     gap, near = refractory(series[0]), 2 * blk.step
-    return [merge_events(f + g, gap, near) for f, g in zip(flags, more, strict=True)]
+    after = None
+    if since is not None and any(x is not None for x in since):
+        t = blk.index.values.astype("datetime64[ns]").astype(np.int64)
+        reach = max(gap, near).value  # the farthest two events may be apart and still join
+        spans = zip(block_spans(scores, series, controls), block_spans(more_scores, series, controls), strict=True)
+        after = [None if want is None else quiet_start(np.r_[a[0], b[0]], np.r_[a[1], b[1]], t, want, reach)
+                 for want, (a, b) in zip(since, spans, strict=True)]
+    flags = base.flag_block(scores, series, controls, after)
+    more = shift.flag_block(more_scores, series, controls, after)
+    out = [merge_events(f + g, gap, near) for f, g in zip(flags, more, strict=True)]
+    if after is not None:  # flags dated from the wanted position only
+        n = len(blk.index)
+        out = [fl if want is None else [] if want >= n else [f for f in fl if f.date >= blk.index[want]]
+               for want, fl in zip(since, out, strict=True)]
+    return out
 
 
 def plan_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], rows: int = BLOCK_ROWS) -> list[list[int]]:
@@ -82,19 +109,23 @@ def plan_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], rows: int 
     return blocks
 
 
-def run_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], blocks: list[list[int]]) -> dict[int, list[Flag]]:
-    """The flags of every item of the given blocks, by position."""
+def run_blocks(items: Sequence[tuple[SeriesInput, Controls | None]], blocks: list[list[int]],
+               since: Sequence[int | None] | None = None) -> dict[int, list[Flag]]:
+    """The flags of every item of the given blocks, by position (`since`: see `detect_block`)."""
     out: dict[int, list[Flag]] = {}
     for part in blocks:
         if len(part) == 1 and not len(items[part[0]][0]):
             out[part[0]] = detect(items[part[0]][0], items[part[0]][1])
             continue
-        res = detect_block([items[n][0] for n in part], [items[n][1] or Controls() for n in part])
+        res = detect_block([items[n][0] for n in part], [items[n][1] or Controls() for n in part],
+                           None if since is None else [since[n] for n in part])
         out.update(zip(part, res, strict=True))
     return out
 
 
-def detect_many(items: Sequence[tuple[SeriesInput, Controls | None]]) -> list[list[Flag]]:
-    """`detect` over many series, in order; series that can share a block are judged together."""
-    out = run_blocks(items, plan_blocks(items))
+def detect_many(items: Sequence[tuple[SeriesInput, Controls | None]],
+                since: Sequence[int | None] | None = None) -> list[list[Flag]]:
+    """`detect` over many series, in order; series that can share a block are judged together.
+    `since`: per series, the position from which on its flags are wanted (see `detect_block`)."""
+    out = run_blocks(items, plan_blocks(items), since)
     return [out[n] for n in range(len(items))]

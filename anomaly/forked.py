@@ -42,18 +42,19 @@ def split(items: Sequence[tuple[SeriesInput, Controls | None]], n: int) -> list[
     return shares
 
 
-def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers: int) -> list[list[Flag]]:
+def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers: int,
+                  since: Sequence[int | None] | None = None) -> list[list[Flag]]:
     """`ensemble.detect_many` on `workers` processes (this one included)."""
     if workers <= 1 or not hasattr(os, "fork") or len(items) < FORK_MIN:
-        return _in_order(run_blocks(items, plan_blocks(items)), len(items))
+        return _in_order(run_blocks(items, plan_blocks(items), since), len(items))
     shares = split(items, workers)
-    children = [_start(items, share) for share in shares[1:]]
+    children = [_start(items, share, since) for share in shares[1:]]
     t0 = time.monotonic()
-    out = run_blocks(items, shares[0])
+    out = run_blocks(items, shares[0], since)
     own = time.monotonic() - t0
     for share, child in zip(shares[1:], children, strict=True):
         got = _collect(child, deadline=time.monotonic() + DEADLINE + 10 * own) if child else None
-        out.update(got if got is not None else run_blocks(items, share))
+        out.update(got if got is not None else run_blocks(items, share, since))
     return _in_order(out, len(items))
 
 
@@ -61,7 +62,7 @@ def _in_order(out: dict[int, list[Flag]], n: int) -> list[list[Flag]]:
     return [out[i] for i in range(n)]
 
 
-def _start(items, share) -> tuple[int, int] | None:
+def _start(items, share, since) -> tuple[int, int] | None:
     """Fork a child that judges `share` and writes its pickled flags to a pipe: (pid, read end)."""
     r, w = os.pipe()
     try:
@@ -74,7 +75,7 @@ def _start(items, share) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(r)
-            data = pickle.dumps(run_blocks(items, share), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(run_blocks(items, share, since), protocol=pickle.HIGHEST_PROTOCOL)
             view = memoryview(data)
             while view:
                 view = view[os.write(w, view):]

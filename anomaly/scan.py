@@ -36,7 +36,7 @@ from metrics.compiler import Window, compile_metric, measure_table
 from metrics.compute import data_span
 from metrics.model import Agg, Direction, Grain, Metric, Unit
 from metrics.options import resolve
-from metrics.periods import period_end, periods
+from metrics.periods import period_end, period_start, periods
 from metrics.scope import Scope
 
 KIND_BY_UNIT = {Unit.COUNT: Kind.COUNT, Unit.MINUTES: Kind.DURATION, Unit.DAYS: Kind.DURATION,
@@ -216,7 +216,11 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     res.series = len(jobs)
     res.stages["read"] = time.perf_counter() - t0
     # 2. detect: numpy on blocks of series, on every core
-    all_flags = detect_many([(j[5], j[6]) for j in jobs])
+    # incremental: only flags of periods that hold new data are kept, so events that cannot reach
+    # them are not built (ensemble.detect_block); a full scan builds them all
+    wanted = None if since is None else [int(j[5].index.searchsorted(pd.Timestamp(period_start(since, j[1]))))
+                                          for j in jobs]
+    all_flags = detect_many([(j[5], j[6]) for j in jobs], wanted)
     res.stages["detect"] = time.perf_counter() - t0 - res.stages["read"]
     # 3. keep what the caller asked for, as rows
     for (metric, grain, hi, level, value, s, _), flags in zip(jobs, all_flags, strict=True):
@@ -255,10 +259,10 @@ def workers() -> int:
         return max(1, min(os.cpu_count() or 1, 4))
 
 
-def detect_many(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
+def detect_many(items: list[tuple[SeriesInput, Controls]], since: list[int | None] | None = None) -> list[list]:
     """`ensemble.detect` over many series: in blocks (ensemble.detect_many), shared with forked
     children on the other cores (anomaly.forked) when there are enough of them."""
-    return detect_forked(items, workers())
+    return detect_forked(items, workers(), since)
 
 
 def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:

@@ -107,10 +107,10 @@ def test_a_failing_child_is_replaced_by_this_process(monkeypatch):
     parent = os.getpid()
     real = forked.run_blocks
 
-    def fail_in_child(items, blocks):
+    def fail_in_child(items, blocks, since=None):
         if os.getpid() != parent:
             raise RuntimeError("a child that fails")
-        return real(items, blocks)
+        return real(items, blocks, since)
 
     monkeypatch.setattr(forked, "run_blocks", fail_in_child)
     items = _many_series()
@@ -131,3 +131,25 @@ def test_beta_binomial_tails_equal_scipy_including_edges():
     empty = np.array([])
     assert len(betabinom_cdf(empty, empty, empty, empty)) == 0
     assert len(betabinom_sf(np.array([-1.0]), np.array([5.0]), np.array([1.0]), np.array([1.0]))) == 1
+
+
+def test_flags_wanted_from_a_date_are_those_of_the_whole_history_from_that_date():
+    """An incremental scan asks only for flags from the new periods on: events that cannot join them
+    are not built, and what is returned is exactly the full result from that date on."""
+    rng = np.random.default_rng(17)
+    series = [s for k in ("count", "duration", "rate", "low") for s in _family(k, rng, 5)]
+    months = pd.date_range("2021-01-01", periods=60, freq="MS")  # monthly: events join within 2 steps
+    v = rng.poisson(200, 60).astype(float)
+    v[[20, 22, 40, 41]] *= 3
+    series.append(SeriesInput(pd.Series(v, index=months), kind="count", series_id="monthly"))
+    items = [(s, Controls(sensitivity="high")) for s in series]
+    full = detect_many(items)
+    assert sum(len(f) for f in full) > 30
+    checked = 0
+    for cut in (0, 5, 21, 60, 120, 251, 300, 381, 420, 499, 500):
+        since = [min(cut, len(s) - 1) if s.series_id == "monthly" else cut for s, _ in items]
+        got = detect_many(items, since)
+        for (s, _), want, fl, g in zip(items, since, full, got, strict=True):
+            assert g == ([] if want >= len(s) else [f for f in fl if f.date >= s.index[want]]), (s.series_id, cut)
+            checked += len(g)
+    assert checked > 100
