@@ -348,7 +348,7 @@ class Detector(ABC):
         return Scores.stack([self._score(block.series(j)) for j in range(len(block))])
 
     def flag_block(self, scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls],
-                   after: Sequence[int | None] | None = None) -> list[list[Flag]]:
+                   after: Sequence[int | None] | None = None, skip: Sequence[bool] | None = None) -> list[list[Flag]]:
         """`flag` for every row of block scores; the post-rule's point test runs on the whole block
         first, so the per-event Python work is only done for the few series that have a point to flag."""
         mult = np.array([c.multiplier for c in controls])[:, None]
@@ -361,6 +361,8 @@ class Detector(ABC):
                 min_den = np.array([c.min_denominator for c in controls])[:, None]
                 ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
         any_ok = ok.any(axis=1)
+        if skip is not None:  # the caller knows these have no wanted event
+            any_ok &= ~np.asarray(skip, bool)
         stamps = _stamps(series[0].index) if any_ok.any() else None
         after = after if after is not None else [None] * len(series)
         return [self.flag(scores.row(j), series[j], controls[j], stamps, after[j]) if any_ok[j] else []

@@ -75,11 +75,17 @@ def detect_block(series: Sequence[SeriesInput], controls: Sequence[Controls],
     if since is not None and any(x is not None for x in since):
         t = blk.index.values.astype("datetime64[ns]").astype(np.int64)
         reach = max(gap, near).value  # the farthest two events may be apart and still join
-        spans = zip(block_spans(scores, series, controls), block_spans(more_scores, series, controls), strict=True)
+        spans = list(zip(block_spans(scores, series, controls), block_spans(more_scores, series, controls),
+                         strict=True))
         after = [None if want is None else quiet_start(np.r_[a[0], b[0]], np.r_[a[1], b[1]], t, want, reach)
                  for want, (a, b) in zip(since, spans, strict=True)]
-    flags = base.flag_block(scores, series, controls, after)
-    more = shift.flag_block(more_scores, series, controls, after)
+        # a series none of whose events is dated from there on has nothing to build at all
+        skip_base = [x is not None and not (a[0] >= x).any() for x, (a, _) in zip(after, spans, strict=True)]
+        skip_more = [x is not None and not (b[0] >= x).any() for x, (_, b) in zip(after, spans, strict=True)]
+    else:
+        skip_base = skip_more = None
+    flags = base.flag_block(scores, series, controls, after, skip_base)
+    more = shift.flag_block(more_scores, series, controls, after, skip_more)
     out = [merge_events(f + g, gap, near) for f, g in zip(flags, more, strict=True)]
     if after is not None:  # flags dated from the wanted position only
         n = len(blk.index)
