@@ -1,8 +1,11 @@
 """The scan: every KPI of the catalogue × every scope (bank, region, branch), through the detectors.
 
-Series come from the metric catalogue — the numbers the pages show — one query per KPI and
-scope level (`by=branch` returns every branch at once). Rates carry their base count as the
-denominator (loan counts for balance-weighted credit rates) so significance accounts for size.
+Series come from the metric catalogue — the numbers the pages show. `series_for` reads one KPI at
+one scope level (one query; `by=branch` returns every branch at once); the scan reads them all
+with a few queries per source and rolls additive measures up from branches (anomaly.extract),
+reusing the per-period aggregates of earlier scans whose rows are unchanged (anomaly.valuecache).
+Rates carry their base count as the denominator (loan counts for balance-weighted credit rates) so
+significance accounts for size. Series are judged in blocks on every core (anomaly.forked).
 Flags become anomalies with stable ids (a re-scan refreshes, never duplicates), a sentence in
 both languages and, for worsening ratio KPIs at bank/region level, a root-cause attribution.
 
@@ -10,8 +13,9 @@ Incremental mode (after an ingest) scans only the KPIs that read the loaded sour
 scopes the batch touched (its branches, their regions, the bank) and keeps only flags from the
 batch's first date on. It reads the same whole history as a full scan and runs the same
 detectors on the same series, so what it stores for the new periods is what a full scan over the
-same data stores for them (tests/test_anomaly_incremental.py); it is fast because the series are
-read with few queries (anomaly.extract) and judged in blocks (ensemble.detect_many).
+same data stores for them (tests/test_anomaly_incremental.py). It is fast because only the new
+periods' aggregates are read afresh, the series are judged in blocks, and only the events that can
+reach the new periods are built (ensemble.detect_block).
 """
 
 from __future__ import annotations
@@ -166,7 +170,10 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
          branches: Iterable[str] | None = None, mode: str = "full", trigger: str = "cli",
          options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None,
          history_days: int | None = None) -> ScanResult:
-    """Run the detectors over the catalogue and store what they flag (see module docstring)."""
+    """Run the detectors over the catalogue and store what they flag (see module docstring).
+
+    `history_days` shortens the history read before `since`; the detectors' whole-series estimates
+    then differ from a full scan's, so the scan after an upload does not use it."""
     t0 = time.perf_counter()
     options = resolve(options)
     astore = AnomalyStore(store)
