@@ -2,8 +2,8 @@
 
 `scan.series_for` asks the database once per KPI and level (and once more for a rate's base
 count): some thirty queries for the counter KPIs alone, each scanning millions of tickets and
-each compiled by Ibis. The numbers here are the same (tests/test_anomaly_extract.py checks every
-KPI × level against `series_for`), read differently:
+each compiled by Ibis. The numbers here are the same (tests/test_anomaly_incremental.py checks
+every KPI × level against `series_for`), read differently:
 
 * every measure that shares a source, date column and window is aggregated in one query, by
   period × branch (the same `compiler.base_table` / `compiler.reduction` the pages use);
@@ -12,7 +12,10 @@ KPI × level against `series_for`), read differently:
   of their branches (regions joined from the branch master exactly as the compiler joins them);
 * the others (quantiles, distinct counts, last values) are read per level, all of a source's in
   one query per level;
-* a ratio is Σ numerator ÷ Σ denominator at every level, as compiled.
+* a ratio is Σ numerator ÷ Σ denominator at every level, as compiled;
+* on plain bases (not stocks, not distinct-loan flows) the per-period aggregates of earlier scans
+  are reused where the rows behind them are unchanged, and only the other periods are read
+  (anomaly/valuecache.py) — after an upload, the days it touched.
 KPIs that cannot be broken down by branch fall back to `series_for`.
 """
 

@@ -27,7 +27,10 @@ from anomaly.ensemble import plan_blocks, run_blocks
 
 SHARE_ROWS = 128  # series per unit of work handed out (blocks are cut to this for an even split)
 FORK_MIN = 200  # fewer series: a child costs more (fork, pickling) than it saves
-DEADLINE = 120.0  # seconds a child may take beyond the parent's own share before it is given up
+# a child's share is about as big as the parent's: one that is still busy this long after the parent
+# finished its own (seconds, + LATE_FACTOR × the parent's time) is stuck, and its share is done here
+DEADLINE = 10.0
+LATE_FACTOR = 3.0
 
 
 def split(items: Sequence[tuple[SeriesInput, Controls | None]], n: int) -> list[list[list[int]]]:
@@ -53,7 +56,7 @@ def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers:
     out = run_blocks(items, shares[0], since)
     own = time.monotonic() - t0
     for share, child in zip(shares[1:], children, strict=True):
-        got = _collect(child, deadline=time.monotonic() + DEADLINE + 10 * own) if child else None
+        got = _collect(child, deadline=time.monotonic() + DEADLINE + LATE_FACTOR * own) if child else None
         out.update(got if got is not None else run_blocks(items, share, since))
     return _in_order(out, len(items))
 
