@@ -142,11 +142,29 @@ _KEYS: dict[tuple, tuple[str, list[str]]] = {}
 _CANON = Window(date(2000, 1, 1), date(2000, 1, 2))  # the fixed window group keys are compiled on
 
 
+class _Tables:
+    """The Ibis backend with each table expression made once per scan: `table()` asks DuckDB for the
+    schema every time, and the compiler asks for the same few tables in every expression it builds.
+    (Table expressions are immutable, so sharing them is safe.)"""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self._tables: dict[str, object] = {}
+
+    def table(self, name: str):
+        if name not in self._tables:
+            self._tables[name] = self._backend.table(name)
+        return self._tables[name]
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
+
 class Reader:
     """Reads the measures of many KPIs with few queries and rebuilds each KPI's frame per level."""
 
     def __init__(self, store, options: dict):
-        self.backend = store.ibis()
+        self.backend = _Tables(store.ibis())
         self.options = options
         self.look = store.cursor().execute("SELECT branch_id AS branch, region FROM main.branches").df()
         self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
