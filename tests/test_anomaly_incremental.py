@@ -203,7 +203,8 @@ def test_few_query_reading_gives_every_kpi_and_level_the_series_of_one_query_eac
 
 def test_kept_values_follow_a_corrected_day_and_its_rollback(loaded, demo, tmp_path):
     """A re-upload of a past day (one outlet's waits doubled) replaces rows; rolling it back brings the
-    old rows back. After each, a scan that uses kept values stores what a fresh full scan stores."""
+    old rows back; a branch master reload changes window capacity. After each, a scan that uses kept
+    values stores what a fresh full scan stores."""
     from data.batches import rollback
     from data.ingest import ingest_file
 
@@ -222,6 +223,10 @@ def test_kept_values_follow_a_corrected_day_and_its_rollback(loaded, demo, tmp_p
         _same_as_fresh(store, tmp_path, "after_fix")
         rollback(store, res.batch_id, user="test")
         _same_as_fresh(store, tmp_path, "after_rollback")
+        # a branch master reload (new batch ids) with other window counts: window capacity changes
+        # although no ticket did, so kept capacities must not be used
+        store.cursor().execute("UPDATE main.branches SET open_windows = open_windows + 1, batch_id = batch_id + 1000")
+        _same_as_fresh(store, tmp_path, "after_master")
     finally:
         store.close()
 
