@@ -10,6 +10,7 @@ normal, and it is not an anomaly either.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -122,11 +123,52 @@ class SeriesInput:
 
     @property
     def step(self) -> pd.Timedelta:
-        """Typical spacing between points (median)."""
-        if len(self) < 2:
-            return pd.Timedelta(days=1)
-        d = np.diff(self.index.values.astype("datetime64[ns]")).astype(np.int64)
-        return pd.Timedelta(int(np.median(d)), "ns")
+        """Typical spacing between points (median); computed once per series (flagging asks often)."""
+        cached = self.__dict__.get("_step")
+        if cached is None:
+            if len(self) < 2:
+                cached = pd.Timedelta(days=1)
+            else:
+                d = np.diff(self.index.values.astype("datetime64[ns]")).astype(np.int64)
+                cached = pd.Timedelta(int(np.median(d)), "ns")
+            object.__setattr__(self, "_step", cached)
+        return cached
+
+
+@dataclass(eq=False)
+class Block:
+    """Series that share one date index, kind and frequency, as the rows of 2-D arrays (series × time).
+
+    Why: a scan judges every outlet of a KPI; a 700-point series costs a few hundred numpy/pandas
+    calls whose overhead, not arithmetic, is the time. On a block each step is one call for all
+    rows, while every statistic is still computed per row exactly as for one series (the 1-D path
+    is a block of one, so both give the same numbers).
+    """
+
+    index: pd.DatetimeIndex
+    values: np.ndarray  # (series, time), float, NaN allowed
+    denominator: np.ndarray | None
+    kind: Kind
+    freq: Freq
+    step: pd.Timedelta
+    ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, series: Sequence[SeriesInput]) -> Block:
+        """Stack series that share index, kind, frequency and having a denominator (not checked)."""
+        first = series[0]
+        vals = np.vstack([s.values.to_numpy(float) for s in series])
+        den = None if first.denominator is None else np.vstack([s.denominator.to_numpy(float) for s in series])
+        return cls(first.index, vals, den, first.kind, first.freq, first.step, tuple(s.series_id for s in series))
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def series(self, j: int) -> SeriesInput:
+        """Row j as a series (for detectors that work one series at a time)."""
+        den = None if self.denominator is None else pd.Series(self.denominator[j], index=self.index)
+        sid = self.ids[j] if self.ids else ""
+        return SeriesInput.trusted(pd.Series(self.values[j], index=self.index), den, self.kind, sid, self.freq)
 
 
 @dataclass(eq=False)
@@ -154,6 +196,21 @@ class Scores:
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"expected": self.expected, "lower": self.lower, "upper": self.upper,
                              "score": self.score, "change": self.change}, index=self.index)
+
+    _ARRAYS = ("expected", "lower", "upper", "score", "change", "pvalue", "resid_z", "onset", "anomaly_kind",
+               "size_z")
+
+    def row(self, j: int) -> Scores:
+        """Series j of block scores (arrays of shape series × time) as 1-D scores."""
+        return Scores(self.index, **{k: (None if getattr(self, k) is None else getattr(self, k)[j])
+                                     for k in self._ARRAYS}, threshold=self.threshold)
+
+    @classmethod
+    def stack(cls, rows: Sequence[Scores]) -> Scores:
+        """Block scores from the 1-D scores of each series (same detector, same index)."""
+        first = rows[0]
+        return cls(first.index, **{k: (None if getattr(first, k) is None else np.vstack([getattr(r, k) for r in rows]))
+                                   for k in cls._ARRAYS}, threshold=first.threshold)
 
 
 SENSITIVITY = {"low": 1.25, "medium": 1.0, "high": 0.8}
@@ -226,9 +283,12 @@ def shift_severity(size_z: float) -> str:
     return "high" if a >= 3.0 else "medium" if a >= 1.5 else "low"
 
 
+_WEEK, _DAY = pd.Timedelta(days=7), pd.Timedelta(days=1)
+
+
 def refractory(series: SeriesInput) -> pd.Timedelta:
     """How long an alarm stays open: a week for daily series, a day for intraday ones."""
-    return pd.Timedelta(days=7) if series.freq is Freq.DAILY else pd.Timedelta(days=1)
+    return _WEEK if series.freq is Freq.DAILY else _DAY
 
 
 def merge_events(flags: list[Flag], gap: pd.Timedelta, near: pd.Timedelta) -> list[Flag]:
@@ -274,15 +334,46 @@ class Detector(ABC):
         out.score = np.where(nan, np.nan, out.score)
         return out
 
+    def score_block(self, block: Block) -> Scores:
+        """`score` for every row of a block at once (scores of shape series × time)."""
+        out = self._score_block(block)
+        out.score = np.where(~np.isfinite(block.values), np.nan, out.score)
+        return out
+
     @abstractmethod
     def _score(self, series: SeriesInput) -> Scores: ...
+
+    def _score_block(self, block: Block) -> Scores:
+        """Default: one series at a time; vectorised detectors override it (see BlockDetector)."""
+        return Scores.stack([self._score(block.series(j)) for j in range(len(block))])
+
+    def flag_block(self, scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls],
+                   after: Sequence[int | None] | None = None, skip: Sequence[bool] | None = None) -> list[list[Flag]]:
+        """`flag` for every row of block scores; the post-rule's point test runs on the whole block
+        first, so the per-event Python work is only done for the few series that have a point to flag."""
+        mult = np.array([c.multiplier for c in controls])[:, None]
+        floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
+        s, ch = scores.score, scores.change
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
+            ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
+            if series[0].denominator is not None:
+                min_den = np.array([c.min_denominator for c in controls])[:, None]
+                ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
+        any_ok = ok.any(axis=1)
+        if skip is not None:  # the caller knows these have no wanted event
+            any_ok &= ~np.asarray(skip, bool)
+        stamps = _stamps(series[0].index) if any_ok.any() else None
+        after = after if after is not None else [None] * len(series)
+        return [self.flag(scores.row(j), series[j], controls[j], stamps, after[j]) if any_ok[j] else []
+                for j in range(len(series))]
 
     def detect(self, series: SeriesInput, controls: Controls | None = None) -> list[Flag]:
         return self.flag(self.score(series), series, controls or Controls())
 
-    def flag(self, scores: Scores, series: SeriesInput, controls: Controls) -> list[Flag]:
-        """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
-        then consecutive/near points of one direction become one event flagged at its onset."""
+    def events(self, scores: Scores, series: SeriesInput, controls: Controls):
+        """The post-rule's events, vectorised: (positions of the points that pass it, where each event
+        starts among them, each event's onset position). Empty positions: nothing to flag."""
         thr = scores.threshold * controls.multiplier
         s = scores.score
         ok = np.isfinite(s) & (np.abs(s) >= thr)
@@ -292,29 +383,108 @@ class Detector(ABC):
             ok &= series.denominator.to_numpy() >= controls.min_denominator
         pos = np.flatnonzero(ok)
         if not len(pos):
-            return []
-        idx = series.index
-        tpos = idx.values[pos].astype("datetime64[ns]").astype(np.int64)
+            return pos, pos, pos
+        tpos = series.index.values[pos].astype("datetime64[ns]").astype(np.int64)
         sign = np.sign(s[pos])
-        gap = refractory(series).value
-        new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > gap)]
-        group = np.cumsum(new) - 1
+        new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(tpos) > refractory(series).value)]
+        starts = np.flatnonzero(new)
         onset = scores.onset if scores.onset is not None else np.arange(len(s))
+        return pos, starts, np.minimum.reduceat(onset[pos], starts)
+
+    def flag(self, scores: Scores, series: SeriesInput, controls: Controls,
+             stamps: Sequence[pd.Timestamp] | None = None, after: int | None = None) -> list[Flag]:
+        """Post-rule: |score| ≥ threshold·multiplier, |change| ≥ min_change, base ≥ min_denominator,
+        then consecutive/near points of one direction become one event flagged at its onset.
+        `stamps`: the index as Timestamps, when the caller has them (a block shares one index).
+        `after`: build only the events dated from this position on — for a caller that keeps only
+        recent flags and has checked that no earlier event can merge with them (see `quiet_start`)."""
+        pos, starts, onsets = self.events(scores, series, controls)
+        if not len(pos):
+            return []
+        thr = scores.threshold * controls.multiplier
+        s = scores.score
+        idx = series.index
         obs = series.values.to_numpy()
+        stamps = idx if stamps is None else stamps
         flags = []
-        for g in range(group[-1] + 1):  # one iteration per event, not per point
-            members = pos[group == g]
-            j = int(np.min(onset[members]))
+        for a, b, j in zip(starts, np.r_[starts[1:], len(pos)], onsets, strict=True):  # one iteration per event
+            if after is not None and j < after:
+                continue
+            members = pos[a:b]
+            j = int(j)
             best = members[np.argmax(np.abs(s[members]))]
             kinds = scores.anomaly_kind
             kind = str(kinds[members[0]]) if kinds is not None else self.anomaly_kind.value
             sev = (shift_severity(scores.size_z[members[-1]]) if scores.size_z is not None
                    else severity(s[best], thr))
-            flags.append(Flag(series.series_id, idx[j], float(obs[j]), float(scores.expected[j]),
+            flags.append(Flag(series.series_id, stamps[j], float(obs[j]), float(scores.expected[j]),
                               float(scores.lower[j]), float(scores.upper[j]), float(s[best]),
                               sev, "up" if s[best] > 0 else "down", self.name, kind,
-                              end=idx[members[-1]]))
+                              end=stamps[members[-1]]))
         return merge_events(flags, refractory(series), 2 * series.step)
+
+
+def quiet_start(onsets: np.ndarray, ends: np.ndarray, t: np.ndarray, target: int, reach: int) -> int:
+    """The latest position ≤ `target` that no event reaches: events (onset and end positions, of all
+    detectors of a series; `t` the index as int ns) dated before it end more than `reach` ns earlier.
+    Events join only within `reach` of each other, so building the events dated from that position
+    on gives exactly the events — dates, ends, scores, kinds — dated from `target` on."""
+    if not len(onsets) or target <= 0:
+        return target
+    at = t[target] if target < len(t) else t[-1] + 1
+    order = np.argsort(onsets, kind="stable")
+    lo = t[onsets[order]]
+    hi = np.maximum.accumulate(t[ends[order]] + reach)  # event i covers the times in (lo_i, hi_i]
+    before = np.flatnonzero(lo < at)
+    if not len(before) or hi[before[-1]] < at:
+        return target  # nothing reaches the target
+    starts = np.flatnonzero(np.r_[True, hi[:-1] < lo[1:]])  # where a run of joined events begins
+    first = starts[starts <= before[-1]][-1]
+    return int(onsets[order][first])
+
+
+def block_spans(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per row of block scores: the onset and end positions of the post-rule's events (as `events`
+    finds them, for all rows at once)."""
+    mult = np.array([c.multiplier for c in controls])[:, None]
+    floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
+    s, ch = scores.score, scores.change
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
+        ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
+        if series[0].denominator is not None:
+            min_den = np.array([c.min_denominator for c in controls])[:, None]
+            ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
+    rows, pos = np.nonzero(ok)
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return [(empty, empty)] * len(series)
+    t = series[0].index.values.astype("datetime64[ns]").astype(np.int64)
+    sign = np.sign(s[rows, pos])
+    gap = refractory(series[0]).value
+    new = np.r_[True, (rows[1:] != rows[:-1]) | (sign[1:] != sign[:-1]) | (np.diff(t[pos]) > gap)]
+    starts = np.flatnonzero(new)
+    onset = scores.onset[rows, pos] if scores.onset is not None else pos
+    onsets = np.minimum.reduceat(onset, starts)
+    ends = pos[np.r_[starts[1:], len(pos)] - 1]
+    row_of = rows[starts]
+    cut = np.searchsorted(row_of, np.arange(len(series) + 1))
+    return [(onsets[cut[j]:cut[j + 1]], ends[cut[j]:cut[j + 1]]) for j in range(len(series))]
+
+
+_STAMPS: dict[int, tuple[pd.DatetimeIndex, list[pd.Timestamp]]] = {}
+
+
+def _stamps(index: pd.DatetimeIndex) -> list[pd.Timestamp]:
+    """The index as a list of Timestamps, built once per index object: the series of a scan share
+    one index, and boxing a Timestamp per flag is most of what flagging a long history costs."""
+    hit = _STAMPS.get(id(index))
+    if hit is None or hit[0] is not index:  # (an id can be reused once its index is gone)
+        if len(_STAMPS) > 64:
+            _STAMPS.clear()
+        hit = _STAMPS[id(index)] = (index, list(index))
+    return hit[1]
 
 
 def z_from_p(p: np.ndarray, sign: np.ndarray) -> np.ndarray:
@@ -325,14 +495,45 @@ def z_from_p(p: np.ndarray, sign: np.ndarray) -> np.ndarray:
     return np.sign(sign) * np.clip(z, 0, 40)
 
 
+class BlockDetector(Detector):
+    """A detector written for blocks (`_score_block`); one series is scored as a block of one."""
+
+    def _score(self, series: SeriesInput) -> Scores:
+        return self._score_block(Block.of([series])).row(0)
+
+    @abstractmethod
+    def _score_block(self, block: Block) -> Scores: ...
+
+
 def rolling(a: np.ndarray, window: int, fn: str, min_periods: int, trailing: bool = True) -> np.ndarray:
-    """Trailing (excluding the current point) or centered rolling statistic; NaN-aware."""
-    s = pd.Series(a)
+    """Trailing (excluding the current point) or centered rolling statistic; NaN-aware.
+
+    `a` is one series or a block (series × time, rolled along time): pandas runs the same kernel
+    on each column of a frame as on a Series, so a row of the block result equals the 1-D result."""
+    two = a.ndim == 2
+    s = pd.DataFrame(a.T) if two else pd.Series(a)
     if trailing:
         r = getattr(s.rolling(window, min_periods=min_periods), fn)().shift(1)
     else:
         r = getattr(s.rolling(window, min_periods=min_periods, center=True), fn)()
-    return r.to_numpy()
+    return np.ascontiguousarray(r.to_numpy().T) if two else r.to_numpy()
+
+
+def row_nanmedian(a: np.ndarray) -> np.ndarray:
+    """`np.nanmedian` of each row of a 2-D array (NaN for a row without values), by one sort:
+    the same order statistics and the same mean of the middle two, so the same numbers."""
+    srt = np.sort(a, axis=1)  # NaN sort last
+    cnt = (~np.isnan(a)).sum(axis=1)
+    lo = np.maximum(cnt - 1, 0) // 2
+    hi = np.minimum(cnt // 2, max(a.shape[1] - 1, 0))
+    r = np.arange(a.shape[0])
+    if not a.shape[1]:
+        return np.full(a.shape[0], np.nan)
+    return np.where(cnt > 0, 0.5 * (srt[r, lo] + srt[r, hi]), np.nan)
+
+
+def row_any_finite(a: np.ndarray) -> np.ndarray:
+    return np.isfinite(a).any(axis=1)
 
 
 MAD_TO_SIGMA = 1.4826

@@ -13,25 +13,83 @@ same rate move on 50,000 loans does not. Default threshold z = 4.5 (one-sided p 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import betaln
 from scipy.stats import betabinom, binom, norm
 
-from anomaly.base import AnomalyKind, Detector, Kind, Scores, SeriesError, SeriesInput, rolling, z_from_p
+from anomaly.base import (
+    AnomalyKind,
+    Block,
+    BlockDetector,
+    Kind,
+    Scores,
+    SeriesError,
+    rolling,
+    row_any_finite,
+    row_nanmedian,
+    z_from_p,
+)
 
 WINDOW = 56
+
+
+def _pmf_sums(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Σ_{m=0..k} BetaBinomial(n, a, b).pmf(m) per element — what scipy's generic discrete cdf
+    computes one element at a time in Python (the same log-pmf formula, the same pairwise sum over
+    0..k), here for all elements with the same k in one 2-D step."""
+    out = np.empty(len(k))
+    if not len(k):
+        return out
+    order = np.argsort(k, kind="stable")
+    ks = k[order]
+    bounds = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1], True])
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[s:e]
+        m = np.floor(np.arange(0, int(ks[s]) + 1, dtype=float))[None, :]
+        nn, aa, bb = n[idx][:, None], a[idx][:, None], b[idx][:, None]
+        log_pmf = (-np.log(nn + 1) - betaln(nn - m + 1, m + 1)) + betaln(m + aa, nn - m + bb) - betaln(aa, bb)
+        out[idx] = np.sum(np.exp(log_pmf), axis=1)
+    return out
+
+
+def _plain(n: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(((n >= 0) & (n == np.floor(n)) & (a > 0) & (b > 0)).all())
+
+
+def betabinom_cdf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`scipy.stats.betabinom.cdf` (same numbers), vectorised over elements."""
+    n = np.asarray(n, float)
+    if not _plain(n, a, b) or not np.isfinite(x).all():
+        return betabinom.cdf(x, n, a, b)
+    k = np.floor(x)
+    out = np.where(k >= n, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    out[inside] = np.clip(_pmf_sums(k[inside], n[inside], a[inside], b[inside]), 0, 1)
+    return out
+
+
+def betabinom_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`scipy.stats.betabinom.sf` (same numbers: 1 − cdf inside the support), vectorised."""
+    n = np.asarray(n, float)
+    if not _plain(n, a, b) or not np.isfinite(x).all():
+        return betabinom.sf(x, n, a, b)
+    k = np.floor(x)
+    out = np.where(k < 0, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    out[inside] = np.clip(1.0 - _pmf_sums(k[inside], n[inside], a[inside], b[inside]), 0, 1)
+    return out
 CHI2_1_MEDIAN = 0.4549  # median of a chi-square(1): the robust scale of a squared z
 
 
-class BetaBinomialRate(Detector):
+class BetaBinomialRate(BlockDetector):
     name = "beta_binomial"
     threshold = 4.5
     kinds = (Kind.RATE,)
     anomaly_kind = AnomalyKind.RATE_JUMP
 
-    def _score(self, series: SeriesInput) -> Scores:
-        if series.denominator is None:
+    def _score_block(self, b: Block) -> Scores:
+        if b.denominator is None:
             raise SeriesError("a rate needs its denominator for the beta-binomial detector")
-        p = series.values.to_numpy(float)
-        n = series.denominator.to_numpy(float)
+        p, n = b.values, b.denominator
         ok = np.isfinite(p) & np.isfinite(n) & (n > 0)
         x = np.where(ok, np.round(p * n), np.nan)
         nn = np.where(ok, n, np.nan)
@@ -40,27 +98,35 @@ class BetaBinomialRate(Detector):
         p0 = np.clip(sx / np.where(sn > 0, sn, np.nan), 0.5 / np.fmax(sn, 1), 1 - 0.5 / np.fmax(sn, 1))
         var_b = nn * p0 * (1 - p0)
         r2 = (x - nn * p0) ** 2 / var_b
-        phi = np.nanmedian(r2) / CHI2_1_MEDIAN if np.isfinite(r2).any() else 1.0
-        nbar = np.nanmean(nn) if np.isfinite(nn).any() else 1.0
-        rho = float(np.clip((phi - 1) / max(nbar - 1, 1), 0, 0.5)) if np.isfinite(phi) else 0.0
-        var = var_b * (1 + (nn - 1) * rho)
+        phi = np.where(row_any_finite(r2), row_nanmedian(r2) / CHI2_1_MEDIAN, 1.0)
+        has_n = row_any_finite(nn)
+        nbar = np.ones(len(b))
+        if has_n.any():
+            nbar[has_n] = np.nanmean(nn[has_n], axis=1)
+        rho = np.where(np.isfinite(phi), np.clip((phi - 1) / np.maximum(nbar - 1, 1), 0, 0.5), 0.0)
+        var = var_b * (1 + (nn - 1) * rho[:, None])
         zraw = (x - nn * p0) / np.sqrt(var)
         fin = np.isfinite(zraw)
-        pval = np.full(len(p), np.nan)
+        pval = np.full(p.shape, np.nan)
         pval[fin] = norm.sf(np.abs(zraw[fin]))  # moment approximation; exact tails where it matters
         good = fin & (np.abs(zraw) >= 2.5)  # the beta-binomial cdf is slow: only near the tails
         xi, ni, pi = x[good], nn[good].astype(int), p0[good]
+        ri = np.broadcast_to(rho[:, None], p.shape)[good]
         up = xi >= ni * pi
-        if rho > 1e-7:
-            s = (1 - rho) / rho
-            a, b = pi * s, (1 - pi) * s
-            tail = np.where(up, betabinom.sf(xi - 1, ni, a, b), betabinom.cdf(xi, ni, a, b))
-        else:
-            tail = np.where(up, binom.sf(xi - 1, ni, pi), binom.cdf(xi, ni, pi))
+        tail = np.empty(len(xi))
+        beta = ri > 1e-7  # over-dispersed series: beta-binomial; the others binomial
+        if beta.any():
+            xb, nb, pb, rb, ub = xi[beta], ni[beta], pi[beta], ri[beta], up[beta]
+            sb = (1 - rb) / rb
+            a, c = pb * sb, (1 - pb) * sb
+            tail[beta] = np.where(ub, betabinom_sf(xb - 1, nb, a, c), betabinom_cdf(xb, nb, a, c))
+        if (~beta).any():
+            xb, nb, pb, ub = xi[~beta], ni[~beta], pi[~beta], up[~beta]
+            tail[~beta] = np.where(ub, binom.sf(xb - 1, nb, pb), binom.cdf(xb, nb, pb))
         pval[good] = np.minimum(tail, 1.0)
         z = np.where(fin, zraw, np.nan)
         z[good] = z_from_p(pval[good], np.where(up, 1.0, -1.0))
         sd = np.sqrt(var) / np.where(nn > 0, nn, np.nan)
         thr = self.threshold
-        return Scores(series.index, p0, np.clip(p0 - thr * sd, 0, 1), np.clip(p0 + thr * sd, 0, 1),
+        return Scores(b.index, p0, np.clip(p0 - thr * sd, 0, 1), np.clip(p0 + thr * sd, 0, 1),
                       z, p - p0, pvalue=pval, resid_z=zraw, threshold=thr)

@@ -1,14 +1,21 @@
 """The scan: every KPI of the catalogue × every scope (bank, region, branch), through the detectors.
 
-Series come from the metric catalogue — the numbers the pages show — one query per KPI and
-scope level (`by=branch` returns every branch at once). Rates carry their base count as the
-denominator (loan counts for balance-weighted credit rates) so significance accounts for size.
+Series come from the metric catalogue — the numbers the pages show. `series_for` reads one KPI at
+one scope level (one query; `by=branch` returns every branch at once); the scan reads them all
+with a few queries per source and rolls additive measures up from branches (anomaly.extract),
+reusing the per-period aggregates of earlier scans whose rows are unchanged (anomaly.valuecache).
+Rates carry their base count as the denominator (loan counts for balance-weighted credit rates) so
+significance accounts for size. Series are judged in blocks on every core (anomaly.forked).
 Flags become anomalies with stable ids (a re-scan refreshes, never duplicates), a sentence in
 both languages and, for worsening ratio KPIs at bank/region level, a root-cause attribution.
 
 Incremental mode (after an ingest) scans only the KPIs that read the loaded source, only the
 scopes the batch touched (its branches, their regions, the bank) and keeps only flags from the
-batch's first date on — the history before still feeds the baselines.
+batch's first date on. It reads the same whole history as a full scan and runs the same
+detectors on the same series, so what it stores for the new periods is what a full scan over the
+same data stores for them (tests/test_anomaly_incremental.py). It is fast because only the new
+periods' aggregates are read afresh, the series are judged in blocks, and only the events that can
+reach the new periods are built (ensemble.detect_block).
 """
 
 from __future__ import annotations
@@ -24,15 +31,16 @@ import pandas as pd
 
 from anomaly.attribution import attribute
 from anomaly.base import Controls, Freq, Kind, SeriesInput
-from anomaly.ensemble import detect
+from anomaly.extract import Reader, Request, by_branch
+from anomaly.forked import detect_forked
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
 from metrics.catalogue import CATALOGUE
 from metrics.compiler import Window, compile_metric, measure_table
-from metrics.compute import metric_span
+from metrics.compute import data_span
 from metrics.model import Agg, Direction, Grain, Metric, Unit
 from metrics.options import resolve
-from metrics.periods import period_end, periods
+from metrics.periods import period_end, period_start, periods
 from metrics.scope import Scope
 
 KIND_BY_UNIT = {Unit.COUNT: Kind.COUNT, Unit.MINUTES: Kind.DURATION, Unit.DAYS: Kind.DURATION,
@@ -51,6 +59,7 @@ class ScanResult:
     new: int = 0
     seconds: float = 0.0
     anomaly_ids: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, detect, write
 
 
 def _tone(metric: Metric, direction: str) -> str:
@@ -80,34 +89,54 @@ def _levels(metric: Metric) -> list[tuple[str, tuple[str, ...]]]:
 
 def series_for(store, metric: Metric, grain: Grain, start: date, end: date, level: str, by: tuple,
                options: dict) -> dict[str, SeriesInput]:
-    """The KPI's series at one scope level, keyed by scope value ('' for the bank)."""
+    """The KPI's series at one scope level, keyed by scope value ('' for the bank): one query (two
+    for a rate). The scan reads many KPIs at once instead (anomaly.extract) — the same numbers."""
+    return to_series(query_frame(store, metric, grain, start, end, by, options), metric, grain, start, end, level, by)
+
+
+def query_frame(store, metric: Metric, grain: Grain, start: date, end: date, by: tuple, options: dict) -> pd.DataFrame:
+    """period, by…, value[, n]: the compiled KPI and, for a rate, its base count."""
     backend = store.ibis()
     window = Window(start, end)
     df = compile_metric(backend, metric, grain, window, by, Scope(), options).execute()
+    if df.empty or KIND_BY_UNIT[metric.unit] is not Kind.RATE:
+        return df
+    n = _count_denominator(backend, metric, grain, window, by, options)
+    return df if n is None else df.merge(n, on=["period", *by], how="left")
+
+
+def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: date, level: str,
+              by: tuple, unique: bool = False) -> dict[str, SeriesInput]:
+    """One series per scope value from a KPI frame (period, by…, value[, n]) on the full period grid.
+    `unique`: the frame holds each period and scope once (a GROUP BY result), no need to check."""
     if df.empty:
         return {}
     kind = KIND_BY_UNIT[metric.unit]
-    n = _count_denominator(backend, metric, grain, window, by, options) if kind is Kind.RATE else None
-    if n is not None:
-        df = df.merge(n, on=["period", *by], how="left")
-    df["period"] = pd.to_datetime(df["period"])
     full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
-    cols = ["value", "n"] if "n" in df else ["value"]
+    df = df.assign(period=pd.to_datetime(df["period"]))
     if by:  # one column per scope value: all branches of the KPI as one 2-D array
-        df = df.dropna(subset=[by[0]]).drop_duplicates(["period", by[0]])
-        wide = {c: df.pivot(index="period", columns=by[0], values=c).reindex(full) for c in cols}
+        df = df.dropna(subset=[by[0]])
+        df = df if unique else df.drop_duplicates(["period", by[0]])
+        col, keys = pd.factorize(df[by[0]], sort=True)  # hashing, not an object-array sort
     else:
-        one = df.drop_duplicates("period").set_index("period")
-        wide = {c: one[[c]].set_axis([""], axis=1).reindex(full) for c in cols}
-    keys = list(wide["value"].columns)
-    vals = wide["value"].to_numpy(dtype=float, na_value=np.nan)
+        df = df if unique else df.drop_duplicates("period")
+        keys, col = np.array([""], dtype=object), np.zeros(len(df), dtype=np.int64)
+    # periods outside the grid are dropped, as a reindex to the grid drops them
+    pos = full.get_indexer(pd.DatetimeIndex(df["period"]))
+    inside = pos >= 0
+    wide = {}
+    for c in ["value", "n"] if "n" in df else ["value"]:
+        a = np.full((len(full), len(keys)), np.nan)
+        a[pos[inside], col[inside]] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[inside]
+        wide[c] = a
+    vals = wide["value"]
     if kind is Kind.COUNT:
         vals = np.nan_to_num(vals, nan=0.0)  # no ticket that day: zero, not unknown
-    dens = wide["n"].to_numpy(dtype=float, na_value=np.nan) if "n" in wide else None
+    dens = wide.get("n")
     enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
     freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
     out: dict[str, SeriesInput] = {}
-    for j, key in enumerate(keys):
+    for j, key in enumerate(np.asarray(keys, dtype=object)):
         if not enough[j]:
             continue
         v = vals[:, j]
@@ -141,7 +170,10 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
          branches: Iterable[str] | None = None, mode: str = "full", trigger: str = "cli",
          options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None,
          history_days: int | None = None) -> ScanResult:
-    """Run the detectors over the catalogue and store what they flag (see module docstring)."""
+    """Run the detectors over the catalogue and store what they flag (see module docstring).
+
+    `history_days` shortens the history read before `since`; the detectors' whole-series estimates
+    then differ from a full scan's, so the scan after an upload does not use it."""
     t0 = time.perf_counter()
     options = resolve(options)
     astore = AnomalyStore(store)
@@ -153,31 +185,50 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     if events is None:
         events = store.cursor().execute("SELECT event_date, title FROM main.market_events").df()
     rows: list[dict] = []
-    # 1. extract: one query per KPI × level (all branches at once), in this process (the DuckDB
-    #    connection is not shared with workers)
-    jobs: list[tuple] = []
+    # 1. extract: the KPIs' frames per level with few queries (anomaly.extract), in this process (the
+    #    DuckDB connection is not shared with workers); KPIs that cannot be rolled up from branches
+    #    are queried per level
+    spans: dict[str, tuple] = {}
+    plan: list[tuple[Metric, Grain, date, date]] = []
     for mid in (metrics or CATALOGUE):
         metric = CATALOGUE[mid]
-        lo, hi = metric_span(store, metric)
-        if lo is None or hi is None:
+        for src in metric.sources - spans.keys():
+            spans[src] = data_span(store, src)
+        los = [spans[x][0] for x in metric.sources if spans[x][0]]
+        his = [spans[x][1] for x in metric.sources if spans[x][1]]
+        if not los or not his:
             continue
+        lo, hi = min(los), max(his)
         if history_days is not None and since is not None:
             lo = max(lo, since - timedelta(days=history_days))
-        grain = metric.default_grain
+        plan.append((metric, metric.default_grain, lo, hi))
+    reader = Reader(store, options)
+    fast = {m.id for m, *_ in plan if by_branch(m, {**options, "_as_of": None})}
+    reader.read(Request(m, g, Window(lo, hi), tuple(lv for lv, _ in _levels(m))) for m, g, lo, hi in plan if m.id in fast)
+    jobs: list[tuple] = []
+    for metric, grain, lo, hi in plan:
         for level, by in _levels(metric):
             if level == "branch" and branch_filter is not None and not branch_filter:
                 continue
-            for value, s in series_for(store, metric, grain, lo, hi, level, by, options).items():
+            df = (reader.frame(metric, grain, Window(lo, hi), level) if metric.id in fast
+                  else query_frame(store, metric, grain, lo, hi, by, options))
+            for value, s in to_series(df, metric, grain, lo, hi, level, by, unique=metric.id in fast).items():
                 if level == "branch" and branch_filter is not None and value not in branch_filter:
                     continue
                 if level == "region" and region_filter is not None and value not in region_filter:
                     continue
                 if level == "region" and names["region_size"].get(value, 0) <= 1:
                     continue  # a region of one branch is that branch: judged (and flagged) once, there
-                jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, mid, level, value)))
+                jobs.append((metric, grain, hi, level, value, s, _controls(stored_controls, metric.id, level, value)))
     res.series = len(jobs)
-    # 2. detect: pure numpy on each series, spread over processes for a big scan
-    all_flags = detect_many([(j[5], j[6]) for j in jobs])
+    res.stages["read"] = time.perf_counter() - t0
+    # 2. detect: numpy on blocks of series, on every core
+    # incremental: only flags of periods that hold new data are kept, so events that cannot reach
+    # them are not built (ensemble.detect_block); a full scan builds them all
+    wanted = None if since is None else [int(j[5].index.searchsorted(pd.Timestamp(period_start(since, j[1]))))
+                                          for j in jobs]
+    all_flags = detect_many([(j[5], j[6]) for j in jobs], wanted)
+    res.stages["detect"] = time.perf_counter() - t0 - res.stages["read"]
     # 3. keep what the caller asked for, as rows
     for (metric, grain, hi, level, value, s, _), flags in zip(jobs, all_flags, strict=True):
         mature_until = hi - timedelta(days=MATURES_AFTER_DAYS.get(metric.id, 0))
@@ -199,18 +250,13 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
         res.seconds = time.perf_counter() - t0
         astore.record_scan(cur, started=now, seconds=res.seconds, mode=mode, series=res.series, flags=res.flags,
                            new=res.new, trigger=trigger)
+    res.stages["write"] = time.perf_counter() - t0 - res.stages["read"] - res.stages["detect"]  # commit included
     return res
 
 
-PARALLEL_MIN = 400  # below this many series a process pool costs more than it saves
-CHUNK = 200
-
-
-def _detect_chunk(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    return [detect(s, c) for s, c in items]
-
-
 def workers() -> int:
+    """Processes that judge a scan's series (this one included): the CPUs this process may use, at
+    most 4, or BANKPULSE_SCAN_WORKERS (1 = all in this process)."""
     env = os.environ.get("BANKPULSE_SCAN_WORKERS")
     if env:
         return max(1, int(env))
@@ -220,20 +266,10 @@ def workers() -> int:
         return max(1, min(os.cpu_count() or 1, 4))
 
 
-def detect_many(items: list[tuple[SeriesInput, Controls]]) -> list[list]:
-    """`ensemble.detect` over many series; in a spawn-started process pool when it pays."""
-    n = workers()
-    if n == 1 or len(items) < PARALLEL_MIN:
-        return _detect_chunk(items)
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as ex:
-        out: list[list] = []
-        for part in ex.map(_detect_chunk, chunks):
-            out.extend(part)
-    return out
+def detect_many(items: list[tuple[SeriesInput, Controls]], since: list[int | None] | None = None) -> list[list]:
+    """`ensemble.detect` over many series: in blocks (ensemble.detect_many), shared with forked
+    children on the other cores (anomaly.forked) when there are enough of them."""
+    return detect_forked(items, workers(), since)
 
 
 def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:
@@ -310,13 +346,11 @@ def scan_after_batch(store, batch) -> ScanResult | None:
         f"SELECT DISTINCT branch_id FROM main.{batch.source} WHERE batch_id = $b AND branch_id IS NOT NULL",
         {"b": batch.batch_id}).fetchall()] if _has_branch(batch.source) else None
     since = batch.min_date - timedelta(days=1)
+    # the whole history, not a recent window: the detectors estimate their calendar profile, robust
+    # scale, over-dispersion and autocorrelation once over the whole series, so a shorter read would
+    # give the new days other expectations and bands than a full scan gives them
     return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
-                trigger=f"batch {batch.batch_id}", history_days=INCREMENTAL_HISTORY_DAYS)
-
-
-# history an incremental scan reads before the batch: the trailing baselines need 56 points and the
-# calendar profile a full year (every holiday once); older data changes nothing the batch can flag
-INCREMENTAL_HISTORY_DAYS = 400
+                trigger=f"batch {batch.batch_id}")
 
 
 def _has_branch(source: str) -> bool:

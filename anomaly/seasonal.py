@@ -20,7 +20,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.base import MAD_TO_SIGMA, Detector, Freq, Kind, Scores, SeriesInput, rolling
+from anomaly.base import (
+    MAD_TO_SIGMA,
+    Block,
+    BlockDetector,
+    Freq,
+    Kind,
+    Scores,
+    rolling,
+    row_any_finite,
+    row_nanmedian,
+)
 from data.calendar import day_table
 
 EFFECTS = ("post_holiday", "pre_holiday", "month_end", "quarter_end", "year_end")
@@ -70,130 +80,165 @@ def _calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
     return out
 
 
-def _group_median(r: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Median and count of the finite `r` per integer key (vectorised: one lexsort)."""
-    ok = np.isfinite(r)
-    k, v = keys[ok], r[ok]
+def key_rows(keys: np.ndarray) -> list[np.ndarray]:
+    """Positions of each integer key value, ascending (empty for a value that does not occur)."""
     nk = int(keys.max()) + 1 if len(keys) else 0
-    cnt = np.bincount(k, minlength=nk)
-    order = np.lexsort((v, k))
-    sv = v[order]
-    start = np.r_[0, np.cumsum(cnt)[:-1]]
-    lo = start + np.maximum(cnt - 1, 0) // 2
-    hi = start + cnt // 2
-    med = np.full(nk, np.nan)
-    has = cnt > 0
-    med[has] = 0.5 * (sv[lo[has]] + sv[np.minimum(hi[has], len(sv) - 1)])
+    order = np.argsort(keys, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(keys, minlength=nk))]
+    return [order[bounds[k]:bounds[k + 1]] for k in range(nk)]
+
+
+def _group_median(r: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and count of the finite values of each row of `r` (series × time) per integer key of
+    the time axis: arrays of shape (series, keys). One sort per key value for the whole block."""
+    rows = key_rows(keys)
+    fin = np.isfinite(r)
+    r = np.where(fin, r, np.nan)  # ±inf is left out like NaN
+    med = np.full((r.shape[0], len(rows)), np.nan)
+    cnt = np.zeros((r.shape[0], len(rows)), dtype=np.int64)
+    at = np.arange(r.shape[0])
+    for k, pos in enumerate(rows):
+        if not len(pos):
+            continue
+        srt = np.sort(r[:, pos], axis=1)  # NaN last
+        n = fin[:, pos].sum(axis=1)
+        lo, hi = np.maximum(n - 1, 0) // 2, n // 2
+        med[:, k] = np.where(n > 0, 0.5 * (srt[at, lo] + srt[at, np.minimum(hi, len(pos) - 1)]), np.nan)
+        cnt[:, k] = n
     return med, cnt
 
 
+def _masked_median(a: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: median and count of the finite values at the time points where `m` holds."""
+    sub = a[:, m]
+    sub = np.where(np.isfinite(sub), sub, np.nan)
+    return row_nanmedian(sub), np.isfinite(sub).sum(axis=1)
+
+
 def fit_profile(r: np.ndarray, cal: dict) -> np.ndarray:
-    """Season component: class median (falling back to coarser classes) + calendar effects."""
-    season = np.full(len(r), np.nan)
+    """Season component: class median (falling back to coarser classes) + calendar effects.
+    `r` is one series or a block (series × time); each row gets its own profile."""
+    one = r.ndim == 1
+    r = np.atleast_2d(r)
+    season = np.full(r.shape, np.nan)
     for col in ("cls", "cls2", "cls3"):
         keys = cal[col]
         med, cnt = _group_median(r, keys)
-        vals = np.where(cnt >= MIN_CLASS, med, np.nan)[keys]
+        vals = np.where(cnt >= MIN_CLASS, med, np.nan)[:, keys]
         season = np.where(np.isnan(season), vals, season)
     season = np.nan_to_num(season)
     rest = r - season
     for e in EFFECTS:
         m = cal[e]
-        vals = rest[m & np.isfinite(rest)]
-        if len(vals) >= 2:
-            eff = float(np.median(vals))
-            season = season + np.where(m, eff, 0.0)
-            rest = rest - np.where(m, eff, 0.0)
-    return season
+        eff, n = _masked_median(rest, m)
+        use = n >= 2
+        if use.any():
+            add = np.where(m[None, :] & use[:, None], eff[:, None], 0.0)
+            season = season + add
+            rest = rest - add
+    return season[0] if one else season
 
 
 def class_spread(e: np.ndarray, cal: dict) -> np.ndarray:
-    """Per-point band multiplier ≥ 1: how much noisier the point's calendar class is than usual."""
-    a = np.abs(e)
-    base = np.nanmedian(a) if np.isfinite(a).any() else np.nan
-    mult = np.ones(len(e))
-    if not np.isfinite(base) or base <= 0:
-        return mult
-    keys = cal["cls2"]
-    med, cnt = _group_median(a, keys)
-    ratio = np.where(cnt >= MIN_CLASS, np.clip(med / base, 1.0, 4.0), 1.0)
-    mult = ratio[keys]
-    for eff in EFFECTS:
-        m = cal[eff]
-        vals = a[m & np.isfinite(a)]
-        if len(vals) >= MIN_CLASS:
-            mult = np.where(m, np.maximum(mult, np.clip(np.median(vals) / base, 1.0, 4.0)), mult)
-    return mult
+    """Per-point band multiplier ≥ 1: how much noisier the point's calendar class is than usual.
+    `e` is one series or a block (series × time)."""
+    one = e.ndim == 1
+    a = np.abs(np.atleast_2d(e))
+    base = np.where(row_any_finite(a), row_nanmedian(a), np.nan)
+    mult = np.ones(a.shape)
+    usable = np.isfinite(base) & (base > 0)
+    if usable.any():
+        keys = cal["cls2"]
+        b = np.where(usable, base, 1.0)[:, None]
+        med, cnt = _group_median(a, keys)
+        ratio = np.where(cnt >= MIN_CLASS, np.clip(med / b, 1.0, 4.0), 1.0)
+        mult = ratio[:, keys]
+        for eff in EFFECTS:
+            m = cal[eff]
+            med, n = _masked_median(a, m)
+            use = (n >= MIN_CLASS)[:, None] & m[None, :]
+            mult = np.where(use, np.maximum(mult, np.clip(med[:, None] / b, 1.0, 4.0)), mult)
+        mult = np.where(usable[:, None], mult, 1.0)
+    return mult[0] if one else mult
 
 
-def _transform(series: SeriesInput, v: np.ndarray):
-    if series.kind in (Kind.COUNT, Kind.DURATION, Kind.AMOUNT) and np.nanmin(v, initial=0) >= 0:
-        return np.log1p(v), np.expm1
-    return v, (lambda x: x)
+def _log_rows(kind: Kind, v: np.ndarray) -> np.ndarray:
+    """Which rows are judged on the log1p scale: counts, durations and non-negative amounts."""
+    if kind not in (Kind.COUNT, Kind.DURATION, Kind.AMOUNT):
+        return np.zeros(v.shape[0], bool)
+    return np.nanmin(v, axis=1, initial=0) >= 0
 
 
 INTERMITTENT = 0.2  # share of zeros that makes a non-working calendar class "often closed"
 
 
-def closed_days(series: SeriesInput, v: np.ndarray, cal: dict) -> np.ndarray:
+def closed_days(kind: Kind, freq: Freq, v: np.ndarray, cal: dict) -> np.ndarray:
     """Zeros of a count on non-working calendar classes where zero is common (outlets that open on
     a few public holidays only). Such a zero means *closed*: it is neither scored nor used for the
     profile, and the class's profile comes from its open days — so a sporadic opening is compared
-    with earlier openings, not with the closed days' 0."""
-    if series.kind is not Kind.COUNT or series.freq is not Freq.DAILY:
-        return np.zeros(len(v), bool)
+    with earlier openings, not with the closed days' 0. `v` is a block (series × time)."""
+    if kind is not Kind.COUNT or freq is not Freq.DAILY:
+        return np.zeros(v.shape, bool)
     keys = cal["cls2"]
     fin = np.isfinite(v)
-    nk = int(keys.max()) + 1 if len(keys) else 0
-    zeros = np.bincount(keys[fin & (v == 0)], minlength=nk)
-    cnt = np.bincount(keys[fin], minlength=nk)
-    off = np.bincount(keys[~cal["workday"]], minlength=nk) > 0
-    inter = off & (cnt > 0) & (zeros >= INTERMITTENT * np.maximum(cnt, 1))
-    return inter[keys] & fin & (v == 0)
+    zero = fin & (v == 0)
+    rows = key_rows(keys)
+    zeros = np.stack([zero[:, pos].sum(axis=1) for pos in rows], axis=1)
+    cnt = np.stack([fin[:, pos].sum(axis=1) for pos in rows], axis=1)
+    off = np.bincount(keys[~cal["workday"]], minlength=len(rows)) > 0
+    inter = off[None, :] & (cnt > 0) & (zeros >= INTERMITTENT * np.maximum(cnt, 1))
+    return inter[:, keys] & zero
 
 
-def points_per_day(series: SeriesInput) -> int:
-    return max(int(round(pd.Timedelta(days=1) / series.step)), 1)
+def points_per_day(step: pd.Timedelta) -> int:
+    return max(int(round(pd.Timedelta(days=1) / step)), 1)
 
 
-class SeasonalBaseline(Detector):
+class SeasonalBaseline(BlockDetector):
     name = "seasonal"
     threshold = 4.5
     kinds = (Kind.COUNT, Kind.DURATION, Kind.AMOUNT)
 
-    def _score(self, series: SeriesInput) -> Scores:
-        v = series.values.to_numpy(float)
-        cal = calendar_frame(series.index, series.freq)
-        closed = closed_days(series, v, cal)
-        y, inv = _transform(series, np.where(closed, np.nan, v))
-        if series.freq is Freq.DAILY:
+    def _score_block(self, b: Block) -> Scores:
+        v = b.values
+        cal = calendar_frame(b.index, b.freq)
+        closed = closed_days(b.kind, b.freq, v, cal)
+        vc = np.where(closed, np.nan, v)
+        log = _log_rows(b.kind, vc)
+        y = vc.copy()
+        y[log] = np.log1p(vc[log])
+        if b.freq is Freq.DAILY:
             w, rough_w = 28, 29
             work = cal["workday"]
-            ymask = np.where(work, y, np.nan) if work.sum() >= len(y) / 3 else y
+            ymask = np.where(work[None, :], y, np.nan) if work.sum() >= y.shape[1] / 3 else y
         else:
-            ppd = points_per_day(series)
+            ppd = points_per_day(b.step)
             w, rough_w = max(ppd, 12), max(ppd, 12) | 1
             ymask = y
-        rough = pd.Series(rolling(ymask, rough_w, "median", max(rough_w // 6, 3), trailing=False))
-        rough = rough.interpolate(limit_direction="both").to_numpy()
+        rough = pd.DataFrame(rolling(ymask, rough_w, "median", max(rough_w // 6, 3), trailing=False).T)
+        rough = np.ascontiguousarray(rough.interpolate(limit_direction="both").to_numpy().T)
         season = fit_profile(y - rough, cal)
         d = y - season
         level = rolling(d, w, "median", max(w // 2, 5))
         e = d - level
-        glob = MAD_TO_SIGMA * np.nanmedian(np.abs(e)) if np.isfinite(e).any() else np.nan
-        sig = MAD_TO_SIGMA * rolling(np.abs(e), 2 * w, "median", w)  # unknown until w residuals
-        floor = max(0.5 * glob, 1e-6 * (np.nanmedian(np.abs(y)) + 1e-9)) if np.isfinite(glob) else 1e-9
-        sig = np.maximum(sig, floor)  # NaN (not enough history) stays NaN
+        ae = np.abs(e)
+        glob = np.where(row_any_finite(e), MAD_TO_SIGMA * row_nanmedian(ae), np.nan)
+        sig = MAD_TO_SIGMA * rolling(ae, 2 * w, "median", w)  # unknown until w residuals
+        small = 1e-6 * (row_nanmedian(np.abs(y)) + 1e-9)
+        half = 0.5 * glob
+        floor = np.where(np.isfinite(glob), np.where(small > half, small, half), 1e-9)  # = max(half, small)
+        sig = np.maximum(sig, floor[:, None])  # NaN (not enough history) stays NaN
         exp_t = level + season
-        if series.kind is Kind.COUNT and inv is np.expm1:  # Poisson noise on log1p scale
-            sig = np.maximum(sig, 1.0 / np.sqrt(np.expm1(np.clip(exp_t, 0, 50)) + 1.0))
+        if b.kind is Kind.COUNT and log.any():  # Poisson noise on log1p scale
+            sig[log] = np.maximum(sig[log], 1.0 / np.sqrt(np.expm1(np.clip(exp_t[log], 0, 50)) + 1.0))
         sig = sig * class_spread(e, cal)
         z = e / sig
-        expected = inv(exp_t)
         thr = self.threshold
-        lower, upper = inv(exp_t - thr * sig), inv(exp_t + thr * sig)
-        if inv is np.expm1:  # a count, duration or non-negative amount: never a negative expectation or band
-            expected, lower = np.fmax(expected, 0.0), np.fmax(lower, 0.0)
+        expected, lower, upper = exp_t.copy(), exp_t - thr * sig, exp_t + thr * sig
+        for a in (expected, lower, upper):
+            a[log] = np.expm1(a[log])
+        # a count, duration or non-negative amount: never a negative expectation or band
+        expected[log], lower[log] = np.fmax(expected[log], 0.0), np.fmax(lower[log], 0.0)
         lower = np.where(closed, 0.0, lower)  # closed is normal on those days
         change = (v - expected) / np.fmax(np.abs(expected), 1e-9)
-        return Scores(series.index, expected, lower, upper, z, change, resid_z=z, threshold=thr)
+        return Scores(b.index, expected, lower, upper, z, change, resid_z=z, threshold=thr)

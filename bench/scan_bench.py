@@ -91,9 +91,11 @@ def main() -> int:
         "date": datetime.now().isoformat(timespec="minutes"), "machine": f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}",
         "python": platform.python_version(), "workers": workers(),
         "loadavg_before": [round(x, 2) for x in load0], "loadavg_after": [round(x, 2) for x in load1],
-        "full": {"series": full.series, "flags": full.flags, "seconds": round(t_full, 1)},
+        "full": {"series": full.series, "flags": full.flags, "seconds": round(t_full, 1),
+                 "stages": {k: round(v, 2) for k, v in full.stages.items()}},
         "one_day": {"date": day, "tickets": n, "ingest_seconds": round(t_ingest, 1)},
-        "incremental": {"series": inc.series if inc else 0, "flags": inc.flags if inc else 0, "seconds": round(t_inc, 2)},
+        "incremental": {"series": inc.series if inc else 0, "flags": inc.flags if inc else 0, "seconds": round(t_inc, 2),
+                        "stages": {k: round(v, 2) for k, v in inc.stages.items()} if inc else {}},
     }
     print(json.dumps(out, ensure_ascii=False))
     return 0

@@ -84,3 +84,21 @@ ON CONFLICT (metric_id, scope_kind, scope_value) DO UPDATE SET sensitivity = exc
 -- name: record_scan
 -- Log a finished scan.
 INSERT INTO ops.scans VALUES (nextval('ops.scan_seq'), $started, $seconds, $mode, $series, $flags, $new, $trigger);
+
+-- name: kept_scan_values
+-- Kept aggregates of one group and level that are valid for the rows as they are now: for each row of
+-- the registered frame `fingerprints` (row, key, period + the fingerprint of its rows) that has one.
+SELECT f."row", v.vals
+FROM fingerprints f JOIN ops.scan_values v ON v.group_key = $group_key AND v.level = $level
+    AND v.scope_value = f.key AND v.period = f.period AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum
+    AND v.batch_max = f.batch_max AND v.members = f.members;
+
+-- name: forget_scan_values
+-- Drop the kept aggregates a scan is about to replace: those of the registered frame `fresh_values`' group, level and periods.
+DELETE FROM ops.scan_values v USING (SELECT DISTINCT group_key, level, period FROM fresh_values) f
+WHERE v.group_key = f.group_key AND v.level = f.level AND v.period = f.period;
+
+-- name: keep_scan_values
+-- Keep the freshly read aggregates of the registered frame `fresh_values`.
+INSERT INTO ops.scan_values SELECT group_key, level, scope_value, period, n_rows, batch_sum, batch_max, members, vals
+FROM fresh_values;

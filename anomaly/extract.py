@@ -1,0 +1,354 @@
+"""The scan's series with few queries: every KPI × level (bank, region, branch) from one read per source.
+
+`scan.series_for` asks the database once per KPI and level (and once more for a rate's base
+count): some thirty queries for the counter KPIs alone, each scanning millions of tickets and
+each compiled by Ibis. The numbers here are the same (tests/test_anomaly_incremental.py checks
+every KPI × level against `series_for`), read differently:
+
+* every measure that shares a source, date column and window is aggregated in one query, by
+  period × branch (the same `compiler.base_table` / `compiler.reduction` the pages use);
+* a measure that is additive over outlets — a count, a sum, a mean (as sum ÷ count), a custom
+  measure listed in ADDITIVE_CUSTOM — is read at branch level only; region and bank are the sums
+  of their branches (regions joined from the branch master exactly as the compiler joins them);
+* the others (quantiles, distinct counts, last values) are read per level, all of a source's in
+  one query per level;
+* a ratio is Σ numerator ÷ Σ denominator at every level, as compiled;
+* on plain bases (not stocks, not distinct-loan flows) the per-period aggregates of earlier scans
+  are reused where the rows behind them are unchanged, and only the other periods are read
+  (anomaly/valuecache.py) — after an upload, the days it touched.
+KPIs that cannot be broken down by branch fall back to `series_for`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from anomaly.valuecache import (
+    NULL_KEY,
+    ValueCache,
+    cacheable,
+    fingerprint_parts,
+    fingerprints,
+    group_key,
+    same_rows,
+)
+from data.sources import SOURCES
+from metrics.compiler import (
+    DIMENSIONS,
+    Window,
+    _base_key,
+    base_table,
+    column_expr,
+    measure_table,
+    reduction,
+    where_of,
+)
+from metrics.model import Agg, Grain, Measure, Metric, Unit
+from metrics.periods import period_end
+from metrics.scope import Scope
+
+# custom measures that are sums over outlets (Σ open windows × opening minutes over branch-days):
+# their region and bank values are the sums of the branches'
+ADDITIVE_CUSTOM = frozenset({"window_capacity_seconds"})
+ADDITIVE = (Agg.COUNT, Agg.SUM, Agg.MEAN)
+LEVELS = {"bank": (), "region": ("region",), "branch": ("branch",)}
+
+
+def additive(m: Measure) -> bool:
+    return m.agg in ADDITIVE or (m.agg is Agg.CUSTOM and m.custom in ADDITIVE_CUSTOM)
+
+
+def count_of(den: Measure | None) -> Measure | None:
+    """A rate's base *count* (loans, not yuan): what `scan._count_denominator` reads."""
+    if den is None or den.agg is Agg.CUSTOM:
+        return None
+    return den.model_copy(update={"agg": Agg.COUNT, "column": None})
+
+
+def by_branch(metric: Metric, options: dict) -> bool:
+    """Whether every measure of the KPI can be read per branch and rolled up."""
+    ms = [metric.measure(options), *([metric.denominator] if metric.denominator else [])]
+    return ("branch" in metric.dimensions and all(DIMENSIONS["branch"].available(set(), m.source) for m in ms)
+            and all(additive(m) or m.agg is not Agg.CUSTOM for m in ms))
+
+
+@dataclass
+class Request:
+    """One KPI to read: its grain, window and the levels wanted."""
+
+    metric: Metric
+    grain: Grain
+    window: Window
+    levels: tuple[str, ...]
+
+
+@dataclass
+class _Group:
+    """Measures read together: same source base (source, date column, stock, distinct loans), grain, window."""
+
+    measures: list[Measure] = field(default_factory=list)
+    levels: set[str] = field(default_factory=set)  # levels the non-additive measures are needed at
+
+
+def _key(m: Measure, grain: Grain, window: Window) -> tuple:
+    return (_base_key(m, SOURCES[m.source].time_column), grain, window.start, window.end)
+
+
+def _parts(t, m: Measure, options: dict, name: str) -> dict:
+    """The aggregates that carry a measure: its value, or for a mean its sum and its count."""
+    if m.agg is Agg.MEAN:
+        col = reduction(t, m.model_copy(update={"agg": Agg.SUM}), options)  # sum(where).fill_null(0)
+        where = where_of(t, m, options)
+        x = column_expr(t, m.source, m.column, options)
+        return {f"{name}__s": col, f"{name}__c": x.count(where=where) if where is not None else x.count()}
+    return {name: reduction(t, m, options)}
+
+
+def _quantile_sets(ms: list[Measure]) -> dict[tuple, list[Measure]]:
+    """Quantile measures of the same column and filters (they differ only in q)."""
+    out: dict[tuple, list[Measure]] = {}
+    for m in ms:
+        if m.agg is Agg.QUANTILE:
+            out.setdefault((m.column, m.where), []).append(m)
+    return out
+
+
+def _value(df: pd.DataFrame, m: Measure, name: str) -> pd.Series:
+    if m.agg is Agg.MEAN:
+        c = df[f"{name}__c"].astype(float)
+        return (df[f"{name}__s"].astype(float) / c.where(c > 0)).rename(name)
+    return df[name]
+
+
+def _left(a: pd.DataFrame, b: pd.DataFrame, suffix: str) -> pd.DataFrame:
+    """a left join b on (period, key), b's value as value<suffix>. Frames of one read list the same
+    groups in the same order: then it is a column copy, not a join."""
+    if len(a) == len(b) and np.array_equal(a["period"].to_numpy(), b["period"].to_numpy()) and (
+            a["key"].to_numpy() == b["key"].to_numpy()).all():
+        return a.assign(**{f"value{suffix}": b["value"].to_numpy()})
+    return a.merge(b.rename(columns={"value": f"value{suffix}"}), on=["period", "key"], how="left")
+
+
+def _unkey(keys: np.ndarray) -> np.ndarray:
+    return np.where(keys == NULL_KEY, None, keys)
+
+
+_KEYS: dict[tuple, tuple[str, list[str]]] = {}
+_CANON = Window(date(2000, 1, 1), date(2000, 1, 2))  # the fixed window group keys are compiled on
+
+
+class _Tables:
+    """The Ibis backend with each table expression made once per scan: `table()` asks DuckDB for the
+    schema every time, and the compiler asks for the same few tables in every expression it builds.
+    (Table expressions are immutable, so sharing them is safe.)"""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self._tables: dict[str, object] = {}
+
+    def table(self, name: str):
+        if name not in self._tables:
+            self._tables[name] = self._backend.table(name)
+        return self._tables[name]
+
+    def __getattr__(self, name: str):
+        return getattr(self._backend, name)
+
+
+class Reader:
+    """Reads the measures of many KPIs with few queries and rebuilds each KPI's frame per level."""
+
+    def __init__(self, store, options: dict):
+        self.backend = _Tables(store.ibis())
+        self.options = options
+        self.look = store.cursor().execute("SELECT branch_id AS branch, region FROM main.branches").df()
+        self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
+        self.cache = None if store.read_only else ValueCache(store)
+        self._frames: dict[tuple, pd.DataFrame] = {}  # (measure, grain, start, end, level) -> period, key, value
+
+    # -- reading --------------------------------------------------------------------------
+    def read(self, requests: Iterable[Request]) -> None:
+        groups: dict[tuple, _Group] = {}
+        customs: list[tuple[Measure, Grain, Window]] = []
+        for r in requests:
+            opts = self._opts(r.window)
+            for m in self._measures(r.metric, opts):
+                if m.agg is Agg.CUSTOM:
+                    customs.append((m, r.grain, r.window))
+                    continue
+                g = groups.setdefault(_key(m, r.grain, r.window), _Group())
+                if m not in g.measures:
+                    g.measures.append(m)
+                if not additive(m):
+                    g.levels |= set(r.levels)
+        for key, g in groups.items():
+            self._read_group(g, key[1], Window(key[2], key[3]))
+        for m, grain, window in dict.fromkeys(customs):
+            self._read_custom(m, grain, window)
+
+    def _opts(self, window: Window) -> dict:
+        return {**self.options, "_as_of": window.end}
+
+    @staticmethod
+    def _measures(metric: Metric, opts: dict) -> list[Measure]:
+        ms = [metric.measure(opts)]
+        if metric.denominator is not None:
+            ms.append(metric.denominator)
+            n = count_of(metric.denominator)
+            if n is not None and metric.unit is Unit.RATE:
+                ms.append(n)
+        return ms
+
+    def _expr(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict, extra: dict | None = None):
+        """One grouped read of several measures (the quantiles of one column as one multi-quantile)."""
+        aggs: dict = dict(extra or {})
+        picks: dict = {}
+        for qs in _quantile_sets(ms).values():
+            if len(qs) > 1:  # one sort per group for all quantiles of a column (P50 and P90 of waits)
+                col, where = column_expr(t, qs[0].source, qs[0].column, opts), where_of(t, qs[0], opts)
+                aggs[f"q_{names[qs[0]]}"] = col.quantile([m.q for m in qs], where=where)
+                picks.update({names[m]: (f"q_{names[qs[0]]}", i) for i, m in enumerate(qs)})
+        for m in ms:
+            if names[m] not in picks:
+                aggs.update(_parts(t, m, opts, names[m]))
+        expr = t.group_by(["period", *dims]).aggregate(**aggs)
+        if picks:
+            expr = expr.mutate(**{n: expr[q][i] for n, (q, i) in picks.items()}).drop(*{q for q, _ in picks.values()})
+        return expr
+
+    @staticmethod
+    def _run(expr) -> pd.DataFrame:
+        df = expr.execute()
+        df["period"] = pd.to_datetime(df["period"]).astype("datetime64[ns]")
+        return df
+
+    def _aggregate(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict,
+                   extra: dict | None = None) -> pd.DataFrame:
+        return self._run(self._expr(t, dims, ms, names, opts, extra))
+
+    def _put(self, m: Measure, grain: Grain, window: Window, level: str, frame: pd.DataFrame) -> None:
+        self._frames[(m, grain, window.start, window.end, level)] = frame
+
+    def _read_group(self, g: _Group, grain: Grain, window: Window) -> None:
+        """All measures of a group per branch (additive ones rolled up), the others per level too."""
+        opts = self._opts(window)
+        names = {m: f"m{i}" for i, m in enumerate(g.measures)}
+        first = g.measures[0]
+        add = [m for m in g.measures if additive(m)]
+        non = [m for m in g.measures if not additive(m)]
+        wanted = {"branch": g.measures, **{lv: non for lv in ("region", "bank") if lv in g.levels and non}}
+        if self.cache is not None and cacheable(first):
+            dfs = self._read_kept(first, wanted, names, grain, window, opts)
+        else:
+            dfs = {lv: self._aggregate(base_table(self.backend, first, grain, window, LEVELS[lv], Scope()), LEVELS[lv],
+                                       ms, names, opts) for lv, ms in wanted.items()}
+        for lv, ms in wanted.items():
+            dims = LEVELS[lv]
+            for m in ms:
+                self._put(m, grain, window, lv, self._frame(dfs[lv], dims[0] if dims else None, _value(dfs[lv], m, names[m])))
+        self._roll_up(dfs["branch"], add, names, grain, window)
+
+    def _read_kept(self, first: Measure, wanted: dict[str, list[Measure]], names: dict, grain: Grain, window: Window,
+                   opts: dict) -> dict[str, pd.DataFrame]:
+        """Per level, the group's read as a fresh read would return it: kept aggregates for the
+        periods whose rows are unchanged, the other periods read fresh (every scope of such a period
+        at once) and kept for the next scan (anomaly/valuecache.py)."""
+        t = base_table(self.backend, first, grain, window, ("branch",), Scope())
+        fps = fingerprints(self._run(t.group_by(["period", "branch"]).aggregate(**fingerprint_parts(t))), self.look)
+        out = {}
+        for lv, ms in wanted.items():
+            dims = LEVELS[lv]
+            key, cols = self._group_key(first, grain, dims, ms, names, opts, lv)
+            fp = fps[lv]
+            rows, vals = self.cache.lookup(key, lv, fp, len(cols))
+            ok = np.zeros(len(fp), bool)
+            ok[rows] = True
+            where = np.zeros(len(fp), dtype=np.int64)
+            where[rows] = np.arange(len(rows))
+            stale = set(fp["period"].to_numpy()[~ok])
+            use = np.flatnonzero(ok & ~fp["period"].isin(stale).to_numpy())
+            kept = pd.DataFrame({"period": fp["period"].to_numpy()[use],
+                                 **({dims[0]: _unkey(fp["key"].to_numpy()[use])} if dims else {}),
+                                 **{c: vals[where[use], i] for i, c in enumerate(cols)}})
+            parts = [kept]
+            if stale:
+                days = sorted(pd.Timestamp(p).date() for p in stale)
+                narrow = Window(max(window.start, days[0]), min(window.end, period_end(days[-1], grain)))
+                tt = base_table(self.backend, first, grain, narrow, dims, Scope())
+                if len(stale) < fp["period"].nunique():
+                    tt = tt.filter(tt.period.isin(days))
+                fresh = self._aggregate(tt, dims, ms, names, opts, fingerprint_parts(tt))
+                parts.append(fresh[["period", *dims, *cols]])
+                j = fp.merge(fresh.assign(key=fresh[dims[0]].fillna(NULL_KEY) if dims else ""), on=["period", "key"],
+                             how="inner")
+                good = same_rows(j)  # a load between the two reads: not kept
+                self.cache.keep(key, lv, j[good], j.loc[good, cols].to_numpy(dtype=float, na_value=np.nan))
+            out[lv] = pd.concat(parts, ignore_index=True)
+        return out
+
+    def _group_key(self, first: Measure, grain: Grain, dims: tuple[str, ...], ms: list[Measure], names: dict,
+                   opts: dict, level: str) -> tuple[str, list[str]]:
+        """The kept-row key of a group's read at one level and its aggregates' names, in order (an Ibis
+        compile on a fixed window: once per process)."""
+        memo = (first, grain, dims, tuple((names[m], m) for m in ms), tuple(sorted((k, repr(v)) for k, v in opts.items())),
+                level)
+        if memo not in _KEYS:
+            expr = self._expr(base_table(self.backend, first, grain, _CANON, dims, Scope()), dims, ms, names, opts)
+            _KEYS[memo] = (group_key(expr, level), [c for c in expr.columns if c not in ("period", *dims)])
+        return _KEYS[memo]
+
+    def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
+        df = measure_table(self.backend, m, grain, window, ("branch",), Scope(), self._opts(window), "v").execute()
+        df["period"] = pd.to_datetime(df["period"])
+        self._frames[(m, grain, window.start, window.end, "branch")] = self._frame(df, "branch", df["v"])
+        self._roll_up(df.rename(columns={"v": "m"}), [m], {m: "m"}, grain, window)
+
+    @staticmethod
+    def _frame(df: pd.DataFrame, key: str | None, value: pd.Series) -> pd.DataFrame:
+        return pd.DataFrame({"period": df["period"].to_numpy(), "key": df[key].to_numpy() if key else "",
+                             "value": value.to_numpy()})
+
+    def _roll_up(self, df: pd.DataFrame, ms: list[Measure], names: dict, grain: Grain, window: Window) -> None:
+        """Region and bank frames of additive measures from their branch-level parts."""
+        if not ms:
+            return
+        cols = [c for m in ms for c in ((f"{names[m]}__s", f"{names[m]}__c") if m.agg is Agg.MEAN else (names[m],))]
+        part = df[["period", "branch", *cols]]
+        region = part.merge(self.look, on="branch", how="inner").groupby(["period", "region"], as_index=False)[cols].sum()
+        bank = part.groupby("period", as_index=False)[cols].sum()
+        for level, agg, key in (("region", region, "region"), ("bank", bank, None)):
+            for m in ms:
+                self._frames[(m, grain, window.start, window.end, level)] = self._frame(agg, key, _value(agg, m, names[m]))
+
+    # -- rebuilding a KPI's frame -------------------------------------------------------------
+    def frame(self, metric: Metric, grain: Grain, window: Window, level: str) -> pd.DataFrame:
+        """period, <level key>, value[, n]: what `compile_metric` (+ the base count) returns."""
+        opts = self._opts(window)
+        get: Callable[[Measure], pd.DataFrame] = lambda m: self._frames[(m, grain, window.start, window.end, level)]  # noqa: E731
+        num = metric.measure(opts)
+        by = LEVELS[level]
+        if metric.denominator is None:
+            out = get(num).assign(value=lambda d: d["value"].astype(float) * metric.multiplier)
+        else:
+            den = metric.denominator
+            n, d = get(num), get(den)
+            same_base = (_base_key(num, SOURCES[num.source].time_column) == _base_key(den, SOURCES[den.source].time_column)
+                         and Agg.CUSTOM not in (num.agg, den.agg))
+            j = _left(d, n, "_n")
+            nv = j["value_n"].astype(float)
+            if not same_base:  # compile_metric fills a missing numerator with 0 when it joins two tables
+                nv = nv.fillna(0.0)
+            dv = j["value"].astype(float)
+            out = pd.DataFrame({"period": j["period"], "key": j["key"],
+                                "value": (nv / dv * metric.multiplier).where(dv > 0)})
+            cnt = count_of(den)
+            if cnt is not None and metric.unit is Unit.RATE:
+                out = _left(out, get(cnt), "_c").rename(columns={"value_c": "n"})
+        out = out.rename(columns={"key": by[0]}) if by else out.drop(columns="key")
+        return out
+

@@ -1,0 +1,118 @@
+"""Judge blocks of series on all cores: some in forked children, the rest in this process.
+
+Why fork: a scan is CPU-bound (two cores here) and the detectors cannot share the work between
+threads (pandas' rolling median and most numpy steps hold the GIL), while a spawned worker first
+spends ~1.3 s importing scipy — longer than the share it would take over in an incremental scan.
+A forked child starts in a few milliseconds with the series already in its memory.
+
+Why it is safe: a child only runs the detectors on the inherited series — never the database
+connection, whose threads do not exist in the child — writes its flags to a pipe and leaves with
+`os._exit` (no clean-up of inherited state). The parent reads with a deadline; if a child fails,
+dies or is late, the parent judges that share itself, so the flags are the same in every case,
+only slower. Without fork (not POSIX) or with one worker, everything runs here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import time
+from collections.abc import Sequence
+
+from anomaly.base import Controls, Flag, SeriesInput
+from anomaly.ensemble import plan_blocks, run_blocks
+
+SHARE_ROWS = 128  # series per unit of work handed out (blocks are cut to this for an even split)
+FORK_MIN = 200  # fewer series: a child costs more (fork, pickling) than it saves
+# a child's share is about as big as the parent's: one that is still busy this long after the parent
+# finished its own (seconds, + LATE_FACTOR × the parent's time) is stuck, and its share is done here
+DEADLINE = 10.0
+LATE_FACTOR = 3.0
+
+
+def split(items: Sequence[tuple[SeriesInput, Controls | None]], n: int) -> list[list[list[int]]]:
+    """n shares of blocks with about equal work (series × points), largest first."""
+    blocks = sorted(plan_blocks(items, SHARE_ROWS), key=lambda b: -len(b) * len(items[b[0]][0]))
+    shares: list[list[list[int]]] = [[] for _ in range(n)]
+    load = [0] * n
+    for b in blocks:
+        i = load.index(min(load))
+        shares[i].append(b)
+        load[i] += len(b) * max(len(items[b[0]][0]), 1)
+    return shares
+
+
+def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers: int,
+                  since: Sequence[int | None] | None = None) -> list[list[Flag]]:
+    """`ensemble.detect_many` on `workers` processes (this one included)."""
+    if workers <= 1 or not hasattr(os, "fork") or len(items) < FORK_MIN:
+        return _in_order(run_blocks(items, plan_blocks(items), since), len(items))
+    shares = split(items, workers)
+    children = [_start(items, share, since) for share in shares[1:]]
+    t0 = time.monotonic()
+    out = run_blocks(items, shares[0], since)
+    own = time.monotonic() - t0
+    for share, child in zip(shares[1:], children, strict=True):
+        got = _collect(child, deadline=time.monotonic() + DEADLINE + LATE_FACTOR * own) if child else None
+        out.update(got if got is not None else run_blocks(items, share, since))
+    return _in_order(out, len(items))
+
+
+def _in_order(out: dict[int, list[Flag]], n: int) -> list[list[Flag]]:
+    return [out[i] for i in range(n)]
+
+
+def _start(items, share, since) -> tuple[int, int] | None:
+    """Fork a child that judges `share` and writes its pickled flags to a pipe: (pid, read end)."""
+    r, w = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # the child: never returns into the caller's code
+        code = 1
+        try:
+            os.close(r)
+            data = pickle.dumps(run_blocks(items, share, since), protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    return pid, r
+
+
+def _collect(child: tuple[int, int], deadline: float) -> dict[int, list[Flag]] | None:
+    """The child's flags, or None if it failed or missed the deadline (then it is stopped)."""
+    pid, r = child
+    chunks = []
+    ok = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([r], [], [], left)[0]:
+                break  # late
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                ok = True
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        if not ok:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if not ok or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        return None
+    try:
+        return pickle.loads(b"".join(chunks))
+    except Exception:  # a torn message: judge that share here
+        return None

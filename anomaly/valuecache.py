@@ -1,0 +1,127 @@
+"""Per-period aggregates kept between scans (table ops.scan_values), checked against their rows.
+
+Why: a scan judges every KPI on its whole history, so it needs every period's aggregates — the
+counter KPIs alone mean ten aggregates over ~9 M tickets per branch and day, and quantiles (wait
+P50 / P90) sorted again for the branch, region and bank levels — although an upload changes a few
+days. A kept row is used only while the *fingerprint* of the rows it was computed from is
+unchanged: their count, the sum and the max of their batch ids (every row carries the batch that
+loaded it; a load adds a batch, a replacement swaps batch ids, a rollback removes one and brings
+older rows back) and, for a region or the bank, which branches they belong to. Counting that
+fingerprint is one light scan; the periods whose fingerprint differs — or that were never kept —
+are read fresh and kept. Emptying the table only makes the next scan slower.
+
+The group key hashes the compiled aggregates (definitions, filters, option values, the as-of date
+where a derived column uses it) on a fixed window, so it does not change as data arrive but does
+change with anything that changes the numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from data.sqlfiles import sql
+from metrics.model import Measure
+
+VERSION = "2"  # bump when the meaning of a kept row changes
+FINGERPRINT = ["n_rows", "batch_sum", "batch_max", "members"]
+
+
+def cacheable(m: Measure) -> bool:
+    """Plain bases only: a stock's rows depend on the period's last snapshot across all branches, and
+    distinct-loan flows on every snapshot of a loan, so neither is a function of its own rows."""
+    return not m.stock and not m.distinct_loans
+
+
+def group_key(expr, level: str) -> str:
+    """The key of the aggregates of `expr` (compiled on a fixed window) at one level."""
+    text = ibis.to_sql(expr, dialect="duckdb")
+    return hashlib.sha1(f"{VERSION}|{level}|{text}".encode()).hexdigest()[:24]
+
+
+def fingerprint_parts(t) -> dict:
+    """The aggregates of a read that fingerprint each group's rows."""
+    return {"_rows": t.count(), "_bsum": t.batch_id.sum(), "_bmax": t.batch_id.max()}
+
+
+FP_COLUMNS = ("_rows", "_bsum", "_bmax")
+NULL_KEY = "\x00"  # the scope value kept for rows whose branch id is NULL
+
+
+def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """period, key + FINGERPRINT per level, from a branch-level read (period, branch, _rows, _bsum, _bmax).
+    Regions are joined from the branch master (`look`: branch, region) as the compiler joins them."""
+    code, names = pd.factorize(df["branch"])  # a NULL branch: -1
+    crc = np.array([zlib.crc32(str(x).encode("utf-8")) for x in names], dtype=np.int64)
+    b = pd.DataFrame({"period": df["period"].to_numpy(), "key": df["branch"].to_numpy(dtype=object),
+                      "n_rows": df["_rows"].to_numpy(dtype=np.int64),
+                      "batch_sum": df["_bsum"].fillna(0).to_numpy(dtype=np.int64),
+                      "batch_max": df["_bmax"].fillna(0).to_numpy(dtype=np.int64),
+                      "members": np.where(code >= 0, crc[np.maximum(code, 0)], 0)})
+    agg = {"n_rows": "sum", "batch_sum": "sum", "batch_max": "max", "members": "sum"}
+    if look["branch"].is_unique:  # the usual branch master: a lookup, not a join
+        region = b.assign(key=b["key"].map(dict(zip(look["branch"], look["region"], strict=True))))
+    else:  # a branch listed twice counts twice, as in the SQL join
+        region = b.merge(look.rename(columns={"branch": "key"}), on="key", how="inner")
+        region = region.drop(columns="key").rename(columns={"region": "key"})
+    region = region.dropna(subset=["key"]).groupby(["period", "key"], as_index=False, sort=False).agg(agg)
+    bank = b.groupby("period", as_index=False, sort=False).agg(agg).assign(key="")
+    # rows without a branch id still count for the bank: kept under a key no branch id can be
+    branch = b.assign(key=np.where(code >= 0, b["key"].to_numpy(dtype=object), NULL_KEY), members=0)
+    return {"branch": branch, "region": region, "bank": bank}
+
+
+def same_rows(j: pd.DataFrame) -> np.ndarray:
+    """Per row of a fresh read (FP_COLUMNS) joined to the fingerprints (FINGERPRINT): did the read
+    see the rows the fingerprint was taken from?"""
+    return ((j["_rows"].to_numpy() == j["n_rows"].to_numpy())
+            & (j["_bsum"].fillna(0).to_numpy() == j["batch_sum"].to_numpy())
+            & (j["_bmax"].fillna(0).to_numpy() == j["batch_max"].to_numpy()))
+
+
+class ValueCache:
+    """ops.scan_values behind two calls: the kept aggregates valid for some rows, and keep fresh ones."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def lookup(self, key: str, level: str, fp: pd.DataFrame, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """For the scopes and periods of `fp` (period, key + FINGERPRINT): the positions in `fp` that
+        have kept aggregates for their rows as they are now, and those aggregates (positions × width).
+        The comparison runs in DuckDB; only positions and numbers come back."""
+        f = fp[["key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
+        f["row"] = np.arange(len(f))
+        cur = self.store.cursor()
+        cur.register("fingerprints", f)
+        got = cur.sql(sql("anomaly.kept_scan_values"), params={"group_key": key, "level": level}).to_arrow_table()
+        cur.unregister("fingerprints")
+        rows = got.column("row").to_numpy()
+        lists = got.column("vals").combine_chunks()
+        vals = lists.flatten().to_numpy(zero_copy_only=False).astype(float)
+        if len(vals) != len(rows) * width:  # kept with another width: not ours to read
+            return np.zeros(0, dtype=np.int64), np.zeros((0, width))
+        return rows, vals.reshape(len(rows), width)
+
+    def keep(self, key: str, level: str, fp: pd.DataFrame, values: np.ndarray) -> None:
+        """Keep aggregates (rows × width) with the scopes, periods and fingerprints of `fp` (same rows)."""
+        if not len(fp):
+            return
+        width = values.shape[1]
+        flat = pa.array(np.ascontiguousarray(values, dtype=float).ravel(), type=pa.float64(), from_pandas=True)
+        fresh = pa.table({
+            "group_key": pa.array([key] * len(fp)), "level": pa.array([level] * len(fp)),
+            "scope_value": pa.array(fp["key"].astype(str).tolist()),
+            "period": pa.array(pd.to_datetime(fp["period"]).dt.date.tolist(), type=pa.date32()),
+            **{c: pa.array(fp[c].to_numpy(dtype=np.int64)) for c in FINGERPRINT},
+            "vals": pa.ListArray.from_arrays(pa.array(np.arange(0, len(fp) * width + 1, width, dtype=np.int32)), flat),
+        })
+        with self.store.transaction() as cur:
+            cur.register("fresh_values", fresh)
+            cur.execute(sql("anomaly.forget_scan_values"))
+            cur.execute(sql("anomaly.keep_scan_values"))
+            cur.unregister("fresh_values")
