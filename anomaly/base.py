@@ -351,15 +351,7 @@ class Detector(ABC):
                    after: Sequence[int | None] | None = None, skip: Sequence[bool] | None = None) -> list[list[Flag]]:
         """`flag` for every row of block scores; the post-rule's point test runs on the whole block
         first, so the per-event Python work is only done for the few series that have a point to flag."""
-        mult = np.array([c.multiplier for c in controls])[:, None]
-        floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
-        s, ch = scores.score, scores.change
-        with np.errstate(invalid="ignore"):
-            ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
-            ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
-            if series[0].denominator is not None:
-                min_den = np.array([c.min_denominator for c in controls])[:, None]
-                ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
+        ok = point_mask(scores, series, controls)
         any_ok = ok.any(axis=1)
         if skip is not None:  # the caller knows these have no wanted event
             any_ok &= ~np.asarray(skip, bool)
@@ -443,10 +435,9 @@ def quiet_start(onsets: np.ndarray, ends: np.ndarray, t: np.ndarray, target: int
     return int(onsets[order][first])
 
 
-def block_spans(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]
-                ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per row of block scores: the onset and end positions of the post-rule's events (as `events`
-    finds them, for all rows at once)."""
+def point_mask(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]) -> np.ndarray:
+    """The post-rule's point test for every row of block scores at once: a finite score past the
+    row's threshold, a change not below its floor, a denominator not below its minimum."""
     mult = np.array([c.multiplier for c in controls])[:, None]
     floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
     s, ch = scores.score, scores.change
@@ -456,12 +447,19 @@ def block_spans(scores: Scores, series: Sequence[SeriesInput], controls: Sequenc
         if series[0].denominator is not None:
             min_den = np.array([c.min_denominator for c in controls])[:, None]
             ok &= np.vstack([x.denominator.to_numpy() for x in series]) >= min_den
-    rows, pos = np.nonzero(ok)
+    return ok
+
+
+def block_spans(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per row of block scores: the onset and end positions of the post-rule's events (as `events`
+    finds them, for all rows at once)."""
+    rows, pos = np.nonzero(point_mask(scores, series, controls))
     empty = np.zeros(0, dtype=np.int64)
     if not len(rows):
         return [(empty, empty)] * len(series)
     t = series[0].index.values.astype("datetime64[ns]").astype(np.int64)
-    sign = np.sign(s[rows, pos])
+    sign = np.sign(scores.score[rows, pos])
     gap = refractory(series[0]).value
     new = np.r_[True, (rows[1:] != rows[:-1]) | (sign[1:] != sign[:-1]) | (np.diff(t[pos]) > gap)]
     starts = np.flatnonzero(new)
