@@ -5,32 +5,21 @@ through a two-line router script (the same st.navigation + page.run the app does
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
+from helpers_browser import (
+    CHROMIUM,
+    ROOT,
+    require_chromium,
+    running_app,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
+    require_chromium()
     from tests.test_briefing import build_briefing_db
 
     db = build_briefing_db(tmp_path_factory)
@@ -40,35 +29,8 @@ def server(tmp_path_factory):
         "import streamlit as st\n"
         f"st.navigation([st.Page({str(ROOT / 'pages' / 'briefing.py')!r}, title='简报', url_path='briefing',"
         " default=True)]).run()\n", encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "BANKPULSE_DB": str(db), "PYTHONPATH": str(ROOT)}
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.3)
+    with running_app(db, tmp, script=app, env={"PYTHONPATH": str(ROOT)}, timeout=60) as (base, _):
         yield base, tmp, db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        text = (tmp / "server.log").read_text()
-        assert "Traceback" not in text, text
 
 
 def test_download_builds_a_pdf_with_the_title(server):

@@ -7,21 +7,17 @@ CSV, the rendered history table, the language binding in the URL, and CJK glyph 
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
+from helpers_browser import (
+    ARTIFACTS,
+    chromium,
+    idle,
+    require_chromium,
+    running_app,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 HEADER = ("网点编号,网点名称,业务日期,票号,业务类型,客户级别,取号时间,叫号时间,开始办理时间,完成时间,"
           "窗口号,柜员号,状态,等待时长(秒),办理时长(秒)")
 ROWS = [
@@ -35,65 +31,22 @@ ROWS = [
 FILE_NAME = "柜台叫号明细.csv"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)")
+    require_chromium()
     tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    env = {**os.environ, "BANKPULSE_DB": str(tmp / "bankpulse.duckdb")}
-    log = (tmp / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
-            time.sleep(0.3)
+    with running_app(tmp / "bankpulse.duckdb", tmp, timeout=60) as (base, _):
         yield base, tmp
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        server_log = (tmp / "server.log").read_text()
-        assert "Traceback" not in server_log, server_log
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _idle(page, timeout=30_000):
-    """Wait until the script run triggered by the last interaction has finished."""
-    page.wait_for_timeout(300)
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout)
+    idle(page, timeout, settle=300)
 
 
 def _open(browser, url):

@@ -7,32 +7,21 @@ admin page, and signs out; guest is refused. The sign-ins land in the audit trai
 """
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
+from helpers_browser import (
+    CHROMIUM,
+    free_port,
+    require_chromium,
+    running_app,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def sso(tmp_path_factory, demo_db_template):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
+    require_chromium()
     oidc = pytest.importorskip("oidc_provider_mock")
     import shutil
 
@@ -42,7 +31,7 @@ def sso(tmp_path_factory, demo_db_template):
     users = [oidc.User(sub="li", claims={"preferred_username": "li", "name": "Li Ming", "email": "li@bank.example",
                                          "groups": ["bankpulse-viewer", "bankpulse-branch:0101001"]}),
              oidc.User(sub="guest", claims={"email": "guest@bank.example", "groups": ["staff"]})]
-    port = _free_port()
+    port = free_port()
     with oidc.run_server_in_thread(user_claims=users) as provider:
         issuer = f"http://localhost:{provider.server_port}"
         secrets = tmp / "secrets.toml"
@@ -53,35 +42,9 @@ def sso(tmp_path_factory, demo_db_template):
             'client_id = "bankpulse"\n'
             'client_secret = "test-only-client-secret"\n'
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n', encoding="utf-8")
-        env = {**os.environ, "BANKPULSE_DB": str(db), "BANKPULSE_AUTH": "oidc"}
-        log = (tmp / "server.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-             "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
-             f"--secrets.files={secrets}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://localhost:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                        break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start:\n{(tmp / 'server.log').read_text()}")
-                time.sleep(0.3)
+        with running_app(db, tmp, env={"BANKPULSE_AUTH": "oidc"}, port=port, host="localhost", timeout=60,
+                         extra_args=(f"--secrets.files={secrets}",)) as (base, proc):
             yield base, db, proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-            server_log = (tmp / "server.log").read_text()
-            assert "Traceback" not in server_log, server_log
 
 
 def _sign_in(page, base: str, who: str) -> None:
