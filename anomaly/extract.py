@@ -27,15 +27,19 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from anomaly.valuecache import (
+    FP_COLUMNS,
     NULL_KEY,
     ValueCache,
     cacheable,
+    coarser_fingerprints,
     fingerprint_parts,
     fingerprints,
     group_key,
     same_rows,
+    text,
 )
 from data.sources import SOURCES
 from metrics.compiler import (
@@ -134,6 +138,22 @@ def _left(a: pd.DataFrame, b: pd.DataFrame, suffix: str) -> pd.DataFrame:
     return a.merge(b.rename(columns={"value": f"value{suffix}"}), on=["period", "key"], how="left")
 
 
+def frame_of(t: pa.Table) -> pd.DataFrame:
+    """A read's Arrow table as a frame (see `Reader._run`)."""
+    cols = {}
+    for name, col in zip(t.column_names, t.columns, strict=True):
+        typ = col.type
+        if pa.types.is_date(typ) or pa.types.is_timestamp(typ):
+            cols[name] = col.cast(pa.timestamp("ns")).to_numpy(zero_copy_only=False)
+        elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            cols[name] = text(col.to_numpy(zero_copy_only=False))
+        elif pa.types.is_decimal(typ):  # as `execute()` gives them: Decimal objects
+            cols[name] = pd.Series(col.to_pylist(), dtype=object)
+        else:
+            cols[name] = col.to_numpy(zero_copy_only=False)
+    return pd.DataFrame(cols)
+
+
 def _unkey(keys: np.ndarray) -> np.ndarray:
     return np.where(keys == NULL_KEY, None, keys)
 
@@ -170,6 +190,9 @@ class Reader:
         self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
         self.cache = None if store.read_only else ValueCache(store)
         self._frames: dict[tuple, pd.DataFrame] = {}  # (measure, grain, start, end, level) -> period, key, value
+        self._fps: dict[tuple, object] = {}  # fingerprint reads and their per-level fingerprints, once per scan
+        self._daily: set[tuple] = set()  # (base, start, end) read at day grain in this scan
+        self._master: int | None = None  # digest of the branch master (kept custom measures read it)
 
     # -- reading --------------------------------------------------------------------------
     def read(self, requests: Iterable[Request]) -> None:
@@ -186,10 +209,14 @@ class Reader:
                     g.measures.append(m)
                 if not additive(m):
                     g.levels |= set(r.levels)
+        self._daily = {(k[0], k[2], k[3]) for k in groups if k[1] is Grain.DAY}
+        self._daily |= {(_key(m, g, w)[0], w.start, w.end) for m, g, w in customs if g is Grain.DAY}
         for key, g in groups.items():
             self._read_group(g, key[1], Window(key[2], key[3]))
         for m, grain, window in dict.fromkeys(customs):
             self._read_custom(m, grain, window)
+        if self.cache is not None:
+            self.cache.flush()
 
     def _opts(self, window: Window) -> dict:
         return {**self.options, "_as_of": window.end}
@@ -223,9 +250,11 @@ class Reader:
 
     @staticmethod
     def _run(expr) -> pd.DataFrame:
-        df = expr.execute()
-        df["period"] = pd.to_datetime(df["period"]).astype("datetime64[ns]")
-        return df
+        """The expression's result as plain columns: periods as datetime64[ns], scope keys as objects
+        (valuecache.text), numbers as numpy (an integer column with NULLs as float with NaN).
+        Fetched as Arrow and converted here: `execute()`'s general conversion to pandas types took
+        longer than the query for the scan's 140,000-row reads."""
+        return frame_of(expr.to_pyarrow())
 
     def _aggregate(self, t, dims: tuple[str, ...], ms: list[Measure], names: dict, opts: dict,
                    extra: dict | None = None) -> pd.DataFrame:
@@ -253,43 +282,76 @@ class Reader:
                 self._put(m, grain, window, lv, self._frame(dfs[lv], dims[0] if dims else None, _value(dfs[lv], m, names[m])))
         self._roll_up(dfs["branch"], add, names, grain, window)
 
+    def _fingerprint_read(self, first: Measure, grain: Grain, window: Window) -> pd.DataFrame:
+        """period, branch, _rows, _bsum, _bmax of a plain base's rows in the window. Read once per base
+        and window at day grain when the scan reads that base by day, and rolled up to coarser grains
+        from it (counts and sums add, the max is the max of the days' maxima) — a month's rows are its
+        days' rows, so the numbers are those of a read by month, without another pass over the table."""
+        base = (_key(first, grain, window)[0], window.start, window.end)
+        if grain is not Grain.DAY and base in self._daily:
+            at = (*base, grain)
+            if at not in self._fps:
+                self._fps[at] = coarser_fingerprints(self._fingerprint_read(first, Grain.DAY, window), grain)
+            return self._fps[at]
+        at = (*base, grain)
+        if at not in self._fps:
+            t = base_table(self.backend, first, grain, window, ("branch",), Scope())
+            self._fps[at] = self._run(t.group_by(["period", "branch"]).aggregate(**fingerprint_parts(t)))
+        return self._fps[at]
+
+    def _fingerprints(self, first: Measure, grain: Grain, window: Window) -> dict[str, pd.DataFrame]:
+        """The fingerprints of a base's rows per level (valuecache.fingerprints), once per scan."""
+        at = ("levels", _key(first, grain, window)[0], window.start, window.end, grain)
+        if at not in self._fps:
+            self._fps[at] = fingerprints(self._fingerprint_read(first, grain, window), self.look)
+        return self._fps[at]
+
     def _read_kept(self, first: Measure, wanted: dict[str, list[Measure]], names: dict, grain: Grain, window: Window,
                    opts: dict) -> dict[str, pd.DataFrame]:
         """Per level, the group's read as a fresh read would return it: kept aggregates for the
         periods whose rows are unchanged, the other periods read fresh (every scope of such a period
         at once) and kept for the next scan (anomaly/valuecache.py)."""
-        t = base_table(self.backend, first, grain, window, ("branch",), Scope())
-        fps = fingerprints(self._run(t.group_by(["period", "branch"]).aggregate(**fingerprint_parts(t))), self.look)
+        fps = self._fingerprints(first, grain, window)
         out = {}
         for lv, ms in wanted.items():
             dims = LEVELS[lv]
             key, cols = self._group_key(first, grain, dims, ms, names, opts, lv)
-            fp = fps[lv]
-            rows, vals = self.cache.lookup(key, lv, fp, len(cols))
-            ok = np.zeros(len(fp), bool)
-            ok[rows] = True
-            where = np.zeros(len(fp), dtype=np.int64)
-            where[rows] = np.arange(len(rows))
-            stale = set(fp["period"].to_numpy()[~ok])
-            use = np.flatnonzero(ok & ~fp["period"].isin(stale).to_numpy())
-            kept = pd.DataFrame({"period": fp["period"].to_numpy()[use],
-                                 **({dims[0]: _unkey(fp["key"].to_numpy()[use])} if dims else {}),
-                                 **{c: vals[where[use], i] for i, c in enumerate(cols)}})
-            parts = [kept]
-            if stale:
-                days = sorted(pd.Timestamp(p).date() for p in stale)
-                narrow = Window(max(window.start, days[0]), min(window.end, period_end(days[-1], grain)))
+
+            def fresh(days: list[date], narrow: Window, some: bool, dims=dims, ms=ms) -> pd.DataFrame:
                 tt = base_table(self.backend, first, grain, narrow, dims, Scope())
-                if len(stale) < fp["period"].nunique():
+                if some:
                     tt = tt.filter(tt.period.isin(days))
-                fresh = self._aggregate(tt, dims, ms, names, opts, fingerprint_parts(tt))
-                parts.append(fresh[["period", *dims, *cols]])
-                j = fp.merge(fresh.assign(key=fresh[dims[0]].fillna(NULL_KEY) if dims else ""), on=["period", "key"],
-                             how="inner")
-                good = same_rows(j)  # a load between the two reads: not kept
-                self.cache.keep(key, lv, j[good], j.loc[good, cols].to_numpy(dtype=float, na_value=np.nan))
-            out[lv] = pd.concat(parts, ignore_index=True)
+                return self._aggregate(tt, dims, ms, names, opts, fingerprint_parts(tt))
+
+            out[lv] = self._kept_and_fresh(key, lv, fps[lv], dims, cols, grain, window, fresh)
         return out
+
+    def _kept_and_fresh(self, key: str, lv: str, fp: pd.DataFrame, dims: tuple[str, ...], cols: list[str],
+                        grain: Grain, window: Window,
+                        fresh: Callable[[list[date], Window, bool], pd.DataFrame]) -> pd.DataFrame:
+        """period, dims…, cols for the scopes and periods of `fp`: kept values where the fingerprint
+        matches, and `fresh(days, narrow window, only some periods)` — which returns FP_COLUMNS beside
+        the values, read in the same statement — for every period with a changed or unkept scope."""
+        rows, vals = self.cache.lookup(key, lv, fp, len(cols))
+        ok = np.zeros(len(fp), bool)
+        ok[rows] = True
+        where = np.zeros(len(fp), dtype=np.int64)
+        where[rows] = np.arange(len(rows))
+        stale = set(fp["period"].to_numpy()[~ok])
+        use = np.flatnonzero(ok & ~fp["period"].isin(stale).to_numpy())
+        kept = pd.DataFrame({"period": fp["period"].to_numpy()[use],
+                             **({dims[0]: text(_unkey(fp["key"].to_numpy()[use]))} if dims else {}),
+                             **{c: vals[where[use], i] for i, c in enumerate(cols)}})
+        if not stale:
+            return kept
+        days = sorted(pd.Timestamp(p).date() for p in stale)
+        narrow = Window(max(window.start, days[0]), min(window.end, period_end(days[-1], grain)))
+        got = fresh(days, narrow, len(stale) < fp["period"].nunique())
+        j = fp.merge(got.assign(key=text(got[dims[0]].fillna(NULL_KEY)) if dims else ""), on=["period", "key"],
+                     how="inner")
+        good = same_rows(j)  # a load between the two reads: not kept
+        self.cache.keep(key, lv, j[good], j.loc[good, cols].to_numpy(dtype=float, na_value=np.nan))
+        return pd.concat([kept, got[["period", *dims, *cols]]], ignore_index=True)
 
     def _group_key(self, first: Measure, grain: Grain, dims: tuple[str, ...], ms: list[Measure], names: dict,
                    opts: dict, level: str) -> tuple[str, list[str]]:
@@ -303,14 +365,47 @@ class Reader:
         return _KEYS[memo]
 
     def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
-        df = measure_table(self.backend, m, grain, window, ("branch",), Scope(), self._opts(window), "v").execute()
-        df["period"] = pd.to_datetime(df["period"])
+        opts = self._opts(window)
+        if self.cache is not None and cacheable(m) and m.custom in ADDITIVE_CUSTOM:
+            df = self._read_custom_kept(m, grain, window, opts)
+        else:
+            df = self._run(measure_table(self.backend, m, grain, window, ("branch",), Scope(), opts, "v"))
         self._frames[(m, grain, window.start, window.end, "branch")] = self._frame(df, "branch", df["v"])
         self._roll_up(df.rename(columns={"v": "m"}), [m], {m: "m"}, grain, window)
 
+    def _read_custom_kept(self, m: Measure, grain: Grain, window: Window, opts: dict) -> pd.DataFrame:
+        """An additive custom measure per branch with kept values: its value for a branch and period
+        is a function of that branch's rows in the period and of the branch master (ADDITIVE_CUSTOM),
+        so a kept value holds while the rows' fingerprint and a digest of the master (in the
+        fingerprint's `members`, unused at branch level) are unchanged — after a master reload every
+        period is read afresh and replaces what was kept. Fresh values are read joined to their rows'
+        fingerprint, in one statement."""
+        key = self._group_key_custom(m, grain, opts)
+        if self._master is None:
+            self._master = self.cache.master_digest()
+        fp = self._fingerprints(m, grain, window)["branch"].assign(members=self._master)
+
+        def fresh(days: list[date], narrow: Window, some: bool) -> pd.DataFrame:
+            v = measure_table(self.backend, m, grain, narrow, ("branch",), Scope(), opts, "v")
+            t = base_table(self.backend, m, grain, narrow, ("branch",), Scope())
+            if some:
+                t, v = t.filter(t.period.isin(days)), v.filter(v.period.isin(days))
+            f = t.group_by(["period", "branch"]).aggregate(**fingerprint_parts(t))
+            j = f.left_join(v, [f.period == v.period, f.branch.identical_to(v.branch)])
+            return self._run(j.select(f.period, f.branch, *FP_COLUMNS, v.v))
+
+        return self._kept_and_fresh(key, "branch", fp, ("branch",), ["v"], grain, window, fresh)
+
+    def _group_key_custom(self, m: Measure, grain: Grain, opts: dict) -> str:
+        memo = (m, grain, tuple(sorted((k, repr(v)) for k, v in opts.items())), "custom")
+        if memo not in _KEYS:
+            expr = measure_table(self.backend, m, grain, _CANON, ("branch",), Scope(), opts, "v")
+            _KEYS[memo] = (group_key(expr, "branch"), ["v"])
+        return _KEYS[memo][0]
+
     @staticmethod
     def _frame(df: pd.DataFrame, key: str | None, value: pd.Series) -> pd.DataFrame:
-        return pd.DataFrame({"period": df["period"].to_numpy(), "key": df[key].to_numpy() if key else "",
+        return pd.DataFrame({"period": df["period"].to_numpy(), "key": text(df[key].to_numpy()) if key else "",
                              "value": value.to_numpy()})
 
     def _roll_up(self, df: pd.DataFrame, ms: list[Measure], names: dict, grain: Grain, window: Window) -> None:

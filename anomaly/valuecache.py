@@ -26,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 
 from data.sqlfiles import sql
-from metrics.model import Measure
+from metrics.model import Grain, Measure
+from metrics.periods import period_start
 
 VERSION = "2"  # bump when the meaning of a kept row changes
 FINGERPRINT = ["n_rows", "batch_sum", "batch_max", "members"]
@@ -50,6 +51,23 @@ def fingerprint_parts(t) -> dict:
 
 
 FP_COLUMNS = ("_rows", "_bsum", "_bmax")
+
+
+def text(a) -> pd.Series:
+    """Scope keys as a plain object column. pandas 3 turns an object array of strings into its Arrow
+    string type at every frame built (and back at every `to_numpy`) — done for each of the scan's
+    frames, that was a tenth of its reading time; the keys are only compared and grouped here."""
+    return pd.Series(np.asarray(a, dtype=object), dtype=object, copy=False)
+
+
+def coarser_fingerprints(daily: pd.DataFrame, grain: Grain) -> pd.DataFrame:
+    """A branch-level fingerprint read (period, branch + FP_COLUMNS) by day, rolled up to `grain`:
+    what the same read by `grain` returns (a NULL branch stays a group of its own)."""
+    starts = {p: pd.Timestamp(period_start(pd.Timestamp(p).date(), grain)) for p in pd.unique(daily["period"])}
+    df = daily.assign(period=daily["period"].map(starts).astype("datetime64[ns]"))
+    out = df.groupby(["period", "branch"], as_index=False, sort=False, dropna=False).agg(
+        _rows=("_rows", "sum"), _bsum=("_bsum", "sum"), _bmax=("_bmax", "max"))
+    return out
 NULL_KEY = "\x00"  # the scope value kept for rows whose branch id is NULL
 
 
@@ -58,21 +76,21 @@ def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame
     Regions are joined from the branch master (`look`: branch, region) as the compiler joins them."""
     code, names = pd.factorize(df["branch"])  # a NULL branch: -1
     crc = np.array([zlib.crc32(str(x).encode("utf-8")) for x in names], dtype=np.int64)
-    b = pd.DataFrame({"period": df["period"].to_numpy(), "key": df["branch"].to_numpy(dtype=object),
+    b = pd.DataFrame({"period": df["period"].to_numpy(), "key": text(df["branch"].to_numpy(dtype=object)),
                       "n_rows": df["_rows"].to_numpy(dtype=np.int64),
                       "batch_sum": df["_bsum"].fillna(0).to_numpy(dtype=np.int64),
                       "batch_max": df["_bmax"].fillna(0).to_numpy(dtype=np.int64),
                       "members": np.where(code >= 0, crc[np.maximum(code, 0)], 0)})
     agg = {"n_rows": "sum", "batch_sum": "sum", "batch_max": "max", "members": "sum"}
     if look["branch"].is_unique:  # the usual branch master: a lookup, not a join
-        region = b.assign(key=b["key"].map(dict(zip(look["branch"], look["region"], strict=True))))
+        region = b.assign(key=text(b["key"].map(dict(zip(look["branch"], look["region"], strict=True)))))
     else:  # a branch listed twice counts twice, as in the SQL join
         region = b.merge(look.rename(columns={"branch": "key"}), on="key", how="inner")
         region = region.drop(columns="key").rename(columns={"region": "key"})
     region = region.dropna(subset=["key"]).groupby(["period", "key"], as_index=False, sort=False).agg(agg)
     bank = b.groupby("period", as_index=False, sort=False).agg(agg).assign(key="")
     # rows without a branch id still count for the bank: kept under a key no branch id can be
-    branch = b.assign(key=np.where(code >= 0, b["key"].to_numpy(dtype=object), NULL_KEY), members=0)
+    branch = b.assign(key=text(np.where(code >= 0, b["key"].to_numpy(dtype=object), NULL_KEY)), members=0)
     return {"branch": branch, "region": region, "bank": bank}
 
 
@@ -89,6 +107,7 @@ class ValueCache:
 
     def __init__(self, store):
         self.store = store
+        self._pending: list[pa.Table] = []
 
     def lookup(self, key: str, level: str, fp: pd.DataFrame, width: int) -> tuple[np.ndarray, np.ndarray]:
         """For the scopes and periods of `fp` (period, key + FINGERPRINT): the positions in `fp` that
@@ -107,19 +126,33 @@ class ValueCache:
             return np.zeros(0, dtype=np.int64), np.zeros((0, width))
         return rows, vals.reshape(len(rows), width)
 
+    def master_digest(self) -> int:
+        """A digest of the branch master's rows as a 60-bit number (the `members` of a kept custom
+        measure's fingerprint, which reads the master: a reload changes it)."""
+        return int(self.store.cursor().execute(sql("anomaly.branch_master_digest")).fetchone()[0][:15], 16)
+
     def keep(self, key: str, level: str, fp: pd.DataFrame, values: np.ndarray) -> None:
-        """Keep aggregates (rows × width) with the scopes, periods and fingerprints of `fp` (same rows)."""
+        """Keep aggregates (rows × width) with the scopes, periods and fingerprints of `fp` (same rows).
+        Written by `flush`, all of a scan's in one transaction (one commit instead of one per group)."""
         if not len(fp):
             return
         width = values.shape[1]
         flat = pa.array(np.ascontiguousarray(values, dtype=float).ravel(), type=pa.float64(), from_pandas=True)
-        fresh = pa.table({
-            "group_key": pa.array([key] * len(fp)), "level": pa.array([level] * len(fp)),
-            "scope_value": pa.array(fp["key"].astype(str).tolist()),
+        self._pending.append(pa.table({
+            "group_key": pa.array([key] * len(fp), type=pa.string()),
+            "level": pa.array([level] * len(fp), type=pa.string()),
+            "scope_value": pa.array(fp["key"].astype(str).tolist(), type=pa.string()),
             "period": pa.array(pd.to_datetime(fp["period"]).dt.date.tolist(), type=pa.date32()),
             **{c: pa.array(fp[c].to_numpy(dtype=np.int64)) for c in FINGERPRINT},
             "vals": pa.ListArray.from_arrays(pa.array(np.arange(0, len(fp) * width + 1, width, dtype=np.int32)), flat),
-        })
+        }))
+
+    def flush(self) -> None:
+        """Write what `keep` collected: the periods it holds replace those kept before."""
+        if not self._pending:
+            return
+        fresh = pa.concat_tables(self._pending)
+        self._pending = []
         with self.store.transaction() as cur:
             cur.register("fresh_values", fresh)
             cur.execute(sql("anomaly.forget_scan_values"))

@@ -153,3 +153,29 @@ def test_flags_wanted_from_a_date_are_those_of_the_whole_history_from_that_date(
             assert g == ([] if want >= len(s) else [f for f in fl if f.date >= s.index[want]]), (s.series_id, cut)
             checked += len(g)
     assert checked > 100
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rolling_median_equals_pandas(seed):
+    """bottleneck's kernel (anomaly.base.rolling_median) against pandas' rolling median, value for
+    value: windows longer than the series, centered odd and even windows, NaN runs and ±inf (pandas
+    reads them as missing), one series and blocks."""
+    from anomaly.base import rolling
+
+    rng = np.random.default_rng(seed)
+    for _ in range(400):
+        n, m = int(rng.integers(0, 90)), int(rng.integers(1, 4))
+        a = rng.normal(size=(m, n)).round(int(rng.integers(0, 3)))
+        a[rng.random(a.shape) < rng.random() * 0.5] = np.nan
+        if rng.random() < 0.2:
+            a[rng.random(a.shape) < 0.1] = np.inf if rng.random() < 0.5 else -np.inf
+        w = int(rng.integers(1, 60))
+        mp, trailing = int(rng.integers(1, w + 1)), bool(rng.random() < 0.5)
+        x = a if rng.random() < 0.5 else a[0]
+        frame = pd.DataFrame(x.T) if x.ndim == 2 else pd.Series(x)
+        want = (frame.rolling(w, min_periods=mp).median().shift(1) if trailing
+                else frame.rolling(w, min_periods=mp, center=True).median()).to_numpy()
+        want = want.T if x.ndim == 2 else want
+        got = rolling(x, w, "median", mp, trailing)
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got, want)

@@ -93,6 +93,11 @@ FROM fingerprints f JOIN ops.scan_values v ON v.group_key = $group_key AND v.lev
     AND v.scope_value = f.key AND v.period = f.period AND v.n_rows = f.n_rows AND v.batch_sum = f.batch_sum
     AND v.batch_max = f.batch_max AND v.members = f.members;
 
+-- name: branch_master_digest
+-- A digest of every row of the branch master, part of the fingerprint of kept values that read it (a
+-- custom measure such as window capacity joins it): any change to the master makes them stale.
+SELECT md5(coalesce(string_agg(b::VARCHAR, chr(31) ORDER BY b::VARCHAR), '')) FROM main.branches b;
+
 -- name: forget_scan_values
 -- Drop the kept aggregates a scan is about to replace: those of the registered frame `fresh_values`' group, level and periods.
 DELETE FROM ops.scan_values v USING (SELECT DISTINCT group_key, level, period FROM fresh_values) f
