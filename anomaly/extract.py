@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from anomaly.grids import Grid, roll_up, scatter
 from anomaly.valuecache import (
     FP_COLUMNS,
     NULL_KEY,
@@ -53,7 +54,7 @@ from metrics.compiler import (
     where_of,
 )
 from metrics.model import Agg, Grain, Measure, Metric, Unit
-from metrics.periods import period_end
+from metrics.periods import period_end, periods
 from metrics.scope import Scope
 
 # custom measures that are sums over outlets (Σ open windows × opening minutes over branch-days):
@@ -122,20 +123,9 @@ def _quantile_sets(ms: list[Measure]) -> dict[tuple, list[Measure]]:
     return out
 
 
-def _value(df: pd.DataFrame, m: Measure, name: str) -> pd.Series:
-    if m.agg is Agg.MEAN:
-        c = df[f"{name}__c"].astype(float)
-        return (df[f"{name}__s"].astype(float) / c.where(c > 0)).rename(name)
-    return df[name]
-
-
-def _left(a: pd.DataFrame, b: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    """a left join b on (period, key), b's value as value<suffix>. Frames of one read list the same
-    groups in the same order: then it is a column copy, not a join."""
-    if len(a) == len(b) and np.array_equal(a["period"].to_numpy(), b["period"].to_numpy()) and (
-            a["key"].to_numpy() == b["key"].to_numpy()).all():
-        return a.assign(**{f"value{suffix}": b["value"].to_numpy()})
-    return a.merge(b.rename(columns={"value": f"value{suffix}"}), on=["period", "key"], how="left")
+def _columns(m: Measure, name: str) -> list[str]:
+    """The aggregates a read holds for a measure: a mean as its sum and its count."""
+    return [f"{name}__s", f"{name}__c"] if m.agg is Agg.MEAN else [name]
 
 
 def frame_of(t: pa.Table) -> pd.DataFrame:
@@ -189,7 +179,8 @@ class Reader:
         self.look = store.cursor().execute("SELECT branch_id AS branch, region FROM main.branches").df()
         self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
         self.cache = None if store.read_only else ValueCache(store)
-        self._frames: dict[tuple, pd.DataFrame] = {}  # (measure, grain, start, end, level) -> period, key, value
+        self._grids: dict[tuple, Grid] = {}  # (measure, grain, start, end, level) -> its "value" on the grid
+        self._indexes: dict[tuple, pd.DatetimeIndex] = {}
         self._fps: dict[tuple, object] = {}  # fingerprint reads and their per-level fingerprints, once per scan
         self._daily: set[tuple] = set()  # (base, start, end) read at day grain in this scan
         self._master: int | None = None  # digest of the branch master (kept custom measures read it)
@@ -260,8 +251,22 @@ class Reader:
                    extra: dict | None = None) -> pd.DataFrame:
         return self._run(self._expr(t, dims, ms, names, opts, extra))
 
-    def _put(self, m: Measure, grain: Grain, window: Window, level: str, frame: pd.DataFrame) -> None:
-        self._frames[(m, grain, window.start, window.end, level)] = frame
+    def _index(self, grain: Grain, window: Window) -> pd.DatetimeIndex:
+        """The period grid of a window (what the series are judged on)."""
+        at = (grain, window.start, window.end)
+        if at not in self._indexes:
+            self._indexes[at] = pd.DatetimeIndex(pd.to_datetime(periods(window.start, window.end, grain)))
+        return self._indexes[at]
+
+    def _put(self, m: Measure, grain: Grain, window: Window, level: str, g: Grid, name: str) -> None:
+        """The measure's value on the grid: a mean as its sum ÷ its count, others as read."""
+        if m.agg is Agg.MEAN:
+            c = g.col(f"{name}__c")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                v = np.where(c > 0, g.col(f"{name}__s") / c, np.nan)
+        else:
+            v = g.col(name)
+        self._grids[(m, grain, window.start, window.end, level)] = Grid(g.index, g.keys, g.present, {"value": v})
 
     def _read_group(self, g: _Group, grain: Grain, window: Window) -> None:
         """All measures of a group per branch (additive ones rolled up), the others per level too."""
@@ -276,11 +281,15 @@ class Reader:
         else:
             dfs = {lv: self._aggregate(base_table(self.backend, first, grain, window, LEVELS[lv], Scope()), LEVELS[lv],
                                        ms, names, opts) for lv, ms in wanted.items()}
+        index = self._index(grain, window)
+        branch = None
         for lv, ms in wanted.items():
             dims = LEVELS[lv]
+            grid = scatter(dfs[lv], dims[0] if dims else None, [c for m in ms for c in _columns(m, names[m])], index)
+            branch = grid if lv == "branch" else branch
             for m in ms:
-                self._put(m, grain, window, lv, self._frame(dfs[lv], dims[0] if dims else None, _value(dfs[lv], m, names[m])))
-        self._roll_up(dfs["branch"], add, names, grain, window)
+                self._put(m, grain, window, lv, grid, names[m])
+        self._roll_up(branch, add, names, grain, window)
 
     def _fingerprint_read(self, first: Measure, grain: Grain, window: Window) -> pd.DataFrame:
         """period, branch, _rows, _bsum, _bmax of a plain base's rows in the window. Read once per base
@@ -370,8 +379,9 @@ class Reader:
             df = self._read_custom_kept(m, grain, window, opts)
         else:
             df = self._run(measure_table(self.backend, m, grain, window, ("branch",), Scope(), opts, "v"))
-        self._frames[(m, grain, window.start, window.end, "branch")] = self._frame(df, "branch", df["v"])
-        self._roll_up(df.rename(columns={"v": "m"}), [m], {m: "m"}, grain, window)
+        grid = scatter(df, "branch", ["v"], self._index(grain, window))
+        self._put(m, grain, window, "branch", grid, "v")
+        self._roll_up(grid, [m], {m: "v"}, grain, window)
 
     def _read_custom_kept(self, m: Measure, grain: Grain, window: Window, opts: dict) -> pd.DataFrame:
         """An additive custom measure per branch with kept values: its value for a branch and period
@@ -403,47 +413,37 @@ class Reader:
             _KEYS[memo] = (group_key(expr, "branch"), ["v"])
         return _KEYS[memo][0]
 
-    @staticmethod
-    def _frame(df: pd.DataFrame, key: str | None, value: pd.Series) -> pd.DataFrame:
-        return pd.DataFrame({"period": df["period"].to_numpy(), "key": text(df[key].to_numpy()) if key else "",
-                             "value": value.to_numpy()})
-
-    def _roll_up(self, df: pd.DataFrame, ms: list[Measure], names: dict, grain: Grain, window: Window) -> None:
-        """Region and bank frames of additive measures from their branch-level parts."""
+    def _roll_up(self, g: Grid, ms: list[Measure], names: dict, grain: Grain, window: Window) -> None:
+        """Region and bank values of additive measures from their branch-level parts."""
         if not ms:
             return
-        cols = [c for m in ms for c in ((f"{names[m]}__s", f"{names[m]}__c") if m.agg is Agg.MEAN else (names[m],))]
-        part = df[["period", "branch", *cols]]
-        region = part.merge(self.look, on="branch", how="inner").groupby(["period", "region"], as_index=False)[cols].sum()
-        bank = part.groupby("period", as_index=False)[cols].sum()
-        for level, agg, key in (("region", region, "region"), ("bank", bank, None)):
+        rolled = roll_up(g, self.look, [c for m in ms for c in _columns(m, names[m])])
+        for level, grid in rolled.items():
             for m in ms:
-                self._frames[(m, grain, window.start, window.end, level)] = self._frame(agg, key, _value(agg, m, names[m]))
+                self._put(m, grain, window, level, grid, names[m])
 
-    # -- rebuilding a KPI's frame -------------------------------------------------------------
-    def frame(self, metric: Metric, grain: Grain, window: Window, level: str) -> pd.DataFrame:
-        """period, <level key>, value[, n]: what `compile_metric` (+ the base count) returns."""
+    # -- a KPI from its measures ----------------------------------------------------------------
+    def kpi(self, metric: Metric, grain: Grain, window: Window, level: str) -> Grid:
+        """The KPI on the grid, "value"[ and "n"]: what `compile_metric` (+ the base count) returns,
+        with the scope keys of its rows (a ratio's: the denominator's)."""
         opts = self._opts(window)
-        get: Callable[[Measure], pd.DataFrame] = lambda m: self._frames[(m, grain, window.start, window.end, level)]  # noqa: E731
+        get: Callable[[Measure], Grid] = lambda m: self._grids[(m, grain, window.start, window.end, level)]  # noqa: E731
         num = metric.measure(opts)
-        by = LEVELS[level]
         if metric.denominator is None:
-            out = get(num).assign(value=lambda d: d["value"].astype(float) * metric.multiplier)
-        else:
-            den = metric.denominator
-            n, d = get(num), get(den)
-            same_base = (_base_key(num, SOURCES[num.source].time_column) == _base_key(den, SOURCES[den.source].time_column)
-                         and Agg.CUSTOM not in (num.agg, den.agg))
-            j = _left(d, n, "_n")
-            nv = j["value_n"].astype(float)
-            if not same_base:  # compile_metric fills a missing numerator with 0 when it joins two tables
-                nv = nv.fillna(0.0)
-            dv = j["value"].astype(float)
-            out = pd.DataFrame({"period": j["period"], "key": j["key"],
-                                "value": (nv / dv * metric.multiplier).where(dv > 0)})
-            cnt = count_of(den)
-            if cnt is not None and metric.unit is Unit.RATE:
-                out = _left(out, get(cnt), "_c").rename(columns={"value_c": "n"})
-        out = out.rename(columns={"key": by[0]}) if by else out.drop(columns="key")
-        return out
-
+            g = get(num)
+            return Grid(g.index, g.keys, g.present, {"value": g.col("value").astype(float) * metric.multiplier})
+        den = metric.denominator
+        n, d = get(num), get(den)
+        same_base = (_base_key(num, SOURCES[num.source].time_column) == _base_key(den, SOURCES[den.source].time_column)
+                     and Agg.CUSTOM not in (num.agg, den.agg))
+        nv = d.align(n.col("value"), n.keys)  # the numerator on the denominator's rows
+        if not same_base:  # compile_metric fills a missing numerator with 0 when it joins two tables
+            nv = np.nan_to_num(nv, nan=0.0)
+        dv = d.col("value")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cols = {"value": np.where(dv > 0, nv / dv * metric.multiplier, np.nan)}
+        cnt = count_of(den)
+        if cnt is not None and metric.unit is Unit.RATE:
+            c = get(cnt)
+            cols["n"] = d.align(c.col("value"), c.keys)
+        return Grid(d.index, d.keys, d.present, cols)

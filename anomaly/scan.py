@@ -35,6 +35,7 @@ from anomaly.attribution import attribute
 from anomaly.base import Controls, Freq, Kind, SeriesInput
 from anomaly.extract import Reader, Request, by_branch
 from anomaly.forked import detect_forked
+from anomaly.grids import MISSING, Grid, scatter
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
 from metrics.catalogue import CATALOGUE
@@ -113,32 +114,30 @@ def to_series(df: pd.DataFrame, metric: Metric, grain: Grain, start: date, end: 
     `unique`: the frame holds each period and scope once (a GROUP BY result), no need to check."""
     if df.empty:
         return {}
-    kind = KIND_BY_UNIT[metric.unit]
-    full = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
+    index = pd.DatetimeIndex(pd.to_datetime(periods(start, end, grain)))
     df = df.assign(period=pd.to_datetime(df["period"]))
-    if by:  # one column per scope value: all branches of the KPI as one 2-D array
-        df = df.dropna(subset=[by[0]])
-        df = df if unique else df.drop_duplicates(["period", by[0]])
-        col, keys = pd.factorize(df[by[0]], sort=True)  # hashing, not an object-array sort
-    else:
-        df = df if unique else df.drop_duplicates("period")
-        keys, col = np.array([""], dtype=object), np.zeros(len(df), dtype=np.int64)
-    # periods outside the grid are dropped, as a reindex to the grid drops them
-    pos = full.get_indexer(pd.DatetimeIndex(df["period"]))
-    inside = pos >= 0
-    wide = {}
-    for c in ["value", "n"] if "n" in df else ["value"]:
-        a = np.full((len(full), len(keys)), np.nan)
-        a[pos[inside], col[inside]] = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[inside]
-        wide[c] = a
-    vals = wide["value"]
+    grid = scatter(df, by[0] if by else None, ["value", "n"] if "n" in df else ["value"], index, unique)
+    return grid_series(grid, metric, level)
+
+
+def grid_series(grid: Grid, metric: Metric, level: str) -> dict[str, SeriesInput]:
+    """One series per scope value of a KPI on its grid ("value"[, "n"]): rows without a scope value
+    are not a scope; a count is 0 (not unknown) on a period without a row; scopes with fewer than
+    MIN_POINTS values, or with impossible (negative) ones, are not judged."""
+    kind = KIND_BY_UNIT[metric.unit]
+    real = np.array([k is not MISSING for k in grid.keys], dtype=bool)
+    keys = grid.keys[real]
+    if not len(keys) or not grid.present[:, real].any():
+        return {}
+    vals = grid.col("value")[:, real]
     if kind is Kind.COUNT:
         vals = np.nan_to_num(vals, nan=0.0)  # no ticket that day: zero, not unknown
-    dens = wide.get("n")
+    dens = grid.cols["n"][:, real] if "n" in grid.cols else None
+    full = grid.index
     enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
     freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
     out: dict[str, SeriesInput] = {}
-    for j, key in enumerate(np.asarray(keys, dtype=object)):
+    for j, key in enumerate(keys):
         if not enough[j]:
             continue
         v = vals[:, j]
@@ -229,9 +228,9 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
         for level, by in _levels(metric):
             if level == "branch" and branch_filter is not None and not branch_filter:
                 continue
-            df = (reader.frame(metric, grain, Window(lo, hi), level) if metric.id in fast
-                  else query_frame(store, metric, grain, lo, hi, by, options))
-            for value, s in to_series(df, metric, grain, lo, hi, level, by, unique=metric.id in fast).items():
+            got = (grid_series(reader.kpi(metric, grain, Window(lo, hi), level), metric, level) if metric.id in fast
+                   else to_series(query_frame(store, metric, grain, lo, hi, by, options), metric, grain, lo, hi, level, by))
+            for value, s in got.items():
                 if level == "branch" and branch_filter is not None and value not in branch_filter:
                     continue
                 if level == "region" and region_filter is not None and value not in region_filter:

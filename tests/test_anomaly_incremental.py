@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from anomaly.extract import Reader, Request, by_branch
-from anomaly.scan import _levels, scan, scan_after_batch, series_for, to_series
+from anomaly.scan import _levels, grid_series, scan, scan_after_batch, series_for
 from data.ops import OPS
 from data.store import Store
 from metrics.catalogue import CATALOGUE
@@ -182,8 +182,7 @@ def test_few_query_reading_gives_every_kpi_and_level_the_series_of_one_query_eac
         checked = 0
         for m, lo, hi in fast:
             for level, by in _levels(m):
-                mine = to_series(reader.frame(m, m.default_grain, Window(lo, hi), level), m, m.default_grain, lo, hi,
-                                 level, by)
+                mine = grid_series(reader.kpi(m, m.default_grain, Window(lo, hi), level), m, level)
                 ref = series_for(store, m, m.default_grain, lo, hi, level, by, options)
                 assert sorted(mine) == sorted(ref), (m.id, level)
                 for key, s in ref.items():
