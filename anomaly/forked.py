@@ -20,22 +20,25 @@ import pickle
 import select
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from anomaly.base import Controls, Flag, SeriesInput
 from anomaly.ensemble import plan_blocks, run_blocks
 
-SHARE_ROWS = 128  # series per unit of work handed out (blocks are cut to this for an even split)
+SHARE_ROWS = 128  # series per unit of work handed out (blocks are cut to this, so the work spreads evenly)
 FORK_MIN = 200  # fewer series: a child costs more (fork, pickling) than it saves
-# a child's share is about as big as the parent's: one that is still busy this long after the parent
-# finished its own (seconds, + LATE_FACTOR × the parent's time) is stuck, and its share is done here
+# a child that is still busy this long after the parent ran out of work (seconds, + LATE_FACTOR ×
+# the parent's own time) is stuck: it is stopped and what it took is judged here
 DEADLINE = 10.0
 LATE_FACTOR = 3.0
+TOKEN = 4  # bytes per block number in the work queue
+MAX_BLOCKS = 4096 // TOKEN  # the queue is written whole before anyone reads: it must fit a pipe at once
 
 
 def split(items: Sequence[tuple[SeriesInput, Controls | None]], n: int) -> list[list[list[int]]]:
-    """n shares of blocks with about equal work (series × points), largest first."""
-    blocks = sorted(plan_blocks(items, SHARE_ROWS), key=lambda b: -len(b) * len(items[b[0]][0]))
+    """n shares of blocks with about equal work (series × points), largest first (used when the
+    blocks are too many for the work queue)."""
+    blocks = _largest_first(items, plan_blocks(items, SHARE_ROWS))
     shares: list[list[list[int]]] = [[] for _ in range(n)]
     load = [0] * n
     for b in blocks:
@@ -45,13 +48,56 @@ def split(items: Sequence[tuple[SeriesInput, Controls | None]], n: int) -> list[
     return shares
 
 
+def _largest_first(items, blocks: list[list[int]]) -> list[list[int]]:
+    return sorted(blocks, key=lambda b: -len(b) * len(items[b[0]][0]))
+
+
 def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers: int,
                   since: Sequence[int | None] | None = None) -> list[list[Flag]]:
-    """`ensemble.detect_many` on `workers` processes (this one included)."""
+    """`ensemble.detect_many` on `workers` processes (this one included).
+
+    The blocks go into a work queue — a pipe holding their numbers, largest first — from which
+    this process and its children each take the next block when done with one: the detectors'
+    cost per point differs (a rate is cheaper than a seasonal count), so a fixed split left one
+    process waiting for the other. A child reports the flags of the blocks it took; any block
+    without a report (a child failed, was late) is judged here afterwards."""
     if workers <= 1 or not hasattr(os, "fork") or len(items) < FORK_MIN:
         return _in_order(run_blocks(items, plan_blocks(items), since), len(items))
+    blocks = _largest_first(items, plan_blocks(items, SHARE_ROWS))
+    if len(blocks) > MAX_BLOCKS:
+        return _detect_split(items, workers, since)
+    r, w = os.pipe()
+    os.write(w, b"".join(i.to_bytes(TOKEN, "little") for i in range(len(blocks))))
+    os.close(w)  # an empty queue then reads as end of file
+    try:
+        children = [_start(items, lambda: _take(r, items, blocks, since)) for _ in range(workers - 1)]
+        t0 = time.monotonic()
+        out = _take(r, items, blocks, since)
+        own = time.monotonic() - t0
+    finally:
+        os.close(r)
+    for child in children:
+        got = _collect(child, deadline=time.monotonic() + DEADLINE + LATE_FACTOR * own) if child else None
+        out.update(got or {})
+    missing = [b for b in blocks if b[0] not in out]  # a block is reported whole or not at all
+    if missing:
+        out.update(run_blocks(items, missing, since))
+    return _in_order(out, len(items))
+
+
+def _take(r: int, items, blocks: list[list[int]], since) -> dict[int, list[Flag]]:
+    """Judge blocks from the queue until it is empty (reads of one number from a pipe are atomic,
+    so no block is taken twice)."""
+    out: dict[int, list[Flag]] = {}
+    while len(got := os.read(r, TOKEN)) == TOKEN:
+        out.update(run_blocks(items, [blocks[int.from_bytes(got, "little")]], since))
+    return out
+
+
+def _detect_split(items, workers: int, since) -> list[list[Flag]]:
+    """A fixed split into one share per process (too many blocks for the queue)."""
     shares = split(items, workers)
-    children = [_start(items, share, since) for share in shares[1:]]
+    children = [_start(items, lambda share=share: run_blocks(items, share, since)) for share in shares[1:]]
     t0 = time.monotonic()
     out = run_blocks(items, shares[0], since)
     own = time.monotonic() - t0
@@ -65,8 +111,8 @@ def _in_order(out: dict[int, list[Flag]], n: int) -> list[list[Flag]]:
     return [out[i] for i in range(n)]
 
 
-def _start(items, share, since) -> tuple[int, int] | None:
-    """Fork a child that judges `share` and writes its pickled flags to a pipe: (pid, read end)."""
+def _start(items, work: Callable[[], dict[int, list[Flag]]]) -> tuple[int, int] | None:
+    """Fork a child that runs `work` and writes its pickled flags to a pipe: (pid, read end)."""
     r, w = os.pipe()
     try:
         pid = os.fork()
@@ -78,7 +124,7 @@ def _start(items, share, since) -> tuple[int, int] | None:
         code = 1
         try:
             os.close(r)
-            data = pickle.dumps(run_blocks(items, share, since), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             view = memoryview(data)
             while view:
                 view = view[os.write(w, view):]

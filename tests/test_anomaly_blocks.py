@@ -117,6 +117,38 @@ def test_a_failing_child_is_replaced_by_this_process(monkeypatch):
     assert forked.detect_forked(items, 2) == detect_many(items)
 
 
+def test_a_late_child_is_stopped_and_its_blocks_judged_here(monkeypatch):
+    """A child still busy past its deadline is killed; the blocks it took are judged by this process."""
+    import os
+    import time
+
+    import anomaly.forked as forked
+
+    parent = os.getpid()
+    real = forked.run_blocks
+
+    def stuck_in_child(items, blocks, since=None):
+        if os.getpid() != parent:
+            time.sleep(60)
+        return real(items, blocks, since)
+
+    monkeypatch.setattr(forked, "run_blocks", stuck_in_child)
+    monkeypatch.setattr(forked, "DEADLINE", 0.5)
+    monkeypatch.setattr(forked, "LATE_FACTOR", 0.0)
+    items = _many_series()
+    t0 = time.monotonic()
+    assert forked.detect_forked(items, 2) == detect_many(items)
+    assert time.monotonic() - t0 < 30
+
+
+def test_too_many_blocks_for_the_queue_are_split_in_fixed_shares(monkeypatch):
+    import anomaly.forked as forked
+
+    monkeypatch.setattr(forked, "MAX_BLOCKS", 1)
+    items = _many_series()
+    assert forked.detect_forked(items, 2) == detect_many(items)
+
+
 def test_beta_binomial_tails_equal_scipy_including_edges():
     from scipy.stats import betabinom
 

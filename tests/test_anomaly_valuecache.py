@@ -77,3 +77,27 @@ def test_coarser_fingerprints_equal_a_read_by_that_grain(grain):
     key = lambda d: d.assign(branch=d["branch"].fillna("~")).sort_values(["period", "branch"]).reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(key(got)[["period", "branch", "_rows", "_bsum", "_bmax"]], key(want),
                                   check_dtype=False)
+
+
+def test_a_kept_key_carries_the_as_of_date_only_where_the_numbers_read_it():
+    """Keys are compiled once per process; the scan's as-of date (its last day) changes with every
+    upload, but only expressions that read it (matured cases) may get a new key from it."""
+    from datetime import date
+
+    import ibis
+
+    from anomaly.extract import _compiled_key
+
+    t = ibis.table({"period": "date", "x": "int64"}, name="t")
+
+    def reads_it(o):
+        return t.group_by("period").aggregate(n=t.x.count(where=t.period < ibis.date(o["_as_of"])))
+
+    def does_not(o):
+        return t.group_by("period").aggregate(n=t.x.count())
+
+    for build, differs in ((reads_it, True), (does_not, False)):
+        got = [_compiled_key((build.__name__,), build, {"_as_of": d, "x": 1}, "bank", ("period",))
+               for d in (date(2026, 1, 1), date(2026, 1, 2))]
+        assert len({key for key, _ in got}) == (2 if differs else 1), build.__name__
+        assert all(cols == ["n"] for _, cols in got)
