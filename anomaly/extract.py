@@ -50,6 +50,7 @@ from metrics.compiler import (
     base_table,
     column_expr,
     measure_table,
+    reads_as_of,
     reduction,
     where_of,
 )
@@ -154,13 +155,16 @@ _CANON = Window(date(2000, 1, 1), date(2000, 1, 2))  # the fixed window group ke
 
 
 def _compiled_key(what: tuple, build: Callable[[dict], object], opts: dict, level: str,
-                  dims: tuple[str, ...]) -> tuple[str, list[str]]:
+                  dims: tuple[str, ...], as_of: bool | None = None) -> tuple[str, list[str]]:
     """The kept-row key of the expression `build(opts)` (compiled on the fixed window) and its
     aggregates' names, compiled once per process. The options carry the scan's as-of date (its last
-    day), which only some derived columns read (matured cases): whether this expression does is
-    found once, by compiling it for two dates — otherwise every upload, with its new last day, would
-    compile every key again (0.4 s of an incremental scan)."""
+    day), which only some derived columns read (matured cases; `as_of`, from the measures'
+    declarations): otherwise every upload, with its new last day, would compile every key again
+    (0.4 s of an incremental scan). Unknown (`as_of` None, a custom measure): found once by
+    compiling the expression for two dates."""
     rest = tuple(sorted((k, repr(v)) for k, v in opts.items() if k != "_as_of"))
+    if as_of is not None:
+        _AS_OF_MATTERS[(what, rest)] = as_of
     if (what, rest) not in _AS_OF_MATTERS:
         one, two = (group_key(build({**opts, "_as_of": d}), level) for d in (date(2000, 1, 1), date(2001, 1, 1)))
         _AS_OF_MATTERS[(what, rest)] = one != two
@@ -205,7 +209,9 @@ class Reader:
         self._master: int | None = None  # digest of the branch master (kept custom measures read it)
 
     # -- reading --------------------------------------------------------------------------
-    def read(self, requests: Iterable[Request]) -> None:
+    def read(self, requests: Iterable[Request], everything: bool = False) -> None:
+        """Read the requests' measures. `everything`: they are the whole catalogue (a full scan), so
+        kept values of any other key — an old definition, an option since changed — are dropped."""
         groups: dict[tuple, _Group] = {}
         customs: list[tuple[Measure, Grain, Window]] = []
         for r in requests:
@@ -226,7 +232,7 @@ class Reader:
         for m, grain, window in dict.fromkeys(customs):
             self._read_custom(m, grain, window)
         if self.cache is not None:
-            self.cache.flush()
+            self.cache.flush(prune=everything)
 
     def _opts(self, window: Window) -> dict:
         return {**self.options, "_as_of": window.end}
@@ -295,7 +301,9 @@ class Reader:
         add = [m for m in g.measures if additive(m)]
         non = [m for m in g.measures if not additive(m)]
         wanted = {"branch": g.measures, **{lv: non for lv in ("region", "bank") if lv in g.levels and non}}
-        if self.cache is not None and cacheable(first):
+        # values that depend on the as-of date (matured cases) are read afresh: a kept one would be
+        # for one last day only, and a new one comes with every upload
+        if self.cache is not None and cacheable(first) and not any(reads_as_of(m) for m in g.measures):
             dfs = self._read_kept(first, wanted, names, grain, window, opts)
         else:
             dfs = {lv: self._aggregate(base_table(self.backend, first, grain, window, LEVELS[lv], Scope()), LEVELS[lv],
@@ -387,7 +395,8 @@ class Reader:
         def build(o: dict):
             return self._expr(base_table(self.backend, first, grain, _CANON, dims, Scope()), dims, ms, names, o)
 
-        return _compiled_key((first, grain, dims, tuple((names[m], m) for m in ms), level), build, opts, level, dims)
+        return _compiled_key((first, grain, dims, tuple((names[m], m) for m in ms), level), build, opts, level, dims,
+                             any(reads_as_of(m) for m in [first, *ms]))
 
     def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
         opts = self._opts(window)

@@ -222,7 +222,8 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
         plan.append((metric, metric.default_grain, lo, hi))
     reader = Reader(store, options)
     fast = {m.id for m, *_ in plan if by_branch(m, {**options, "_as_of": None})}
-    reader.read(Request(m, g, Window(lo, hi), tuple(lv for lv, _ in _levels(m))) for m, g, lo, hi in plan if m.id in fast)
+    reader.read((Request(m, g, Window(lo, hi), tuple(lv for lv, _ in _levels(m))) for m, g, lo, hi in plan
+                 if m.id in fast), everything=metrics is None and since is None and history_days is None)
     jobs: list[tuple] = []
     for metric, grain, lo, hi in plan:
         for level, by in _levels(metric):

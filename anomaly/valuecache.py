@@ -137,6 +137,7 @@ class ValueCache:
     def __init__(self, store):
         self.store = store
         self._pending: list[pa.Table] = []
+        self._used: set[str] = set()  # the group keys this scan looked up
 
     def lookup(self, key: str, level: str, fp: pd.DataFrame, width: int) -> tuple[np.ndarray, np.ndarray]:
         """For the scopes and periods of `fp` (period, key + FINGERPRINT): the positions in `fp` that
@@ -144,6 +145,7 @@ class ValueCache:
         The comparison runs in DuckDB; only positions and numbers come back."""
         f = fp[["key", "period", *FINGERPRINT]].astype({"key": str, "period": "datetime64[us]"})
         f["row"] = np.arange(len(f))
+        self._used.add(key)
         cur = self.store.cursor()
         cur.register("fingerprints", f)
         got = cur.sql(sql("anomaly.kept_scan_values"), params={"group_key": key, "level": level}).to_arrow_table()
@@ -176,14 +178,18 @@ class ValueCache:
             "vals": pa.ListArray.from_arrays(pa.array(np.arange(0, len(fp) * width + 1, width, dtype=np.int32)), flat),
         }))
 
-    def flush(self) -> None:
-        """Write what `keep` collected: the periods it holds replace those kept before."""
-        if not self._pending:
+    def flush(self, prune: bool = False) -> None:
+        """Write what `keep` collected: the periods it holds replace those kept before. `prune` (the
+        scan read the whole catalogue): drop the values of every key it did not use."""
+        if not self._pending and not prune:
             return
-        fresh = pa.concat_tables(self._pending)
+        fresh = pa.concat_tables(self._pending) if self._pending else None
         self._pending = []
         with self.store.transaction() as cur:
-            cur.register("fresh_values", fresh)
-            cur.execute(sql("anomaly.forget_scan_values"))
-            cur.execute(sql("anomaly.keep_scan_values"))
-            cur.unregister("fresh_values")
+            if fresh is not None:
+                cur.register("fresh_values", fresh)
+                cur.execute(sql("anomaly.forget_scan_values"))
+                cur.execute(sql("anomaly.keep_scan_values"))
+                cur.unregister("fresh_values")
+            if prune:
+                cur.execute(sql("anomaly.prune_scan_values"), {"keys": sorted(self._used) or [""]})

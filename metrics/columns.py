@@ -61,6 +61,11 @@ DERIVED: dict[tuple[str, str], Expr] = {
 }
 
 
+# derived columns that read the query's as-of date (options["_as_of"], the window's last day): their
+# values change as the window ends later, so whatever is kept of them must carry that date
+READS_AS_OF: frozenset[tuple[str, str]] = frozenset({("feedback_records", "matured")})
+
+
 class Dimension:
     """A breakdown: a source column, or (region) a column of the branch master joined in."""
 

@@ -68,6 +68,17 @@ def _predicate(t, source: str, f: Filter, options: dict):
             return col.isnull()
 
 
+def reads_as_of(m: Measure) -> bool | None:
+    """Whether a measure's value depends on the as-of date (it reads a derived column listed in
+    columns.READS_AS_OF, in its column or its filters); None for a custom measure (its function
+    may read anything)."""
+    from metrics.columns import READS_AS_OF
+
+    if m.agg is Agg.CUSTOM:
+        return None
+    return any((m.source, c) in READS_AS_OF for c in (m.column, *(f.column for f in m.where)) if c)
+
+
 def where_of(t, m: Measure, options: dict):
     """The measure's filters as one boolean expression (None when it has none)."""
     pred = None

@@ -262,3 +262,40 @@ def _same_as_fresh(store: Store, tmp_path: Path, name: str) -> None:
     assert list(got.index) == list(ref.index)
     for c in ("observed", "expected", "lower", "upper", "denominator", "score"):
         np.testing.assert_allclose(got[c].to_numpy(float), ref[c].to_numpy(float), rtol=1e-9, atol=1e-12, err_msg=c)
+
+
+def test_a_full_scan_drops_kept_values_of_keys_it_no_longer_uses(demo, tmp_path, monkeypatch):
+    """A changed definition or option gives its reads a new key; the old key's rows are dropped by
+    the next scan of the whole catalogue, not by a partial one. Values that depend on the scan's
+    last day (matured cases) are not kept at all."""
+    store = _copy(demo[0], tmp_path, "prune.duckdb")
+    try:
+        cur = store.cursor()
+        keys = {r[0] for r in cur.execute("SELECT DISTINCT group_key FROM ops.scan_values").fetchall()}
+        assert keys
+        cur.execute("INSERT INTO ops.scan_values SELECT 'an-old-key', level, scope_value, period, n_rows, batch_sum, "
+                    "batch_max, members, vals FROM ops.scan_values LIMIT 5")
+        scan(store, metrics=["counter.tickets_served"], trigger="test")  # one KPI: others' keys stay
+        assert cur.execute("SELECT count(*) FROM ops.scan_values WHERE group_key = 'an-old-key'").fetchone()[0] == 5
+        scan(store, trigger="test")
+        left = {r[0] for r in cur.execute("SELECT DISTINCT group_key FROM ops.scan_values").fetchall()}
+        assert left == keys  # the old key gone, every key in use kept
+        # a day later (a new as-of date): nothing that reads the as-of date is kept
+        from anomaly.extract import Reader
+        from data.ingest import ingest_file
+        from metrics.compiler import reads_as_of
+
+        kept_groups = []
+        real = Reader._read_kept
+
+        def spy(self, first, wanted, *args, **kw):
+            kept_groups.append([m for ms in wanted.values() for m in ms])
+            return real(self, first, wanted, *args, **kw)
+
+        monkeypatch.setattr(Reader, "_read_kept", spy)
+        assert ingest_file(store, demo[1]).status == "loaded"
+        scan(store, trigger="test")
+        assert kept_groups and not any(reads_as_of(m) for ms in kept_groups for m in ms)
+        assert any(m.source == "feedback_records" for ms in kept_groups for m in ms)  # others of the source are
+    finally:
+        store.close()

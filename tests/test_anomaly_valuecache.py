@@ -101,3 +101,40 @@ def test_a_kept_key_carries_the_as_of_date_only_where_the_numbers_read_it():
                for d in (date(2026, 1, 1), date(2026, 1, 2))]
         assert len({key for key, _ in got}) == (2 if differs else 1), build.__name__
         assert all(cols == ["n"] for _, cols in got)
+
+
+def test_the_as_of_declarations_are_complete(tmp_path):
+    """Every measure of the catalogue whose declaration says it does not read the as-of date
+    compiles to the same SQL for two dates, and every one that says it does compiles differently:
+    a kept value keyed without the date is then valid for any scan's last day."""
+    from datetime import date
+
+    import ibis
+
+    from anomaly.extract import count_of
+    from data.store import Store
+    from metrics.catalogue import CATALOGUE
+    from metrics.compiler import Window, measure_table, reads_as_of
+    from metrics.options import resolve
+    from metrics.scope import Scope
+
+    store = Store(tmp_path / "empty.duckdb")
+    try:
+        backend, opts = store.ibis(), resolve(None)
+        window = Window(date(2000, 1, 1), date(2000, 1, 2))
+        seen = reading = 0
+        for metric in CATALOGUE.values():
+            den = metric.denominator
+            for m in {metric.measure(opts), *([den, count_of(den)] if den else [])} - {None}:
+                declared = reads_as_of(m)
+                if declared is None:
+                    continue  # a custom measure: the scan compiles it for two dates itself
+                sql = {ibis.to_sql(measure_table(backend, m, metric.default_grain, window, ("branch",) if "branch"
+                                                 in metric.dimensions else (), Scope(), {**opts, "_as_of": d}))
+                       for d in (date(2025, 1, 31), date(2025, 2, 28))}
+                assert (len(sql) == 2) == declared, (metric.id, m)
+                seen += 1
+                reading += declared
+        assert seen > 40 and reading >= 1
+    finally:
+        store.close()

@@ -103,6 +103,11 @@ SELECT md5(coalesce(string_agg(b::VARCHAR, chr(31) ORDER BY b::VARCHAR), '')) FR
 DELETE FROM ops.scan_values v USING (SELECT DISTINCT group_key, level, period FROM fresh_values) f
 WHERE v.group_key = f.group_key AND v.level = f.level AND v.period = f.period;
 
+-- name: prune_scan_values
+-- After a scan of the whole catalogue: drop kept values of every group key it did not use (a changed
+-- definition or option makes a new key; the old one would otherwise stay forever).
+DELETE FROM ops.scan_values WHERE NOT list_contains($keys, group_key);
+
 -- name: keep_scan_values
 -- Keep the freshly read aggregates of the registered frame `fresh_values`.
 INSERT INTO ops.scan_values SELECT group_key, level, scope_value, period, n_rows, batch_sum, batch_max, members, vals
