@@ -13,6 +13,8 @@ every KPI × level against `series_for`), read differently:
 * the others (quantiles, distinct counts, last values) are read per level, all of a source's in
   one query per level;
 * a ratio is Σ numerator ÷ Σ denominator at every level, as compiled;
+* each read is put on the period grid × scope keys once (anomaly/grids.py): ratios, roll-ups and
+  the series the detectors get are array operations, not joins and pivots of long frames;
 * on plain bases (not stocks, not distinct-loan flows) the per-period aggregates of earlier scans
   are reused where the rows behind them are unchanged, and only the other periods are read
   (anomaly/valuecache.py) — after an upload, the days it touched.
@@ -194,7 +196,8 @@ class _Tables:
 
 
 class Reader:
-    """Reads the measures of many KPIs with few queries and rebuilds each KPI's frame per level."""
+    """Reads the measures of many KPIs with few queries and puts each on the period grid per level
+    (anomaly/grids.py), from which `kpi` builds a KPI."""
 
     def __init__(self, store, options: dict):
         self.backend = _Tables(store.ibis())
