@@ -9,6 +9,7 @@ bench/score.py reads.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -17,19 +18,57 @@ from anomaly.base import Controls, Flag, Freq, Kind, SeriesError, SeriesInput
 from anomaly.ensemble import detect
 
 RESERVED = ("date", "value", "denominator", "kind")
+EXPECTED = "date,<key columns…>,value[,denominator][,kind]"
+SHOWN = 20  # problems listed in the message (all are counted)
+
+
+class LongInputError(SeriesError):
+    """A long table that cannot be read: every problem found, each with its row and column."""
+
+    def __init__(self, name: str, problems: list[str]):
+        self.name, self.problems = name, problems
+        more = f"\n  … 另有 {len(problems) - SHOWN} 处 / {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
+        super().__init__(f"{name}: {len(problems)} 处问题 / {len(problems)} problem(s) "
+                         f"(应为 / expected {EXPECTED}):\n  " + "\n  ".join(problems[:SHOWN]) + more)
 
 
 def read_long(path_or_frame) -> pd.DataFrame:
-    df = path_or_frame if isinstance(path_or_frame, pd.DataFrame) else pd.read_csv(path_or_frame, dtype=str)
-    missing = {"date", "value"} - set(df.columns)
+    """The table with `date` parsed and the numbers as floats; refuses it, listing every problem
+    (row as in the file, column, the cell as written), when a column is missing, a date is not a
+    date, a number is not a number or a kind is not one of count/rate/amount/duration. Empty value
+    cells are allowed: an unknown point, not a zero."""
+    frame = isinstance(path_or_frame, pd.DataFrame)
+    name = "table" if frame else Path(path_or_frame).name
+    df = path_or_frame.copy() if frame else pd.read_csv(path_or_frame, dtype=str, keep_default_na=False)
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in ("date", "value") if c not in df.columns]
     if missing:
-        raise SeriesError(f"missing columns: {sorted(missing)}")
-    df = df.copy()
-    df["date"] = pd.to_datetime(df["date"], format="mixed")  # dates with and without a time
-    df["value"] = pd.to_numeric(df["value"], errors="coerce")
-    if "denominator" in df:
-        df["denominator"] = pd.to_numeric(df["denominator"], errors="coerce")
-    return df
+        raise LongInputError(name, [f"缺少列 / missing column: {c}" for c in missing])
+    problems: list[tuple[int, str]] = []
+    row = pd.RangeIndex(len(df)) + 2  # the header is line 1
+    text = df["date"].astype("string").str.strip()
+    when = pd.to_datetime(text, format="mixed", errors="coerce")
+    for r, v in zip(row[when.isna().to_numpy()], text[when.isna()], strict=True):
+        problems.append((r, f"第 {r} 行 date 列 / row {r}, column date: {v!r} 不是日期 / is not a date "
+                            "(2025-01-03 或 / or 2025-01-03 08:00)"))
+    out = df.assign(date=when)
+    for col in [c for c in ("value", "denominator") if c in df.columns]:
+        raw = df[col].astype("string").str.strip()
+        num = pd.to_numeric(raw.replace("", pd.NA), errors="coerce")
+        bad = num.isna() & raw.fillna("").ne("")
+        for r, v in zip(row[bad.to_numpy()], raw[bad], strict=True):
+            problems.append((r, f"第 {r} 行 {col} 列 / row {r}, column {col}: {v!r} 不是数值 / is not a number"))
+        out[col] = num.astype(float)
+    if "kind" in df.columns:
+        kinds = df["kind"].astype("string").str.strip().str.lower()
+        bad = kinds.fillna("").ne("") & ~kinds.isin([k.value for k in Kind])
+        for r, v in zip(row[bad.to_numpy()], df["kind"][bad], strict=True):
+            problems.append((r, f"第 {r} 行 kind 列 / row {r}, column kind: {v!r} 应为 / should be "
+                                + "/".join(k.value for k in Kind)))
+        out["kind"] = kinds.replace("", pd.NA)
+    if problems:  # in file order (a stable sort keeps the columns' order within a row)
+        raise LongInputError(name, [msg for _, msg in sorted(problems, key=lambda p: p[0])])
+    return out
 
 
 def iter_series(df: pd.DataFrame):
@@ -67,6 +106,12 @@ def detect_long(path_or_frame, controls: Controls | None = None) -> dict[str, li
 
 
 def write_flags(result: dict[str, list[str]], path, detector: str = "bankpulse") -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps({"_detector": detector, **result}, ensure_ascii=False, indent=1),
-                          encoding="utf-8")
+    """Write the flags atomically: a temporary file beside the target, renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps({"_detector": detector, **result}, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
