@@ -15,24 +15,29 @@ PALETTE = ["#1f4e79", "#c0392b", "#2e8b57", "#d68910", "#6c3483", "#148f77", "#7
 EVENT_COLOUR = "#7f8c8d"
 
 
-def _y_scale(metric: Metric, values: pd.Series) -> tuple[pd.Series, str]:
-    """Values as plotted and the axis suffix: rates in %, amounts in 万元/亿元."""
+def y_scale(metric: Metric, values: pd.Series, lang: str) -> tuple[float, str]:
+    """The factor every plotted value of a chart is multiplied by and the axis unit, chosen once
+    per chart from all its values (every line, bar and marker on one axis in one unit): rates in
+    %, amounts in 万元/亿元 — in English CNY m / CNY bn."""
     if metric.unit is Unit.RATE:
-        return values * 100, "%"
+        return 100.0, "%"
     if metric.unit is Unit.YUAN:
         big = values.abs().max() if len(values) else 0
-        return (values / 1e8, "亿元") if big >= 1e8 else (values / 1e4, "万元")
-    return values, ""
+        if lang == "zh":
+            return (1e-8, "亿元") if big >= 1e8 else (1e-4, "万元")
+        return (1e-9, "CNY bn") if big >= 1e9 else (1e-6, "CNY m")
+    return 1.0, ""
 
 
 def line(df: pd.DataFrame, metric: Metric, lang: str, *, color: str | None = None, events: pd.DataFrame | None = None,
          flags: pd.DataFrame | None = None, height: int = 340, title: str | None = None) -> go.Figure:
     """A KPI over time (one line per `color` value), with event lines and anomaly markers."""
     fig = go.Figure()
+    factor, suffix = y_scale(metric, df["value"] if len(df) else pd.Series(dtype=float), lang)
     groups = [(None, df)] if color is None else list(df.groupby(color, sort=True))
     for i, (name, g) in enumerate(groups):
         g = g.sort_values("period")
-        y, suffix = _y_scale(metric, g["value"])
+        y = g["value"] * factor
         text = [fmt_value(metric, v, lang) for v in g["value"]]
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(g["period"]), y=y, mode="lines+markers" if len(g) < 40 else "lines",
@@ -43,12 +48,11 @@ def line(df: pd.DataFrame, metric: Metric, lang: str, *, color: str | None = Non
         at = df[["period", "value"]].drop_duplicates("period")
         flags = flags.drop(columns=["value"], errors="ignore").merge(at, on="period", how="inner")
         flags = flags.groupby("period", as_index=False).agg(value=("value", "first"), label=("label", "; ".join))
-        y, _ = _y_scale(metric, flags["value"])
+        y = flags["value"] * factor
         fig.add_trace(go.Scatter(x=pd.to_datetime(flags["period"]), y=y, mode="markers", name="异常" if lang == "zh" else "Anomaly",
                                  marker={"color": "#c0392b", "size": 12, "symbol": "circle-open", "line": {"width": 2}},
                                  hovertext=[html.escape(str(x)) for x in flags["label"]], hoverinfo="text+x"))
     add_events(fig, events, lang)
-    _, suffix = _y_scale(metric, df["value"] if len(df) else pd.Series(dtype=float))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
                       title=title, legend={"orientation": "h", "y": -0.18}, hovermode="x unified",
                       yaxis={"ticksuffix": suffix if suffix == "%" else "", "title": suffix if suffix != "%" else None,
@@ -79,7 +83,8 @@ def add_events(fig: go.Figure, events: pd.DataFrame | None, lang: str) -> None:
 def bar(df: pd.DataFrame, x: str, metric: Metric, lang: str, *, horizontal: bool = True, height: int = 360) -> go.Figure:
     """A ranking / breakdown bar chart of one KPI."""
     d = df.sort_values("value", ascending=horizontal)
-    y, suffix = _y_scale(metric, d["value"])
+    factor, _ = y_scale(metric, d["value"], lang)
+    y = d["value"] * factor
     text = [fmt_value(metric, v, lang) for v in d["value"]]
     trace = go.Bar(y=d[x].astype(str).map(html.escape), x=y, orientation="h", text=text, textposition="auto",
                    marker_color=PALETTE[0]) if horizontal else \
