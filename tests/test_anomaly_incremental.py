@@ -36,19 +36,14 @@ SPIKE_BRANCH_AT, JUMP_BRANCH_AT = 0, 3  # positions in the sorted outlet list
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, Path]:
-    """(store with the demo loaded, the extra day's CSV)."""
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
+    """(store with the demo loaded and scanned — the scans before this upload and the values they
+    keep —, the extra day's CSV)."""
+    from helpers_demo import demo_store
+
+    from data.demo import DemoSpec
 
     base = tmp_path_factory.mktemp("incremental")
-    db = base / "demo.duckdb"
-    store = Store(db)
-    try:
-        for path in generate(DemoSpec(seed=5, branches=6, years=2, end=END), base / "files"):
-            assert ingest_file(store, path).status in ("loaded", "partial"), path
-        scan(store, trigger="test")  # the scans before this upload (and the values they keep)
-    finally:
-        store.close()
+    db = demo_store(base, DemoSpec(seed=5, branches=6, years=2, end=END), scan=True)
     return db, _new_day_csv(base / "files", base / "new_day.csv")
 
 

@@ -33,20 +33,10 @@ from metrics.scope import Scope
 @pytest.fixture(scope="session")
 def scanned_db(tmp_path_factory) -> tuple[Path, Path]:
     """(store scanned once, demo files folder)."""
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
+    from helpers_demo import demo_store
 
     base = tmp_path_factory.mktemp("anomaly_demo")
-    db = base / "demo.duckdb"
-    store = Store(db)
-    try:
-        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "files"):
-            res = ingest_file(store, path)
-            assert res.status in ("loaded", "partial"), (path, res.status)
-        scan(store, trigger="test")
-    finally:
-        store.close()
-    return db, base / "files"
+    return demo_store(base, scan=True), base / "files"
 
 
 @pytest.fixture

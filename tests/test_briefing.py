@@ -30,26 +30,9 @@ needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils not instal
 
 
 def build_briefing_db(tmp_path_factory) -> Path:
-    from anomaly.scan import scan
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
-    from data.store import Store
+    from helpers_demo import demo_store
 
-    base = tmp_path_factory.getbasetemp() / "briefing_demo"
-    db = base / "demo.duckdb"
-    if (base / "done").exists():
-        return db
-    base.mkdir(exist_ok=True)
-    store = Store(db)
-    try:
-        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "files"):
-            res = ingest_file(store, path)
-            assert res.status in ("loaded", "partial"), (path, res.status)
-        scan(store, trigger="test")
-    finally:
-        store.close()
-    (base / "done").write_text("ok")
-    return db
+    return demo_store(tmp_path_factory.getbasetemp() / "briefing_demo", scan=True)
 
 
 @pytest.fixture(scope="module")

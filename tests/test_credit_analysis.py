@@ -170,8 +170,9 @@ def demo_template(tmp_path_factory) -> tuple:
     base = tmp_path_factory.getbasetemp() / "credit_demo_template"
     db = base / "bankpulse.duckdb"
     if not (base / "done").exists():
-        from data.demo import DemoSpec, generate
-        from data.ingest import ingest_file
+        from helpers_demo import ingest_demo
+
+        from data.demo import DemoSpec
 
         base.mkdir(exist_ok=True)
         mp = pytest.MonkeyPatch()
@@ -180,9 +181,7 @@ def demo_template(tmp_path_factory) -> tuple:
         data.settings.get_settings.cache_clear()
         t0 = time.monotonic()
         store = data.store.open_store(db)
-        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "demo"):
-            res = ingest_file(store, path)
-            assert res.status in ("loaded", "partial"), (path, res.status)
+        ingest_demo(store, DemoSpec(seed=1, branches=3, years=1), base / "demo")
         data.store.close_all()
         data.settings.get_settings.cache_clear()
         mp.undo()

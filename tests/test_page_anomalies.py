@@ -29,25 +29,9 @@ PAGE = "pages/anomalies.py"
 
 
 def build_scanned_db(base: Path) -> Path:
-    from anomaly.scan import scan
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
-    from data.store import Store
+    from helpers_demo import demo_store
 
-    db = base / "demo.duckdb"
-    if (base / "done").exists():
-        return db
-    base.mkdir(parents=True, exist_ok=True)
-    store = Store(db)
-    try:
-        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "files"):
-            res = ingest_file(store, path)
-            assert res.status in ("loaded", "partial"), (path, res.status)
-        scan(store, trigger="test")
-    finally:
-        store.close()
-    (base / "done").write_text("ok")
-    return db
+    return demo_store(base, scan=True)
 
 
 @pytest.fixture(scope="session")

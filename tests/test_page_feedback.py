@@ -74,8 +74,9 @@ def ui_lang(monkeypatch):
 def demo_db(tmp_path_factory):
     """The demo export files (3 outlets, one year) loaded through the real ingest, plus two
     complaints whose descriptions carry an HTML/script and a Markdown payload."""
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
+    from helpers_demo import ingest_demo
+
+    from data.demo import DemoSpec
 
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("feedback_page")
@@ -85,9 +86,7 @@ def demo_db(tmp_path_factory):
     data.settings.get_settings.cache_clear()
     t0 = time.monotonic()
     store = data.store.open_store(db)
-    for path in generate(DemoSpec(seed=1, branches=3, years=1), tmp / "demo"):
-        res = ingest_file(store, path)
-        assert res.status in ("loaded", "partial"), (path, res.status)
+    ingest_demo(store, DemoSpec(seed=1, branches=3, years=1), tmp / "demo")
     cur = store.cursor()
     branch = cur.execute("SELECT min(branch_id) FROM main.feedback_records").fetchone()[0]
     last = cur.execute("SELECT max(received_at) FROM main.feedback_records").fetchone()[0]

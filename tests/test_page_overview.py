@@ -33,24 +33,9 @@ APP = str(ROOT / "app.py")
 
 def build_demo_db(tmp_path_factory) -> Path:
     """The demo store of the session (built once, ~30 s), shared by the page tests."""
-    from data.demo import DemoSpec, generate
-    from data.ingest import ingest_file
-    from data.store import Store
+    from helpers_demo import demo_store
 
-    base = tmp_path_factory.getbasetemp() / "bankpulse_demo"
-    db = base / "demo.duckdb"
-    if (base / "done").exists():
-        return db
-    base.mkdir(exist_ok=True)
-    store = Store(db)
-    try:
-        for path in generate(DemoSpec(seed=1, branches=3, years=1), base / "files"):
-            res = ingest_file(store, path)
-            assert res.status in ("loaded", "partial"), (path, res.status)
-    finally:
-        store.close()
-    (base / "done").write_text("ok")
-    return db
+    return demo_store(tmp_path_factory.getbasetemp() / "bankpulse_demo")
 
 
 @pytest.fixture(scope="session")

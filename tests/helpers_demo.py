@@ -1,0 +1,45 @@
+"""Demo stores for tests: the seeded demo files loaded through the real ingest path.
+
+Several modules need the same small store (3 outlets, one year, seed 1), some scanned; built here
+once per session directory and copied or shared by the modules that ask for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.demo import DemoSpec
+
+
+def ingest_demo(store, spec: DemoSpec, files: Path) -> Path:
+    """Generate the demo's files into `files` and load each into `store` (every file must load);
+    returns the files folder (it holds the story the demo planted, story.json)."""
+    from data.demo import generate
+    from data.ingest import ingest_file
+
+    for path in generate(spec, files):
+        res = ingest_file(store, path)
+        assert res.status in ("loaded", "partial"), (path, res.status)
+    return files
+
+
+def demo_store(base: Path, spec: DemoSpec | None = None, *, scan: bool = False) -> Path:
+    """`base`/demo.duckdb with the demo loaded (and scanned), built on the first call only: later
+    calls with the same `base` return it as it is (a marker file says it is complete)."""
+    from data.store import Store
+
+    db = base / "demo.duckdb"
+    if (base / "done").exists():
+        return db
+    base.mkdir(parents=True, exist_ok=True)
+    store = Store(db)
+    try:
+        ingest_demo(store, spec or DemoSpec(seed=1, branches=3, years=1), base / "files")
+        if scan:
+            from anomaly.scan import scan as run_scan
+
+            run_scan(store, trigger="test")
+    finally:
+        store.close()
+    (base / "done").write_text("ok")
+    return db
