@@ -22,26 +22,31 @@ def _missing(x) -> bool:
         return True
 
 
+_ZH_AMOUNT = ((1e8, "亿元"), (1e4, "万元"), (1.0, "元"))
+_EN_AMOUNT = ((1e9, "bn"), (1e6, "m"), (1e3, "k"), (1.0, ""))
+
+
+def amount_scale(yuan: float, lang: str = "zh") -> tuple[float, str]:
+    """The divisor and unit an amount is written in: 亿元 from 1亿, 万元 from 1万, else 元; English
+    bn / m / k (written "CNY 1.23bn")."""
+    a = abs(float(yuan))
+    for div, unit in _ZH_AMOUNT if lang == "zh" else _EN_AMOUNT:
+        if a >= div:
+            return div, unit
+    return 1.0, "元" if lang == "zh" else ""
+
+
 def fmt_amount(yuan, lang: str = "zh", digits: int = 2) -> str:
-    """An amount in yuan: "1.23亿元" / "4,567.80万元" / "980元" (zh); "CNY 123.40m" (en)."""
+    """An amount in yuan: "1.23亿元" / "4,567.80万元" / "980元" (zh); "CNY 123.40m" (en). Below 1万
+    yuan with fen, as ledgers print them."""
     if _missing(yuan):
         return "—"
     v = float(yuan)
     sign = "-" if v < 0 else ""
-    a = abs(v)
+    div, unit = amount_scale(v, lang)
     if lang == "zh":
-        if a >= 1e8:
-            return f"{sign}{a / 1e8:,.{digits}f}亿元"
-        if a >= 1e4:
-            return f"{sign}{a / 1e4:,.{digits}f}万元"
-        return f"{sign}{a:,.{digits}f}元"  # below 1万: yuan with fen, as ledgers print them
-    if a >= 1e9:
-        return f"{sign}CNY {a / 1e9:,.{digits}f}bn"
-    if a >= 1e6:
-        return f"{sign}CNY {a / 1e6:,.{digits}f}m"
-    if a >= 1e3:
-        return f"{sign}CNY {a / 1e3:,.{digits}f}k"
-    return f"{sign}CNY {a:,.{digits}f}"
+        return f"{sign}{abs(v) / div:,.{digits}f}{unit}"
+    return f"{sign}CNY {abs(v) / div:,.{digits}f}{unit}"
 
 
 def fmt_count(n, lang: str = "zh") -> str:
@@ -95,6 +100,19 @@ def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:
             return f"{_num(v, d)}{'分' if zh else ''}"
         case Unit.PER_10K:
             return f"{_num(v, d)}{'件/万笔' if zh else ' per 10k'}"
+
+
+def fmt_card(metric: Metric, v: float | None, lang: str = "zh") -> tuple[str, str]:
+    """A headline card's label and value. An amount carries its unit in the label — "贷款余额（亿元）"
+    over "2,466.16", "Loan balance (¥bn)" over "246.62" — so that four cards in a row show the
+    whole number (a value like "2,466.16亿元" was cut to "2,466.16…" at 1280 px; the short ¥ keeps
+    English labels such as "Loans disbursed" whole too); others as fmt_value."""
+    name = metric.name(lang)
+    if metric.unit is not Unit.YUAN or _missing(v):
+        return name, fmt_value(metric, v, lang)
+    div, unit = amount_scale(v, lang)
+    label = f"{name}（{unit}）" if lang == "zh" else f"{name} (¥{unit})"
+    return label, f"{float(v) / div:,.2f}"
 
 
 def fmt_change(metric: Metric, delta: float | None, lang: str = "zh", *, verb: bool = True) -> str:

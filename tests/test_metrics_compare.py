@@ -179,6 +179,22 @@ def test_fmt_amount_zh_and_en():
     assert fmt_amount(None) == "—" and fmt_amount(math.nan, "en") == "—"
 
 
+def test_amount_cards_carry_the_unit_in_the_label():
+    """Four cards in a row have room for "2,466.16" but not "2,466.16亿元" (cut at 1280 px)."""
+    from metrics.catalogue import get_metric
+    from metrics.format import fmt_card
+
+    balance, rate = get_metric("credit.balance"), get_metric("credit.overdue_rate")
+    assert fmt_card(balance, 2.46616e11, "zh") == ("贷款余额（亿元）", "2,466.16")
+    assert fmt_card(balance, 2.46616e11, "en") == ("Loan balance (¥bn)", "246.62")
+    assert fmt_card(balance, 5.5e7, "zh") == ("贷款余额（万元）", "5,500.00")
+    assert fmt_card(balance, 5.5e7, "en") == ("Loan balance (¥m)", "55.00")
+    assert fmt_card(balance, 850, "en") == ("Loan balance (¥)", "850.00")
+    assert fmt_card(balance, -1.5e8, "zh") == ("贷款余额（亿元）", "-1.50")
+    assert fmt_card(balance, None, "zh") == ("贷款余额", "—")  # no number: no unit to show
+    assert fmt_card(rate, 0.0306, "en") == (rate.name("en"), fmt_value(rate, 0.0306, "en"))
+
+
 @pytest.mark.parametrize(("metric_id", "value", "zh", "en"), [
     ("counter.tickets_served", 1234, "1,234笔", "1,234"),
     ("credit.disbursed_count", 12, "12笔", "12"),  # 贷款发放笔数: loans are counted in 笔

@@ -24,8 +24,8 @@ import data.settings  # noqa: E402
 import data.store  # noqa: E402
 from metrics import compute, summary  # noqa: E402
 from metrics.catalogue import HEADLINE_IDS, get_metric  # noqa: E402
-from metrics.format import fmt_value  # noqa: E402
-from metrics.model import Grain  # noqa: E402
+from metrics.format import fmt_card, fmt_value  # noqa: E402
+from metrics.model import Grain, Unit  # noqa: E402
 from metrics.scope import Scope  # noqa: E402
 
 APP = str(ROOT / "app.py")
@@ -119,7 +119,11 @@ def test_cards_equal_compute(db, lang):
     for mid in HEADLINE_IDS:
         metric = get_metric(mid)
         card = compute.card(store, metric, Grain.MONTH, as_of, Scope())
-        assert shown[metric.name(lang)] == fmt_value(metric, card.value, lang), mid
+        label, value = fmt_card(metric, card.value, lang)
+        assert shown[label] == value, mid
+        if metric.unit is Unit.YUAN:  # the card's number in its unit is the formatted amount
+            assert fmt_value(metric, card.value, lang).replace(",", "").startswith(
+                ("CNY " if lang == "en" else "") + value.replace(",", "")), mid
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

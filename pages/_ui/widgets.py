@@ -8,7 +8,7 @@ import streamlit as st
 from data.exports import to_csv_bytes
 from metrics import compute
 from metrics.catalogue import get_metric
-from metrics.format import fmt_change, fmt_value
+from metrics.format import fmt_card, fmt_change, fmt_value
 from metrics.periods import label as period_label
 from pages._ui import auth
 from pages._ui.filters import Filters
@@ -57,7 +57,8 @@ def kpi_card(card: compute.Card, f: Filters) -> None:
     yoy = fmt_change(metric, card.delta_yoy, lang, verb=False) if card.delta_yoy is not None else "—"
     if delta in ("持平", "unchanged"):
         colour = "off"  # a change that rounds to zero: grey, no arrow
-    st.metric(metric.name(lang), fmt_value(metric, card.value, lang), delta, delta_color=colour,
+    label, value = fmt_card(metric, card.value, lang)
+    st.metric(label, value, delta, delta_color=colour,
               delta_description="环比" if lang == "zh" else "vs prev.",
               help=(f"{when} · " if when else "") + f"{metric.description(lang)}\n\n{'同比' if lang == 'zh' else 'YoY'}: {yoy}"
               + (f" · {target}" if target else ""),
