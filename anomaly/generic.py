@@ -8,6 +8,7 @@ bench/score.py reads.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -39,13 +40,14 @@ def read_long(path_or_frame) -> pd.DataFrame:
     cells are allowed: an unknown point, not a zero."""
     frame = isinstance(path_or_frame, pd.DataFrame)
     name = "table" if frame else Path(path_or_frame).name
-    df = path_or_frame.copy() if frame else pd.read_csv(path_or_frame, dtype=str, keep_default_na=False)
+    df = path_or_frame.copy() if frame else _read_csv(Path(path_or_frame), name)
     df.columns = [str(c).strip() for c in df.columns]
     missing = [c for c in ("date", "value") if c not in df.columns]
     if missing:
         raise LongInputError(name, [f"缺少列 / missing column: {c}" for c in missing])
     problems: list[tuple[int, str]] = []
-    row = pd.RangeIndex(len(df)) + 2  # the header is line 1
+    # each row's line in the file; a frame handed in directly: its header counts as line 1
+    row = pd.Index(df.attrs.get("lines") or range(2, len(df) + 2))
     text = df["date"].astype("string").str.strip()
     when = pd.to_datetime(text, format="mixed", errors="coerce")
     for r, v in zip(row[when.isna().to_numpy()], text[when.isna()], strict=True):
@@ -69,6 +71,39 @@ def read_long(path_or_frame) -> pd.DataFrame:
     if problems:  # in file order (a stable sort keeps the columns' order within a row)
         raise LongInputError(name, [msg for _, msg in sorted(problems, key=lambda p: p[0])])
     return out
+
+
+def _read_csv(path: Path, name: str) -> pd.DataFrame:
+    """The file as text cells, in the encoding the uploads use (UTF-8 with or without BOM, GBK —
+    the bank's exports; data.ingest.encoding.detect decides, with its message when neither). A row
+    with more or fewer cells than the header is an error with its line (pandas would quietly turn
+    extra cells into an index or drop them)."""
+    from data.ingest.encoding import detect as detect_encoding
+
+    if path.stat().st_size == 0:
+        raise LongInputError(name, ["文件为空 / the file is empty"])
+    enc = detect_encoding(path)
+    if enc.encoding is None:
+        raise LongInputError(name, [enc.problem])
+    with path.open(encoding=enc.encoding, newline="") as f:
+        reader = csv.reader(f)
+        header = next((r for r in reader if any(c.strip() for c in r)), None)
+        if header is None:
+            raise LongInputError(name, ["没有表头和数据 / no header and no rows"])
+        rows, lines, problems = [], [], []
+        for row in reader:
+            if not any(c.strip() for c in row):
+                continue  # a blank line
+            if len(row) != len(header):
+                problems.append(f"第 {reader.line_num} 行 / row {reader.line_num}: {len(row)} 个单元格，表头有 "
+                                f"{len(header)} 列 / {len(row)} cells, the header has {len(header)} columns")
+            rows.append(row)
+            lines.append(reader.line_num)
+    if problems:
+        raise LongInputError(name, problems)
+    df = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
+    df.attrs["lines"] = lines  # each row's line in the file (blank lines skipped), for messages
+    return df
 
 
 def iter_series(df: pd.DataFrame):

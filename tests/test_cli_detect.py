@@ -99,3 +99,29 @@ def test_the_shared_scorer_reads_the_output(tmp_path):
                    check=True, capture_output=True, text=True)
     total = json.loads(res.read_text())["total"]
     assert total["recall"] == 1.0
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "the file is empty"),
+    (b"\n\n", "no header and no rows"),
+    (b"date,branch,value\n2025-01-01,B1,1,9,9\n", "5 cells, the header has 3 columns"),
+    (b"date,branch,value\n\n2025-01-01,B1,1\n\n2025-13-01,B1,x\n", "row 5, column date: '2025-13-01'"),
+    ("date,网点,value\n2025-01-01,人民路,1\n".encode("utf-8") + b"2025-01-02,\xff\xfe\xfd,2\n", "UTF-8"),
+], ids=["empty", "blank-lines-only", "ragged-row", "lines-counted-past-blank-lines", "mixed-encoding"])
+def test_detect_refuses_unreadable_files_with_a_specific_message(tmp_path, content, expected):
+    src, out = tmp_path / "kpis.csv", tmp_path / "flags.json"
+    src.write_bytes(content)
+    r = _run("detect", str(src), "--out", str(out))
+    assert r.returncode != 0 and "kpis.csv" in r.stderr and expected in r.stderr, r.stderr
+    assert not out.exists()
+
+
+def test_detect_reads_a_gbk_export_with_chinese_keys(tmp_path):
+    """The bank's systems export GBK: read like an upload, keys kept as written."""
+    src, out = tmp_path / "指标.csv", tmp_path / "flags.json"
+    days = pd.date_range("2025-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    body = "date,网点,value\n" + "".join(f"{d},人民路网点,{100 + i % 7}\n" for i, d in enumerate(days))
+    src.write_bytes(body.encode("gbk"))
+    r = _run("detect", str(src), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert set(json.loads(out.read_text(encoding="utf-8"))) == {"_detector", "人民路网点"}
