@@ -106,7 +106,7 @@ def test_the_shared_scorer_reads_the_output(tmp_path):
     (b"\n\n", "no header and no rows"),
     (b"date,branch,value\n2025-01-01,B1,1,9,9\n", "5 cells, the header has 3 columns"),
     (b"date,branch,value\n\n2025-01-01,B1,1\n\n2025-13-01,B1,x\n", "row 5, column date: '2025-13-01'"),
-    ("date,网点,value\n2025-01-01,人民路,1\n".encode("utf-8") + b"2025-01-02,\xff\xfe\xfd,2\n", "UTF-8"),
+    ("date,网点,value\n2025-01-01,人民路,1\n".encode() + b"2025-01-02,\xff\xfe\xfd,2\n", "UTF-8"),
 ], ids=["empty", "blank-lines-only", "ragged-row", "lines-counted-past-blank-lines", "mixed-encoding"])
 def test_detect_refuses_unreadable_files_with_a_specific_message(tmp_path, content, expected):
     src, out = tmp_path / "kpis.csv", tmp_path / "flags.json"
