@@ -100,23 +100,22 @@ def fingerprints(df: pd.DataFrame, look: pd.DataFrame) -> dict[str, pd.DataFrame
     pvals = np.asarray(pvals)
     gid, agg = _by_group(pcode.astype(np.int64), cols, {"batch_max"})
     bank = pd.DataFrame({"period": pvals[gid], **agg, "key": text(np.full(len(gid), "", dtype=object))})
-    if look["branch"].is_unique:  # the usual branch master: a lookup, not a join
-        region_of = dict(zip(look["branch"], look["region"], strict=True))
-        rcode_of_name, rnames = pd.factorize(pd.Series([region_of.get(x) for x in names], dtype=object))
-        rc = np.where(code >= 0, np.r_[rcode_of_name, -1][np.where(code >= 0, code, len(names))], -1)
-        ok = rc >= 0  # rows of an outlet the master does not place in a region count for no region
-        nreg = max(len(rnames), 1)
-        gid, agg = _by_group(pcode[ok].astype(np.int64) * nreg + rc[ok], {c: v[ok] for c, v in cols.items()},
-                             {"batch_max"})
-        region = pd.DataFrame({"period": pvals[gid // nreg], "key": text(np.asarray(rnames, dtype=object)[gid % nreg]),
-                               **agg})
-    else:  # a branch listed twice counts twice, as in the SQL join
-        b = pd.DataFrame({"period": period, "key": text(df["branch"].to_numpy(dtype=object)), **cols})
-        region = b.merge(look.rename(columns={"branch": "key"}), on="key", how="inner")
-        region = region.drop(columns="key").rename(columns={"region": "key"})
-        region = region.dropna(subset=["key"]).groupby(["period", "key"], as_index=False, sort=False).agg(
-            {"n_rows": "sum", "batch_sum": "sum", "batch_max": "max", "members": "sum"})
-        region["key"] = text(region["key"].to_numpy(dtype=object))
+    # each row once per region the master places its outlet in (an outlet listed twice counts twice,
+    # as in the SQL join; one without a region, or not in the master, counts for no region)
+    pairs = look.dropna(subset=["branch", "region"])
+    rcode, rnames = pd.factorize(pairs["region"])
+    pos = {n: i for i, n in enumerate(names)}
+    at = np.array([pos.get(b, -1) for b in pairs["branch"]], dtype=np.int64)
+    order = np.argsort(code, kind="stable")  # the rows of each outlet, contiguous
+    lo, hi = (np.searchsorted(code[order], at, side=side) for side in ("left", "right"))
+    ok = at >= 0
+    rows = np.concatenate([order[a:b] for a, b in zip(lo[ok], hi[ok], strict=True)] or [np.zeros(0, np.int64)])
+    rc = np.repeat(rcode[ok], (hi - lo)[ok])
+    nreg = max(len(rnames), 1)
+    gid, agg = _by_group(pcode[rows].astype(np.int64) * nreg + rc, {c: v[rows] for c, v in cols.items()},
+                         {"batch_max"})
+    region = pd.DataFrame({"period": pvals[gid // nreg], "key": text(np.asarray(rnames, dtype=object)[gid % nreg]),
+                           **agg})
     # rows without a branch id still count for the bank: kept under a key no branch id can be
     branch = pd.DataFrame({"period": period, "key": text(np.where(code >= 0, df["branch"].to_numpy(dtype=object), NULL_KEY)),
                            **{**cols, "members": np.zeros(len(code), dtype=np.int64)}})
