@@ -141,6 +141,40 @@ def test_xlsx_error_rows_are_excel_rows_with_sheet(store, tmp_path):
     assert (e["sheet"], int(e["row"]), e["column"], e["value"], e["code"]) == ("台账", 5, "贷款余额", "很多", "type")
 
 
+def test_xlsx_with_an_unreadable_sheet_is_rejected_whole(store, tmp_path):
+    """A sheet calamine cannot parse is an error naming file and sheet; the readable sheets do not load."""
+    import zipfile
+
+    header, rows = SAMPLES["counter_tickets"]
+    good = write_xlsx(tmp_path / "good.xlsx", {"说明": [["本表为排队机导出数据"]], "1月": [header, *rows[:2]],
+                                               "2月": [header, rows[2]]})
+    with zipfile.ZipFile(good) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet3 = "xl/worksheets/sheet3.xml"  # 2月: cut off mid-tag, as a truncated copy leaves it
+    parts[sheet3] = parts[sheet3][: len(parts[sheet3]) // 2]
+    bad = tmp_path / "tickets.xlsx"
+    with zipfile.ZipFile(bad, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    load_branches(store, tmp_path)
+    before, batches = store_state(store), n_batches(store)
+    r = ingest_file(store, bad)
+    assert r.status == "rejected" and r.batch_id is None
+    err = errors(r)
+    assert list(err["code"]) == ["unreadable"]
+    e = err.iloc[0]
+    assert e["file"] == "tickets.xlsx"
+    assert "“2月”" in e["message"] and "sheet '2月' cannot be read" in e["message"]
+    assert "expected a readable worksheet" in e["message"]
+    assert store_state(store) == before and n_batches(store) == batches
+    assert count(store, "counter_tickets") == 0
+    # the same workbook intact loads both data sheets and still only notes the 说明 sheet
+    r = ingest_file(store, good)
+    assert r.status == "loaded", r.issues
+    assert r.sheets == ["1月", "2月"] and r.rows_loaded == 3
+    assert errors(r).empty
+
+
 def test_xlsx_typed_cells_are_read_like_an_export(store, tmp_path):
     """Excel-typed dates, integral floats and numbers load like their text spelling."""
     import datetime as dt

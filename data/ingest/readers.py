@@ -1,10 +1,12 @@
 """Readers: turn an uploaded file into raw parts (header + text cells + Excel row numbers).
 
 A CSV is one part; a workbook yields one part per sheet that holds a recognisable table
-(notes sheets such as 说明 are skipped with a note). Cells stay text here — typing happens in
-DuckDB (see `parse.py`) — except that workbook cells already typed by Excel are written back in
-canonical text (dates ISO, integral floats without '.0', long floats in scientific notation so
-that a mangled ID is caught, not silently accepted).
+(notes sheets such as 说明, which read fine but hold no header, are skipped with a note). A sheet
+that cannot be read at all (broken XML, an unsupported part) rejects the whole file: its rows
+might be data, and loading the other sheets would lose them silently. Cells stay text here —
+typing happens in DuckDB (see `parse.py`) — except that workbook cells already typed by Excel
+are written back in canonical text (dates ISO, integral floats without '.0', long floats in
+scientific notation so that a mangled ID is caught, not silently accepted).
 """
 
 from __future__ import annotations
@@ -24,7 +26,20 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 
 
 class ReadError(ValueError):
-    """The file cannot be read at all (reported as one file-level issue)."""
+    """The file cannot be read at all (reported as one file-level issue).
+
+    `sheet` names the workbook sheet at fault ('' for the file as a whole) and `expected` says
+    what a readable file would have held, for the issue's columns of the same names.
+    """
+
+    def __init__(self, message: str, sheet: str = "", expected: str = "") -> None:
+        super().__init__(message)
+        self.sheet = sheet
+        self.expected = expected
+
+
+SHEET_EXPECTED = ("可读取的工作表（请在Excel中打开后另存再上传） / a readable worksheet (open the file in Excel, "
+                  "save it and upload again)")
 
 
 @dataclass
@@ -66,7 +81,10 @@ def _cell_text(v: object) -> str | None:
 
 
 def read_excel(path: Path, forced_source: str | None = None) -> tuple[list[RawPart], list[str]]:
-    """Every sheet with a recognisable header; plus notes on sheets skipped."""
+    """Every sheet with a recognisable header; plus notes on sheets skipped (no header).
+
+    Raises ReadError naming the sheet when one cannot be read: the file is rejected whole.
+    """
     from python_calamine import CalamineWorkbook
 
     try:
@@ -77,9 +95,11 @@ def read_excel(path: Path, forced_source: str | None = None) -> tuple[list[RawPa
     for name in wb.sheet_names:
         try:
             grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            skipped.append(f"工作表“{name}”无法读取 / sheet '{name}' cannot be read: {exc}")
-            continue
+        except Exception as exc:  # calamine's XmlError etc.: the sheet's rows are lost if we go on
+            raise ReadError(f"工作表“{name}”无法读取（{exc}），整个文件未导入；应为可读取的工作表，请在Excel中打开后另存再上传"
+                            f" / sheet '{name}' cannot be read ({exc}), so the whole file is rejected; expected a "
+                            "readable worksheet: open the file in Excel, save it and upload again",
+                            sheet=name, expected=SHEET_EXPECTED) from exc
         head = [[_cell_text(c) for c in r] for r in grid[:30]]
         h = find_header_row(head, forced_source)
         if h is None:
