@@ -1,12 +1,13 @@
 """The catalogue as a whole: complete declarations, a test for every KPI, every KPI runs, golden SQL.
 
 Golden SQL lives in tests/golden_sql/<id>.sql: the Ibis-compiled query of each KPI for a fixed
-window and grain. A missing file is written; `UPDATE_GOLDEN=1` rewrites them all; any other
-difference fails, so a change to the compiler or a declaration shows up as a reviewed diff.
+window and grain. A missing file fails the test (`UPDATE_GOLDEN=1` writes it, and rewrites them all);
+any other difference fails, so a change to the compiler or a declaration shows up as a reviewed diff.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from datetime import date
@@ -36,19 +37,60 @@ STABLE_HEADLINES = {
 }
 
 
-def _tested_ids() -> set[str]:
-    """Catalogue ids quoted in the other metric test files (this file names them all, so it is skipped)."""
-    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(TESTS.glob("test_metrics_*.py"))
-                     if p.name != Path(__file__).name)
-    return {mid for mid in CATALOGUE if f'"{mid}"' in text or f"'{mid}'" in text}
+def _value_asserted_ids(sources: dict[str, str]) -> dict[str, str]:
+    """KPI id -> the first test that names it *and* compares a value (==, <, >, approx …) in an assert.
+
+    A quoted id alone no longer counts: the id must appear in a test function (its body or its
+    parametrize decorator, directly or through a module-level constant) that asserts a comparison,
+    so a test that only runs a KPI, or lists it, does not make it "tested".
+    """
+    found: dict[str, str] = {}
+    for name, text in sources.items():
+        tree = ast.parse(text)
+        consts: dict[str, set[str]] = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                strings = {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+                consts.update({t.id: strings for t in node.targets if isinstance(t, ast.Name)})
+        for fn in ast.walk(tree):
+            if not (isinstance(fn, ast.FunctionDef) and fn.name.startswith("test_")):
+                continue
+            strings: set[str] = set()
+            for part in (*fn.decorator_list, *fn.body):
+                for c in ast.walk(part):
+                    if isinstance(c, ast.Constant) and isinstance(c.value, str):
+                        strings.add(c.value)
+                    elif isinstance(c, ast.Name) and c.id in consts:
+                        strings |= consts[c.id]
+            compares = any(isinstance(a, ast.Assert) and any(
+                isinstance(x, ast.Compare) and any(isinstance(o, _COMPARISONS) for o in x.ops) for x in ast.walk(a.test))
+                for a in ast.walk(fn))
+            if compares:
+                for mid in CATALOGUE:
+                    if mid in strings:
+                        found.setdefault(mid, f"{name}::{fn.name}")
+    return found
 
 
-TESTED = _tested_ids()
+_COMPARISONS = (ast.Eq, ast.Lt, ast.Gt, ast.LtE, ast.GtE)
+_METRIC_TESTS = {p.name: p.read_text(encoding="utf-8") for p in sorted(TESTS.glob("test_metrics_*.py"))
+                 if p.name != Path(__file__).name}  # this file names them all, so it is left out
 
 
 def test_every_kpi_has_a_test():
-    missing = sorted(set(CATALOGUE) - TESTED)
-    assert not missing, f"KPIs without a test in tests/test_metrics_*.py: {missing}"
+    missing = sorted(set(CATALOGUE) - set(_value_asserted_ids(_METRIC_TESTS)))
+    assert not missing, f"KPIs without a test that asserts their value in tests/test_metrics_*.py: {missing}"
+
+
+def test_the_kpi_test_check_can_fail():
+    """The check above counts a value assertion, not a mention."""
+    mid = sorted(CATALOGUE)[0]
+    only_named = f"IDS = ['{mid}']\ndef test_runs(store):\n    series(store, '{mid}')\n    assert True\n"
+    asserted = f"def test_value(store):\n    assert values(store, '{mid}') == {{1: 2}}\n"
+    via_const = f"IDS = ['{mid}']\n@pytest.mark.parametrize('m', IDS)\ndef test_v(m):\n    assert f(m) == 1\n"
+    assert mid not in _value_asserted_ids({"a.py": only_named})
+    assert mid in _value_asserted_ids({"b.py": asserted})
+    assert mid in _value_asserted_ids({"c.py": via_const})
 
 
 def test_stable_headline_ids():
@@ -131,15 +173,15 @@ def test_golden_sql(empty_store, metric_id):
     expr = compile_metric(empty_store.ibis(), CATALOGUE[metric_id], GOLDEN_GRAIN, GOLDEN_WINDOW)
     sql = _normalise(ibis.to_sql(expr, dialect="duckdb"))
     path = GOLDEN / f"{metric_id}.sql"
-    if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
+    if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.mkdir(exist_ok=True)
         path.write_text(sql, encoding="utf-8")
+    assert path.exists(), f"no golden SQL for {metric_id}: review the compiled query and write it with UPDATE_GOLDEN=1"
     assert sql == path.read_text(encoding="utf-8"), (
         f"compiled SQL of {metric_id} changed; review it and rerun with UPDATE_GOLDEN=1 to accept")
 
 
 def test_no_stale_golden_files():
-    if not GOLDEN.exists():
-        pytest.skip("no golden files yet")
+    assert GOLDEN.is_dir(), "tests/golden_sql is missing"
     stale = sorted(p.stem for p in GOLDEN.glob("*.sql") if p.stem not in CATALOGUE)
     assert not stale, f"golden SQL for KPIs no longer in the catalogue: {stale}"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -31,22 +30,20 @@ def demo_db(tmp_path_factory) -> Path:
     return build_demo_db(tmp_path_factory)
 
 
-def counter_page(lang: str) -> tuple[AppTest, float]:
+def counter_page(lang: str) -> AppTest:
     """The counter page in `lang` (English through the language control; see test_page_overview.overview)."""
     at = AppTest.from_file(APP, default_timeout=120)
-    t0 = time.perf_counter()
     at.run()
     at.switch_page("pages/counter.py").run()
     if lang == "en":
         at.get_by_key("lang").set_value("en").run()
-    return at, time.perf_counter() - t0
+    return at
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_counter_renders(db, lang):
-    at, seconds = counter_page(lang)
+    at = counter_page(lang)
     assert not at.exception, at.exception
-    print(f"counter {lang}: {seconds:.1f} s (overview first run included)")
     assert at.title[0].value == ("柜台业务" if lang == "zh" else "Counter")
     # volume, wait histogram, wait trend, 2 heatmaps, 2 service-type bars
     assert len(at.get("plotly_chart")) == 7
@@ -59,7 +56,7 @@ def test_counter_renders(db, lang):
 
 def test_ranking_matches_catalogue(db):
     """The ranking shows, per outlet, the catalogue KPIs of the last period."""
-    at, _ = counter_page("zh")
+    at = counter_page("zh")
     store = data.store.open_store(db)
     table = at.dataframe[0].value
     assert len(table) == 3  # three demo outlets

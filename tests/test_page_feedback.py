@@ -6,8 +6,7 @@ XSS/Markdown payload in a complaint description, which must stay literal text.
 from __future__ import annotations
 
 import sys
-import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +29,6 @@ XSS = "<script>alert(1)</script>"
 MD = "**bold** [link](http://x)"
 XSS_ID = "ZZXSS0001"
 MD_ID = "ZZXSS0002"
-TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +82,6 @@ def demo_db(tmp_path_factory):
     mp.setenv("BANKPULSE_DB", str(db))
     data.store.close_all()
     data.settings.get_settings.cache_clear()
-    t0 = time.monotonic()
     store = data.store.open_store(db)
     ingest_demo(store, DemoSpec(seed=1, branches=3, years=1), tmp / "demo")
     cur = store.cursor()
@@ -97,8 +94,6 @@ def demo_db(tmp_path_factory):
             "description, status, complexity, batch_id) VALUES ($id, 'online', $at, 'complaint', $b, $d, "
             "'in_progress', 'simple', $batch)", {"id": fid, "at": last, "b": branch, "d": text, "batch": batch})
     cur.execute("UPDATE ops.meta SET value = value + 1 WHERE key = 'data_version'")
-    TIMINGS["load demo"] = time.monotonic() - t0
-    print(f"\ndemo store loaded in {TIMINGS['load demo']:.1f}s")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield store
@@ -115,10 +110,7 @@ def feedback_page(lang: str = "zh") -> AppTest:
         at.query_params["lang"] = "en"
     at.run()
     assert not at.exception, at.exception
-    t0 = time.monotonic()
     at.switch_page("pages/feedback.py").run()
-    TIMINGS.setdefault(f"page run ({lang}, first)", time.monotonic() - t0)
-    print(f"page run ({lang}): {time.monotonic() - t0:.1f}s")
     assert not at.exception, at.exception
     return at
 
@@ -181,9 +173,7 @@ def test_search_filters_the_case_table(demo_db):
     at = feedback_page()
     before = case_table(at)
     total_before = next(c.value for c in at.caption if c.value.startswith("共 "))
-    t0 = time.monotonic()
     at.text_input(key="fb_q").set_value("排队").run()
-    TIMINGS["search rerun"] = time.monotonic() - t0
     assert not at.exception
     after = case_table(at)
     assert len(after) and after["内容"].str.contains("排队").all()
@@ -270,14 +260,3 @@ def test_search_cases_is_scoped_and_literal(demo_db):
     assert len(page1) == 10 and set(page1["feedback_id"]).isdisjoint(page2["feedback_id"])
     assert pd.Timestamp(page1["received_at"].iloc[0]) >= pd.Timestamp(page2["received_at"].iloc[0])
     assert isinstance(n, int)
-
-
-def test_report_timings(demo_db):
-    """Not an assertion on speed: prints the AppTest timings on the demo store (-s to see them)."""
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    t0 = time.monotonic()
-    at.switch_page("pages/feedback.py").run()
-    TIMINGS["page run (zh, cached)"] = time.monotonic() - t0
-    assert not at.exception
-    print("\nfeedback page timings:", {k: f"{v:.2f}s" for k, v in TIMINGS.items()},
-          datetime.now().isoformat(timespec="seconds"))

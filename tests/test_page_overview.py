@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -74,16 +73,15 @@ def db(demo_db, tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
-def overview(lang: str) -> tuple[AppTest, float]:
+def overview(lang: str) -> AppTest:
     """The overview in `lang`. English is chosen with the language control after a first Chinese run:
     AppTest evaluates the sidebar selectboxes' format functions outside a script run, where `t()`
     falls back to Chinese, so a run that starts from an English page cannot be rerun."""
     at = AppTest.from_file(APP, default_timeout=120)
-    t0 = time.perf_counter()
     at.run()
     if lang == "en":
         at.get_by_key("lang").set_value("en").run()
-    return at, time.perf_counter() - t0
+    return at
 
 
 def last_date(store) -> date:
@@ -94,9 +92,8 @@ def last_date(store) -> date:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_overview_renders(db, lang):
-    at, seconds = overview(lang)
+    at = overview(lang)
     assert not at.exception, at.exception
-    print(f"overview {lang}: {seconds:.1f} s")
     assert at.title[0].value == ("总览" if lang == "zh" else "Overview")
     assert len(at.metric) == len(HEADLINE_IDS) == 11
     # KPI table and event table downloads
@@ -111,7 +108,7 @@ def test_overview_renders(db, lang):
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_cards_equal_compute(db, lang):
     """Each card shows the value `metrics.compute.card` (and so `bankpulse metric`) gives for the period."""
-    at, _ = overview(lang)
+    at = overview(lang)
     assert not at.exception
     store = data.store.open_store(db)
     as_of = last_date(store)
@@ -128,7 +125,7 @@ def test_cards_equal_compute(db, lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_summary_matches_module(db, lang):
-    at, _ = overview(lang)
+    at = overview(lang)
     store = data.store.open_store(db)
     # the overview shows the briefing's executive summary for its filters (issue 5)
     from briefing.content import executive_summary
@@ -140,7 +137,7 @@ def test_summary_matches_module(db, lang):
 
 
 def test_events_table(db):
-    at, _ = overview("zh")
+    at = overview("zh")
     store = data.store.open_store(db)
     n = store.cursor().execute("SELECT count(*) FROM main.market_events WHERE event_date BETWEEN $s AND $e",
                                {"s": date(last_date(store).year - 1, last_date(store).month, 1),
