@@ -11,11 +11,18 @@ trend charts as vector graphics.
 
 from __future__ import annotations
 
-from briefing.content import BriefingRequest, Document, build_document, parse_scope
+from briefing.content import (
+    BriefingError,
+    BriefingRequest,
+    Document,
+    build_document,
+    check_reads,
+    parse_scope,
+)
 from briefing.spec import DEFAULT_SPEC, BriefingSpec, Section, SectionKind
 
-__all__ = ["DEFAULT_SPEC", "BriefingRequest", "BriefingSpec", "Document", "Section", "SectionKind", "build_document",
-           "build_pdf", "parse_scope"]
+__all__ = ["DEFAULT_SPEC", "BriefingError", "BriefingRequest", "BriefingSpec", "Document", "Section", "SectionKind",
+           "build_document", "build_pdf", "check_reads", "parse_scope"]
 
 
 def build_pdf(store, period: str, scope: str = "all", lang: str = "zh", spec: BriefingSpec | None = None,

@@ -28,6 +28,38 @@ from metrics.periods import label as period_label
 from metrics.periods import parse_period, period_end, period_start, shift
 from metrics.scope import Scope
 
+
+class BriefingError(RuntimeError):
+    """A read the briefing depends on failed: the build stops rather than print "no anomalies".
+
+    Only a table that does not exist (a store whose schema predates it) makes an empty section;
+    an empty table reads as empty; any other failure of its query is this error, with the
+    message in both languages.
+    """
+
+
+def _table_exists(store, schema: str, table: str) -> bool:
+    cur = store.cursor()
+    try:
+        return cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = $s "
+                           "AND table_name = $t", {"s": schema, "t": table}).fetchone()[0] > 0
+    finally:
+        cur.close()
+
+
+def _guarded(store, schema: str, table: str, what_zh: str, what_en: str, read, empty):
+    """`read()`, or `empty()` when `schema.table` is absent; any failure of the read is a BriefingError."""
+    if not _table_exists(store, schema, table):
+        return empty()
+    try:
+        return read()
+    except Exception as exc:  # noqa: BLE001 - re-raised with what failed, never swallowed
+        # the first line of the database's message, without " / " (the zh/en separator of the whole)
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300].replace(" / ", "/")
+        raise BriefingError(f"简报无法生成：读取{what_zh}（{schema}.{table}）失败：{detail} / the briefing cannot be "
+                            f"built: reading {what_en} ({schema}.{table}) failed: {detail}") from exc
+
+
 TREND_PERIODS = 12  # the period and the eleven before it: the cards' own sparkline (compute.card)
 WORKERS = 3
 GRAINS = (Grain.WEEK, Grain.MONTH, Grain.QUARTER)
@@ -302,19 +334,22 @@ class _Builder:
         from anomaly.store import AnomalyStore
 
         first = shift(self.req.start, self.grain, -(TREND_PERIODS - 1))
-        try:
-            df = AnomalyStore(self.store).list(since=first, limit=100_000)
-        except Exception:  # noqa: BLE001 - no anomaly schema yet: the section says so
-            df = pd.DataFrame()
-        if not df.empty:
-            df = df[df["status"] != "false_alarm"].copy()
-            df["period"] = pd.to_datetime(df["period"]).dt.date
-            df = df[df["period"] <= self.req.end]
-            df = df[self._in_scope(df)]
-            if self.scope.branch_ids is not None:  # only anomalies inside the reader's boundary
-                from data.users import visible_anomalies
 
-                df = visible_anomalies(df, self.scope.branch_ids, self.branches)
+        def read() -> pd.DataFrame:
+            df = AnomalyStore(self.store).list(since=first, limit=100_000)
+            if not df.empty:
+                df = df[df["status"] != "false_alarm"].copy()
+                df["period"] = pd.to_datetime(df["period"]).dt.date
+                df = df[df["period"] <= self.req.end]
+                df = df[self._in_scope(df)]
+                if self.scope.branch_ids is not None:  # only anomalies inside the reader's boundary
+                    from data.users import visible_anomalies
+
+                    df = visible_anomalies(df, self.scope.branch_ids, self.branches)
+            return df
+
+        # no anomaly table yet (never scanned): the section says there are none; a broken one stops the build
+        df = _guarded(self.store, "ops", "anomalies", "异常", "the anomalies", read, pd.DataFrame)
         self._anoms = df.reset_index(drop=True)
         return self._anoms
 
@@ -352,11 +387,10 @@ class _Builder:
             from metrics.market_analysis import events
 
             first = shift(self.req.start, self.grain, -(TREND_PERIODS - 1))
-            try:
-                self._events = events(self.backend, first, self.req.end)
-            except Exception:  # noqa: BLE001 - no market events loaded
-                self._events = pd.DataFrame(columns=["event_date", "event_type", "title", "impact_area",
-                                                     "impact_direction"])
+            self._events = _guarded(
+                self.store, "main", "market_events", "市场与政策事件", "the market events",
+                lambda: events(self.backend, first, self.req.end),
+                lambda: pd.DataFrame(columns=["event_date", "event_type", "title", "impact_area", "impact_direction"]))
         return self._events
 
     # -- sections --------------------------------------------------------------------------
@@ -604,10 +638,9 @@ class _Builder:
         if not hasattr(self, "_open"):
             from metrics.feedback_analysis import open_summary
 
-            try:
-                self._open = open_summary(self.backend, self.as_of, self.scope, self.options)
-            except Exception:  # noqa: BLE001 - no feedback loaded
-                self._open = None
+            self._open = _guarded(self.store, "main", "feedback_records", "客户反馈", "the feedback records",
+                                  lambda: open_summary(self.backend, self.as_of, self.scope, self.options),
+                                  lambda: None)
         return self._open
 
     def feedback(self, section: Section) -> list:
@@ -801,6 +834,16 @@ def build_document(store, req: BriefingRequest) -> Document:
     return Document(lang=lang, title=f"BankPulse {heading} {plabel} {slabel}", heading=heading, bank=spec.bank(lang),
                     period_label=plabel, scope_label=slabel, generated_at=req.generated_at or datetime.now(),
                     as_of=b.as_of, cover_lines=b.cover(), sections=sections, summary=summary)
+
+
+def check_reads(store, req: BriefingRequest) -> None:
+    """Run the reads that may fail on a damaged store (anomalies, events, open complaints) the way
+    the build does; raises BriefingError. The page calls it before offering the download, whose
+    bytes are built off the script thread where a message cannot be shown."""
+    b = _Builder(store, req)
+    b.anomalies()
+    b.events()
+    b.open_summary()
 
 
 def executive_summary(store, as_of: date, grain: Grain, scope: Scope, lang: str,

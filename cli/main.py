@@ -360,7 +360,7 @@ def cmd_detect(args) -> int:
 def cmd_briefing(args) -> int:
     import time
 
-    from briefing import DEFAULT_SPEC, build_pdf
+    from briefing import DEFAULT_SPEC, BriefingError, build_pdf
     from briefing.fonts import FontMissingError
 
     t0 = time.perf_counter()
@@ -373,7 +373,7 @@ def cmd_briefing(args) -> int:
         _audit(args, "briefing_download", target=f"{args.period} {args.scope}", outcome="denied")
         print(f"{exc}", file=sys.stderr)
         return EXIT_FAIL
-    except (ValueError, FontMissingError) as exc:
+    except (ValueError, FontMissingError, BriefingError) as exc:  # BriefingError: a read failed (exit 1)
         print(f"{exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAIL
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from datetime import date  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from briefing import DEFAULT_SPEC, build_pdf  # noqa: E402
+from briefing import DEFAULT_SPEC, BriefingError, BriefingRequest, build_pdf, check_reads  # noqa: E402
 from briefing.spec import SECTION_TITLES, SectionKind  # noqa: E402
 from metrics import summary  # noqa: E402
 from metrics.model import Grain  # noqa: E402
@@ -22,7 +22,7 @@ from metrics.periods import period_end, period_start, shift  # noqa: E402
 from metrics.scope import Scope  # noqa: E402
 from pages._ui import auth, cache  # noqa: E402
 from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, t  # noqa: E402
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t  # noqa: E402
 from pages._ui.store import data_version, get_store  # noqa: E402
 
 GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.WEEK)
@@ -50,6 +50,22 @@ def _choices(version: int) -> dict:
 def _preview(grain: str, as_of: date, region, branch, lang: str, bound, version: int) -> list[str]:
     return summary.summary_sentences(get_store(), Grain(grain), as_of,
                                      Scope(branch_ids=bound, region=region, branch=branch), lang)
+
+
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=32)
+def _broken(code: str, scope: str, lang: str, bound, version: int) -> str | None:
+    """The BriefingError the build would raise (a damaged anomaly or events table), else None.
+
+    Checked here because the PDF is built on click off the script thread, where a message
+    cannot be shown (the browser would only say the download failed)."""
+    store = get_store()
+    try:
+        check_reads(store, BriefingRequest.parse(store, code, scope, lang, DEFAULT_SPEC, boundary=bound))
+    except BriefingError as exc:
+        return str(exc)
+    except (ValueError, PermissionError):  # the build reports these itself
+        return None
+    return None
 
 
 def _code(p: date, grain: Grain) -> str:
@@ -122,9 +138,12 @@ def _build() -> bytes:
     return build_pdf(store, code, scope, out_lang, spec, boundary=bound)
 
 
+problem = _broken(code, scope, out_lang, bound, data_version())
+if problem:
+    st.error(pick(problem, lang), icon=":material/error:")
 safe_scope = scope.replace(":", "-").replace("/", "-")
 st.download_button(t("br.download"), data=auth.audited(_build, "briefing_download", f"{code} {scope}",
                                                      {"lang": out_lang, "sections": [str(k) for k in kinds]}), file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
                    mime="application/pdf", icon=":material/picture_as_pdf:", type="primary", on_click="ignore",
-                   help=t("br.download.help"), key="br_download")
+                   help=t("br.download.help"), key="br_download", disabled=bool(problem))
 st.caption(t("br.note"))
