@@ -85,3 +85,31 @@ def app_router(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+# -- the adversarial suite's counts (tests/test_adversarial.py) ----------------------------------
+
+def pytest_sessionstart(session):
+    """Forget the counts of an earlier run (on the controller only: workers start after it)."""
+    if not hasattr(session.config, "workerinput"):
+        import shutil
+
+        shutil.rmtree(ROOT / "tests" / "artifacts" / "adversarial", ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print what the adversarial suite tried and found, added up over the xdist workers."""
+    import json
+
+    files = sorted((ROOT / "tests" / "artifacts" / "adversarial").glob("*.json"))
+    if not files:
+        return
+    totals: dict[str, dict[str, int]] = {}
+    for f in files:
+        d = json.loads(f.read_text(encoding="utf-8"))
+        part = totals.setdefault(d.pop("part"), {})
+        for k, v in d.items():
+            part[k] = part.get(k, 0) + int(v)
+    terminalreporter.section("adversarial suite")
+    for part, counts in totals.items():
+        terminalreporter.write_line(f"{part}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
