@@ -38,8 +38,9 @@ pytestmark = pytest.mark.adversarial
 ARTIFACTS = Path(__file__).parent / "artifacts" / "adversarial"
 FUZZ_EXAMPLES = int(os.environ.get("BANKPULSE_FUZZ_EXAMPLES", "2000"))
 KILL_RUNS = int(os.environ.get("BANKPULSE_KILL_RUNS", "5"))
-# Issue codes about one cell: such an issue must say which row and which column.
+# Issue codes about one cell: such an issue must say which row and which column; about one row: which row.
 CELL_CODES = {"type", "required", "enum", "range", "id_scientific"}
+ROW_CODES = CELL_CODES | {"malformed_row", "duplicate_key", "check"}
 
 
 def record(part: str, counts: dict[str, int]) -> None:
@@ -86,8 +87,9 @@ def _judge(store, suffix: str, data: bytes, partial: bool) -> None:
             pytest.fail(f"a rejected upload changed the store: {path.name}")
         errors = r.issues[r.issues["severity"] == "error"]
         cells = errors[errors["code"].isin(CELL_CODES)]
+        rows = errors[errors["code"].isin(ROW_CODES)]
         located = len(errors) > 0 and (errors["file"].astype(str) == path.name).all() and \
-            cells["row"].notna().all() and cells["column"].astype(str).str.len().gt(0).all()
+            rows["row"].notna().all() and cells["column"].astype(str).str.len().gt(0).all()
         if not located:
             FUZZ["rejections_unlocated"] += 1
             pytest.fail(f"a rejection without file/row/column: {path.name}\n{errors.to_string()}")

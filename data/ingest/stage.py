@@ -10,6 +10,8 @@ then read only if an issue row needs them (`Shown`).
 
 from __future__ import annotations
 
+import csv
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -59,6 +61,46 @@ def _run_read(cur, statement: str, part: RawPart, extra: dict | None = None) -> 
                 raise
 
 
+def first_bad_line(part: RawPart) -> tuple[int | None, str | None]:
+    """(line number in the file, its text) of the first record with the wrong number of fields or
+    broken quoting, read with Python's csv module; (None, None) when it finds none.
+
+    Only used after DuckDB gave up on the whole file ("state machine reached an invalid state"
+    names no line): the person still needs to know where to look. A lone CR ends a record here,
+    as it does in Excel, so a stray CR inside a cell shows up as a short record at its line.
+    """
+    if part.csv_path is None:
+        return None, None
+    with open(part.csv_path, encoding="utf-8", errors="replace", newline="") as fh:
+        for _ in range(part.skip_lines):
+            if not fh.readline():
+                return None, None
+        reader = csv.reader(fh, delimiter=part.delimiter, strict=True)
+        start = 1
+        try:
+            for fields in reader:
+                if fields and len(fields) != part.n_fields:
+                    return part.skip_lines + start, part.delimiter.join(fields)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            return part.skip_lines + start, str(exc)
+    return _first_other_line_end(part.csv_path)
+
+
+def _first_other_line_end(path) -> tuple[int | None, str | None]:
+    """The first line ending in another way than line 1 (LF vs CRLF vs CR): DuckDB refuses a file
+    whose line endings change midway, although every record has the right fields."""
+    with open(path, "rb") as fh:
+        first = fh.readline()
+        ending = first[len(first.rstrip(b"\r\n")):]
+        for no, line in enumerate(fh, start=2):
+            end = line[len(line.rstrip(b"\r\n")):]
+            if end and end != ending:
+                shown = {b"\r\n": "CRLF", b"\n": "LF", b"\r": "CR"}
+                return no, f"{shown.get(end, repr(end))} ≠ {shown.get(ending, repr(ending))}"
+    return None, None
+
+
 def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
     """Create temp table `table` (row_no, c0..cN) from a raw part; returns structural issues."""
     cols = [f"c{i}" for i in range(part.n_fields)]
@@ -81,8 +123,9 @@ def materialise(cur, part: RawPart, table: str, file_name: str) -> list[Issue]:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE {ident(table)} AS SELECT CAST(NULL AS BIGINT) AS row_no, "
                     f"{empty} WHERE false")
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [Issue(file=file_name, severity=Severity.ERROR, code=Code.MALFORMED_ROW,
-                      expected=bilingual(f"{part.n_fields}个字段、引号成对", f"{part.n_fields} fields, balanced quotes"),
+        line, raw = first_bad_line(part)
+        return [Issue(file=file_name, severity=Severity.ERROR, code=Code.MALFORMED_ROW, row=line,
+                      value=(raw or "")[:200], expected=bilingual(f"{part.n_fields}个字段、引号成对", f"{part.n_fields} fields, balanced quotes"),
                       message=bilingual("文件的CSV格式有误，无法读取", f"malformed CSV file: {first_line[:300]}"))]
     rejects = cur.execute(
         "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
