@@ -49,6 +49,19 @@ class NoiseControls:
     false_alarms: int = 0
 
 
+def visible_scopes(store, boundary: frozenset[str]) -> tuple[list[str], list[str]]:
+    """(branch ids, region names) whose anomaly rows a person with `boundary` may see — the rule
+    of `data.users.visible_anomalies` (their branches; regions lying wholly inside), as lists
+    the list query filters on."""
+    from data.users import branch_master, visible_anomalies
+
+    branches = branch_master(store)
+    regions = sorted(r for r in branches["region"].dropna().unique() if isinstance(r, str))
+    probe = pd.DataFrame({"scope_kind": "region", "scope_value": regions}, columns=["scope_kind", "scope_value"])
+    full = visible_anomalies(probe, boundary, branches)["scope_value"] if len(probe) else []
+    return sorted(boundary), sorted(full)
+
+
 class AnomalyStore:
     """Anomalies, their history and the per-KPI noise controls."""
 
@@ -104,11 +117,26 @@ class AnomalyStore:
         df = self.store.cursor().execute(sql("anomaly.get_anomaly"), {"id": anomaly_id}).df()
         return None if df.empty else df.iloc[0].to_dict()
 
+    def _filters(self, status, severity, category, scope_kind, metric, since, boundary) -> dict:
+        params = {"status": status, "severity": severity, "category": category, "scope_kind": scope_kind,
+                  "metric": metric, "since": since, "branch_ids": None, "regions": None}
+        if boundary is not None:
+            params["branch_ids"], params["regions"] = visible_scopes(self.store, boundary)
+        return params
+
     def list(self, *, status=None, severity=None, category=None, scope_kind=None, metric=None, since=None,
-             limit: int = 500) -> pd.DataFrame:
-        return self.store.cursor().execute(sql("anomaly.list_anomalies"), {
-            "status": status, "severity": severity, "category": category, "scope_kind": scope_kind,
-            "metric": metric, "since": since, "limit": limit}).df()
+             limit: int = 500, offset: int = 0, boundary: frozenset[str] | None = None) -> pd.DataFrame:
+        """Most severe and recent first; `boundary` (a person's branch ids, None: the whole bank)
+        filters in the query, before `limit`/`offset`, so nobody's own flags fall off the end."""
+        params = self._filters(status, severity, category, scope_kind, metric, since, boundary)
+        return self.store.cursor().execute(sql("anomaly.list_anomalies"),
+                                           {**params, "limit": limit, "offset": offset}).df()
+
+    def count(self, *, status=None, severity=None, category=None, scope_kind=None, metric=None, since=None,
+              boundary: frozenset[str] | None = None) -> int:
+        """How many rows `list` pages through with the same filters."""
+        params = self._filters(status, severity, category, scope_kind, metric, since, boundary)
+        return int(self.store.cursor().execute(sql("anomaly.count_anomalies"), params).fetchone()[0])
 
     def history(self, anomaly_id: str) -> pd.DataFrame:
         return self.store.cursor().execute(sql("anomaly.history"), {"id": anomaly_id}).df()

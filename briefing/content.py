@@ -336,7 +336,8 @@ class _Builder:
         first = shift(self.req.start, self.grain, -(TREND_PERIODS - 1))
 
         def read() -> pd.DataFrame:
-            df = AnomalyStore(self.store).list(since=first, limit=100_000)
+            # the reader's boundary in the query, before the limit (and again below, with the region rule)
+            df = AnomalyStore(self.store).list(since=first, limit=100_000, boundary=self.scope.branch_ids)
             if not df.empty:
                 df = df[df["status"] != "false_alarm"].copy()
                 df["period"] = pd.to_datetime(df["period"]).dt.date

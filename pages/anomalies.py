@@ -40,14 +40,42 @@ scope_kind = c4.selectbox(t("an.scope"), ["", "bank", "region", "branch"], key="
                           format_func=lambda s: t(f"scope.{s}") if s else t("an.any"))
 
 
+PAGE_SIZE = 1000  # rows of the list per page
+
+
+def _filters(status, severity, category, scope_kind, bound) -> dict:
+    return {"status": status or None, "severity": severity or None, "category": category or None,
+            "scope_kind": scope_kind or None, "boundary": None if bound is None else frozenset(bound)}
+
+
+# The person's scope is applied in the query, before the page's LIMIT/OFFSET (bound: sorted ids).
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def _list(status, severity, category, scope_kind, version: int) -> pd.DataFrame:
-    return astore.list(status=status or None, severity=severity or None, category=category or None,
-                       scope_kind=scope_kind or None, limit=1000)
+def _count(status, severity, category, scope_kind, bound: tuple | None, version: int) -> int:
+    return astore.count(**_filters(status, severity, category, scope_kind, bound))
 
 
-rows = _list(status, severity, category, scope_kind, data_version() + st.session_state.get("_triage_v", 0))
-rows = auth.visible(rows).reset_index(drop=True)  # only anomalies inside the person's data scope
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def _list(status, severity, category, scope_kind, bound: tuple | None, page: int, version: int) -> pd.DataFrame:
+    return astore.list(**_filters(status, severity, category, scope_kind, bound), limit=PAGE_SIZE,
+                       offset=(page - 1) * PAGE_SIZE)
+
+
+version = data_version() + st.session_state.get("_triage_v", 0)
+boundary = auth.boundary()
+bound = None if boundary is None else tuple(sorted(boundary))
+total = _count(status, severity, category, scope_kind, bound, version)
+if total == 0:
+    st.info(t("an.none"))
+    st.stop()
+n_pages = -(-total // PAGE_SIZE)
+page = 1
+if n_pages > 1:
+    if not 1 <= st.session_state.get("an_page", 1) <= n_pages:  # fewer pages after a filter change
+        st.session_state["an_page"] = 1
+    page = int(st.number_input(t("an.page"), min_value=1, max_value=n_pages, step=1, key="an_page",
+                               help=t("an.page.help", size=PAGE_SIZE)))
+rows = _list(status, severity, category, scope_kind, bound, page, version)
+rows = auth.visible(rows).reset_index(drop=True)  # the same rule again, in pandas (a no-op by now)
 if rows.empty:
     st.info(t("an.none"))
     st.stop()
@@ -70,7 +98,7 @@ table = pd.DataFrame({
     t("an.col.cause"): [t(f"cause.{c}") if isinstance(c, str) and c else "" for c in rows["cause"]],
     t("an.col.owner"): rows["owner_dept"].fillna(""),
 })
-st.caption(t("an.count", n=len(rows)))
+st.caption(t("an.count", n=total, k=page, m=n_pages))
 picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="an_table",
                       height=320)
 d1, d2 = st.columns([1, 5])

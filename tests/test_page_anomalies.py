@@ -86,7 +86,7 @@ def test_page_lists_the_stored_anomalies(db, lang):
     n = len(AnomalyStore(data.store.open_store(db)).list())
     assert n > 0
     captions = [c.value for c in at.caption]
-    assert (f"共 {n} 条" if lang == "zh" else f"{n} anomalies") in captions
+    assert (f"共 {n} 条，第 1/1 页" if lang == "zh" else f"{n} flags, page 1 of 1") in captions
     table = at.dataframe[0].value
     assert len(table) == n
     assert ("指标" if lang == "zh" else "KPI") in table.columns
