@@ -161,8 +161,10 @@ def cmd_ingest(args) -> int:
         return EXIT_USAGE
     store = _store(args)
     worst, frames = EXIT_OK, []
+    rights = _write_rights(args, store)  # from the master as it is before any of these files
     for f in args.files:
-        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=_actor_name(args))
+        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=_actor_name(args),
+                          **rights)
         _audit(args, "upload", target=res.file_name, outcome="ok" if res.ok else "failed",
                detail={"status": res.status, "batch": res.batch_id, "source": res.source, "rows": res.rows_loaded})
         frames.append(res.issues)
@@ -216,8 +218,9 @@ def cmd_batches(args) -> int:
 def cmd_rollback(args) -> int:
     from data.batches import RollbackError, rollback
 
+    store = _store(args)
     try:
-        r = rollback(_store(args), args.batch, user=_actor_name(args))
+        r = rollback(store, args.batch, user=_actor_name(args), boundary=_boundary(args, store))
     except RollbackError as exc:
         _audit(args, "rollback", target=f"batch {args.batch}", outcome="failed", detail={"error": str(exc)})
         print(str(exc), file=sys.stderr)
@@ -456,6 +459,12 @@ def _audit(args, action: str, **kw) -> None:
 def _boundary(args, store):
     a = getattr(args, "actor", None)
     return None if a is None else a.boundary(store)
+
+
+def _write_rights(args, store) -> dict:
+    """`ingest_file`'s boundary keywords for the actor (without --as: the operator, the whole bank)."""
+    a = getattr(args, "actor", None)
+    return {} if a is None else a.write_rights(store)
 
 
 def _inside(store, bound, region: str | None, branch: str | None) -> bool:

@@ -4,6 +4,10 @@ Rolling a batch back restores exactly the state before it: its rows leave the li
 the rows it had replaced come back from `history.*` unchanged (lineage columns included). A
 batch whose rows were since replaced by a later live batch cannot be rolled back until that
 later batch is: otherwise the later batch's own rollback could not restore what it replaced.
+
+A rollback is a write too: with a `boundary` (the person's branch ids; None: the whole bank) it
+is refused when the batch touched a branch outside it — rows it loaded or rows it would restore —
+and for the branch master and bank-wide sources (docs/security.md, "Writes stay inside the boundary").
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 
 from data.ops import OPS, Batch
 from data.sources import SOURCES
-from data.sqlfiles import render
+from data.sqlfiles import ident, render
 from data.store import Store
 
 
@@ -32,8 +36,29 @@ def list_batches(store: Store, limit: int = 1000) -> list[Batch]:
     return OPS.list_batches(store.cursor(), limit)
 
 
-def rollback(store: Store, batch_id: int, user: str = "cli") -> RollbackResult:
-    """Undo one batch atomically; raises RollbackError when it must not be undone."""
+def outside_boundary(cur, batch: Batch, boundary: frozenset[str] | None) -> list[str]:
+    """Branch ids the batch touched (rows loaded, rows replaced) that lie outside `boundary`; a
+    batch of the branch master or of a bank-wide source counts as touching every branch ("*")."""
+    if boundary is None:
+        return []
+    src = SOURCES.get(batch.source)
+    if src is None or not src.branch_refs:
+        from data.ingest.pipeline import BANK_WIDE
+
+        return ["*"] if src is None or src.name == "branches" or src.name in BANK_WIDE else []
+    found: set[str] = set()
+    p = {"batch": batch.batch_id}
+    for ref in src.branch_refs:
+        for tbl, col in ((f"main.{ident(src.table)}", "batch_id"), (f"history.{ident(src.table)}", "replaced_by")):
+            found |= {r[0] for r in cur.execute(f"SELECT DISTINCT {ident(ref)} FROM {tbl} WHERE {col} = $batch "
+                                                 f"AND {ident(ref)} IS NOT NULL", p).fetchall()}
+    return sorted(str(b) for b in found if str(b) not in boundary)
+
+
+def rollback(store: Store, batch_id: int, user: str = "cli",
+             boundary: frozenset[str] | None = None) -> RollbackResult:
+    """Undo one batch atomically; raises RollbackError when it must not be undone (also when it
+    touched branches outside `boundary`, the person's branch ids; None: the whole bank)."""
     removed = restored = 0
     with store.transaction() as cur:
         batch = OPS.get_batch(cur, batch_id)
@@ -42,6 +67,12 @@ def rollback(store: Store, batch_id: int, user: str = "cli") -> RollbackResult:
         if batch.status == "rolled_back":
             raise RollbackError(f"批次 {batch_id} 已于 {batch.rolled_back_at:%Y-%m-%d %H:%M} 回滚 / "
                                 f"batch {batch_id} was already rolled back")
+        outside = outside_boundary(cur, batch, boundary)
+        if outside:
+            shown = "、".join(outside[:5]) + ("…" if len(outside) > 5 else "")
+            raise RollbackError(f"批次 {batch_id} 涉及超出您数据范围的机构（{shown}），不能回滚 / "
+                                f"batch {batch_id} touched branches outside your access scope ({shown}); "
+                                f"it cannot be rolled back by you")
         p = {"batch": batch_id}
         for table in SOURCES:
             blockers = [r[0] for r in cur.execute(render("load.rollback_blockers", table=table), p).fetchall()]

@@ -3,6 +3,9 @@
 The form's fields are written as a one-row CSV with the declared Chinese headers of
 `market_events` and loaded with `ingest_file`, so the event is validated like any upload
 (required title and date, known type …), recorded as a batch and can be rolled back.
+
+An event applies to the whole bank, so only a writer whose boundary is the whole bank (or who
+holds the "market" permission) may add one: `may_write_bank_wide` (docs/security.md).
 """
 
 from __future__ import annotations
@@ -47,10 +50,11 @@ def event_csv(fields: dict) -> str:
     return buf.getvalue()
 
 
-def add_event(store: Store, fields: dict, user: str = "web") -> IngestResult:
-    """Load one event (canonical field names → values) as its own batch; the IngestResult says how it went."""
+def add_event(store: Store, fields: dict, user: str = "web", *, may_write_bank_wide: bool = True) -> IngestResult:
+    """Load one event (canonical field names → values) as its own batch; the IngestResult says how it went
+    (refused with a `not_permitted` issue when `may_write_bank_wide` is False)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryDirectory(prefix="bankpulse-event-") as tmp:
         path = Path(tmp) / f"market_event_form_{stamp}.csv"
         path.write_text(event_csv(fields), encoding="utf-8-sig")
-        return ingest_file(store, path, source="market_events", user=user)
+        return ingest_file(store, path, source="market_events", user=user, may_write_bank_wide=may_write_bank_wide)

@@ -1,7 +1,8 @@
 """Accounts, roles and access boundaries (operational state, schema `ops`).
 
 Roles are cumulative: viewer (read within scope) < analyst (+ upload, triage, briefing) <
-manager (+ every branch of their region, approve) < admin (+ users, rollback, settings, audit).
+manager (+ every branch of their region, approve) < admin (+ users, rollback, settings, audit, the branch
+master, market events).
 A role says what a person may *do*; the scope says which branches' data they may *see*:
 
     admin                          the whole bank
@@ -43,8 +44,11 @@ _GRANTS = {
     "viewer": {"read", "export"},
     "analyst": {"upload", "triage", "briefing", "scan"},
     "manager": {"approve"},
-    "admin": {"users", "rollback", "settings", "audit", "demo"},
+    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market"},
 }
+# "master": load the branch master (add, re-parent, close outlets: it redraws every boundary);
+# "market": add bank-wide market / policy events. Both need the whole bank (docs/security.md,
+# "Writes stay inside the boundary"); `Principal.write_rights` applies that.
 _acc: set[str] = set()
 for _r in ROLES:
     _acc |= _GRANTS[_r]
@@ -125,6 +129,13 @@ class Principal:
         if self.branches:
             parts.append("branches:" + ",".join(sorted(self.branches)))
         return ";".join(parts) or "none"
+
+    def write_rights(self, store) -> dict:
+        """The keywords `ingest_file` takes for this writer: the boundary computed now, from the
+        current master (before any load), and whether they may redraw the master / add market events."""
+        bound = self.boundary(store)
+        return {"boundary": bound, "may_change_master": bound is None and self.can("master"),
+                "may_write_bank_wide": bound is None or self.can("market")}
 
     def boundary(self, store) -> frozenset[str] | None:
         """The branch ids this person may see (None: the whole bank)."""

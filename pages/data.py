@@ -15,7 +15,7 @@ from pages._ui.i18n import current_lang, pick, source_label, t, tr
 from pages._ui.router import ensure_router
 from pages._ui.store import get_store
 from pages._ui.tables import batches_frame, columns_frame, issues_frame_for, mapping_frame, template_frame
-from pages._ui.upload import ACCEPTED_TYPES, load_upload, rejected_too_large, too_large
+from pages._ui.upload import ACCEPTED_TYPES, load_upload, rejected_too_large, rights_for, too_large
 from pages._ui.widgets import inert
 
 ensure_router()  # app.py routes every page (see pages/_ui/router.py)
@@ -70,10 +70,13 @@ with st.container(border=True):
     progress_area = st.container()
 
 if preview_clicked and files:
-    # detect and validate only: nothing is written, so nothing to audit
+    # detect and validate only: nothing is written, so nothing to audit; the preview shows the
+    # rows outside the person's boundary as the load would refuse them
+    rights = rights_for(auth.current_user(), store)
     st.session_state.data_results = [
         rejected_too_large(store, f.name, f.size) if too_large(store, f.size) else
-        load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial, user=USER, dry_run=True)
+        load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial, user=USER, dry_run=True,
+                    rights=rights)
         for f in files]
 
 if (load_clicked or preview_clicked) and not files:
@@ -83,6 +86,7 @@ elif load_clicked:
         st.warning(t("up.none"), icon=":material/warning:")
     else:
         results = []
+        rights = rights_for(auth.current_user(), store)  # the boundary before any of these files loads
         with progress_area:
             for f in files:
                 bar = st.progress(0.0, text=t("up.progress", name=inert(f.name), text="…"))
@@ -93,7 +97,7 @@ elif load_clicked:
                         bar.progress(min(max(frac, 0.0), 1.0), text=t("up.progress", name=name, text=pick(text, lang)))
 
                     res = load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial,
-                                      user=USER, progress=show)
+                                      user=USER, progress=show, rights=rights)
                 bar.progress(1.0, text=t("up.progress", name=inert(f.name), text=t(f"status.{res.status}")))
                 auth.record("upload", target=res.file_name, outcome="ok" if res.ok else "failed",
                             detail={"status": res.status, "batch": res.batch_id, "source": res.source,
@@ -178,7 +182,7 @@ def do_rollback(batch_id: int) -> None:
         st.session_state.data_rb_outcome = ("error", t("auth.no_permission"))
         return
     try:
-        r = rollback(get_store(), batch_id, user=USER)
+        r = rollback(get_store(), batch_id, user=USER, boundary=auth.boundary())
     except RollbackError as exc:
         auth.record("rollback", target=f"batch {batch_id}", outcome="failed", detail={"error": str(exc)})
         st.session_state.data_rb_outcome = ("error", pick(str(exc), current_lang()))

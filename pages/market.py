@@ -85,6 +85,12 @@ def step_traces(fig: go.Figure, df: pd.DataFrame, names: dict[str, str] | None =
             hovertemplate="%{x|%Y-%m-%d}  %{y:.2f}" + str(unit) + "<extra>%{fullData.name}</extra>"))
 
 
+def may_add_events() -> bool:
+    """Events apply to the whole bank: analysts and above whose scope is the whole bank, or who
+    hold the "market" permission, add them (docs/security.md, "Writes stay inside the boundary")."""
+    return auth.can("upload") and (auth.can("market") or auth.boundary() is None)
+
+
 # -- the add-event form's callback (runs before the page, so every chart shows the new event) --
 def save_event() -> None:
     s = st.session_state
@@ -94,10 +100,10 @@ def save_event() -> None:
         "impact_area": s.get("mk_f_area") or None, "impact_direction": s.get("mk_f_direction") or None,
         "source": s.get("mk_f_source"),
     }
-    if not auth.can("upload"):
+    if not may_add_events():
         auth.record("upload", target="market event", outcome="denied")
         return
-    res = add_event(get_store(), fields, user=USER)
+    res = add_event(get_store(), fields, user=USER, may_write_bank_wide=True)
     auth.record("upload", target=f"market event: {fields.get('title') or ''}"[:200],
                 outcome="ok" if res.ok else "failed", detail={"status": res.status, "batch": res.batch_id})
     issues = []
@@ -237,7 +243,7 @@ else:
     download_csv(table, "market_events", key="mk_ev_dl")
 
 # -- add an event ------------------------------------------------------------------------------
-if not auth.can("upload"):  # viewers read the market; analysts and above add events
+if not may_add_events():  # viewers and branch-scoped people read the market; see may_add_events
     st.stop()
 st.subheader(t("mk.add"), anchor=False)
 st.caption(t("mk.add.caption"))

@@ -212,10 +212,20 @@ def payload_csv() -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+def mine_csv() -> bytes:
+    """Complaints of ana's own outlet: an upload inside her boundary (market events are bank-wide,
+    so a branch-scoped analyst may not load them: tests/test_write_boundary.py)."""
+    from tests.helpers_ingest import SAMPLES, csv_text
+
+    header, rows = SAMPLES["feedback_records"]
+    col = header.index("被投诉网点")
+    return csv_text([header, *[[*r[:col], MINE, *r[col + 1:]] for r in rows]]).encode("utf-8-sig")
+
+
 def test_upload_and_rollback_on_the_page_are_audited(secure_store, app_router):
     at = sign_in("ana")
     at.switch_page("pages/data.py").run()
-    at.file_uploader(key="data_files").upload("<img src=x onerror=alert(1)>[a](b).csv", payload_csv())
+    at.file_uploader(key="data_files").upload("<img src=x onerror=alert(1)>[a](b).csv", mine_csv())
     at.button(key="data_load").click().run()
     assert not at.exception, at.exception
     up = audit.search(secure_store, action="upload", user="ana")

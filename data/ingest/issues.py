@@ -43,6 +43,12 @@ class Code(StrEnum):
     TOTAL_ROW = "total_row"  # a 合计 line, skipped (info)
     BRANCH_NAME = "branch_name"  # a branch name given where an id belongs, resolved (info)
     TOO_LARGE = "too_large"
+    OUT_OF_SCOPE = "out_of_scope"  # a row for a branch outside the writer's boundary (rejects the file)
+    NOT_PERMITTED = "not_permitted"  # the writer may not load this source at all (branch master, events)
+
+
+# The wording of a row outside the writer's boundary (data/ingest/pipeline.py, data/batches.py).
+OUT_OF_SCOPE_MESSAGE = "超出您的数据范围 / outside your access scope"
 
 
 @dataclass(frozen=True)

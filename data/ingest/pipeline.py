@@ -5,6 +5,12 @@ Nothing is written unless the upload is accepted: a rejected file, a file with a
 (unless `allow_partial`), or a byte-identical re-upload leaves the store untouched. An accepted
 upload is one DuckDB transaction — rows, replaced-row archive, batch record, issues — so a crash
 or kill -9 part-way leaves the store as it was.
+
+Writes stay inside the writer's boundary (docs/security.md): `boundary` is the set of branch ids
+the writer may see, computed by the caller from the master as it is *before* the load (None: the
+whole bank). A row for a branch outside it is an `out_of_scope` error and rejects the whole file,
+`allow_partial` or not. The branch master redraws every boundary, so loading it needs
+`may_change_master`; bank-wide sources without a branch (market events) need `may_write_bank_wide`.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import pandas as pd
 from data.ingest import parsing, stage, validate
 from data.ingest.encoding import TranscodeError, detect, detect_head, to_utf8
 from data.ingest.headers import Mapping, best_mapping
-from data.ingest.issues import Code, Issue, bilingual, issues_frame
+from data.ingest.issues import OUT_OF_SCOPE_MESSAGE, Code, Issue, bilingual, issues_frame
 from data.ingest.readers import RawPart, ReadError, file_kind, read_csv_head, read_excel
 from data.ops import OPS, Batch
 from data.sources import SOURCES, Source
@@ -115,12 +121,16 @@ def _header_issues(src: Source, mp: Mapping, part: RawPart, file_name: str) -> l
 
 def ingest_file(store: Store, path: Path | str, *, source: str | None = None, allow_partial: bool = False,
                 user: str = "cli", file_name: str | None = None, progress: Progress | None = None,
-                dry_run: bool = False) -> IngestResult:
+                dry_run: bool = False, boundary: frozenset[str] | None = None, may_change_master: bool = True,
+                may_write_bank_wide: bool = True) -> IngestResult:
     """Load one export file into the store (see the module docstring for the guarantees).
 
     `dry_run` does everything but the write: the detected source, encoding, column mapping, every
     issue, and `preview` — the first rows as they would be loaded; status "preview" (or "rejected").
+    `boundary`, `may_change_master`, `may_write_bank_wide`: the writer's rights (module docstring;
+    `data.users.Principal.write_rights` builds them); the defaults are the whole bank.
     """
+    rights = _Rights(boundary, may_change_master, may_write_bank_wide)
     t0 = time.perf_counter()
     path = Path(path)
     file_name = file_name or path.name
@@ -159,7 +169,8 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
             res.encoding = encoding
             issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
             try:
-                return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0, dry_run)
+                return _stage_and_load(store, res, parts, issues, sha, source, allow_partial, user, say, t0, dry_run,
+                                       rights)
             except stage.EncodingRecheck:
                 continue
         raise AssertionError("a whole-file encoding decision never asks for another")  # pragma: no cover
@@ -182,8 +193,58 @@ def _read(path: Path, tmp: Path, source: str | None, head_only: bool = False) ->
     return [part], [], det.label
 
 
+@dataclass(frozen=True)
+class _Rights:
+    boundary: frozenset[str] | None = None
+    may_change_master: bool = True
+    may_write_bank_wide: bool = True
+
+
+BANK_WIDE = ("market_events",)  # written for the whole bank, no branch column (docs/security.md)
+
+
+def _permission_issues(src: Source, rights: _Rights, file_name: str) -> list[Issue]:
+    """The writer may not load this source at all: the branch master without the administrator's
+    permission, or a bank-wide source (market events) without the whole bank."""
+    if src.name == "branches" and not rights.may_change_master:
+        return [Issue(file_name, Severity.ERROR, Code.NOT_PERMITTED, value=src.name,
+                      expected=bilingual("系统管理员权限", "the administrator's permission"),
+                      message=bilingual("导入机构信息（新增、调整上级或撤并机构）需要系统管理员权限",
+                                        "loading the branch master (adding, re-parenting or closing outlets) "
+                                        "needs the administrator's permission"))]
+    if src.name in BANK_WIDE and not rights.may_write_bank_wide:
+        return [Issue(file_name, Severity.ERROR, Code.NOT_PERMITTED, value=src.name,
+                      expected=bilingual("全行数据范围", "the whole bank as your scope"),
+                      message=bilingual("市场事件对全行生效，只有全行范围的用户可以录入",
+                                        "market events apply to the whole bank: only people whose scope is the "
+                                        "whole bank may add them"))]
+    return []
+
+
+def _scope_issues(cur, src: Source, view: str, rights: _Rights, file_name: str, headers: dict) -> list[Issue]:
+    """One error per row whose branch lies outside the writer's boundary (unknown ids included:
+    a boundary is drawn from the master, so a new id is nobody's but the administrator's)."""
+    if rights.boundary is None or not src.branch_refs:
+        return []
+    out: list[Issue] = []
+    cur.execute("CREATE OR REPLACE TEMP TABLE write_boundary (branch_id VARCHAR)")
+    if rights.boundary:
+        cur.executemany("INSERT INTO write_boundary VALUES (?)", [[b] for b in sorted(rights.boundary)])
+    for ref in src.branch_refs:
+        rows = cur.execute(f"SELECT row_no, sheet, {ident(ref)} FROM {ident(view)} v WHERE {ident(ref)} IS NOT NULL "
+                           f"AND {ident(ref)} NOT IN (SELECT branch_id FROM write_boundary) "
+                           f"ORDER BY sheet, row_no LIMIT {MAX_ISSUES}").fetchall()
+        for row_no, sheet, value in rows:
+            out.append(Issue(file_name, Severity.ERROR, Code.OUT_OF_SCOPE, sheet=sheet or "", row=row_no,
+                             column=headers.get(ref, ref), value=str(value),
+                             expected=bilingual("您数据范围内的机构号", "a branch id inside your access scope"),
+                             message=OUT_OF_SCOPE_MESSAGE))
+    return out
+
+
 def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user, say, t0,
-                    dry_run: bool = False) -> IngestResult:
+                    dry_run: bool = False, rights: _Rights | None = None) -> IngestResult:
+    rights = rights or _Rights()
     file_name = res.file_name
     mappings: list[Mapping] = []
     for part in parts:
@@ -214,6 +275,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
             res.issues = issues_frame(issues)
             res.seconds = time.perf_counter() - t0
             return res
+        issues += _permission_issues(src, rights, file_name)
         for part, mp in zip(parts, mappings, strict=True):
             issues += _header_issues(src, mp, part, file_name)
         if any(i.severity is Severity.ERROR for i in issues):
@@ -249,6 +311,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
         say(0.55, "校验 / validating")
         shown = stage.Shown(cur, src, mappings[0], parsed, view, typed_part, file_name)
         issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown, flags)
+        issues += _scope_issues(cur, src, view, rights, file_name, res.mapping)
         for q in validate.unknown_branches_sql(src, view):
             for row_no, sheet, col, value in cur.execute(q).fetchall():
                 issues.append(Issue(file_name, Severity.WARNING, Code.UNKNOWN_BRANCH, sheet=sheet or "", row=row_no,
@@ -336,7 +399,8 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
                           f"{res.rows_rejected} with errors, {res.rows_warned} with warnings; not loaded yet.")
         res.seconds = time.perf_counter() - t0
         return res
-    if (len(bad) and not allow_partial) or len(file_errors) or res.rows_in == 0:
+    out_of_scope = (frame["code"] == str(Code.OUT_OF_SCOPE)).any()  # never a partial load: the whole file
+    if (len(bad) and not allow_partial) or len(file_errors) or res.rows_in == 0 or out_of_scope:
         if res.rows_in == 0 and not len(bad) and not len(file_errors):
             frame_issues = issues + [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("没有数据行", "no data rows"))]
             return _reject(res, frame_issues, t0)

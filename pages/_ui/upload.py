@@ -16,6 +16,16 @@ from data.store import Store
 ACCEPTED_TYPES = ["csv", "xlsx", "xls", "txt"]
 
 
+# nobody signed in: nothing may be written (fail closed)
+NO_RIGHTS = {"boundary": frozenset(), "may_change_master": False, "may_write_bank_wide": False}
+
+
+def rights_for(user, store: Store) -> dict:
+    """`ingest_file`'s boundary keywords for the signed-in person (a `Principal`, or None),
+    computed now from the current master, before the load."""
+    return NO_RIGHTS if user is None else user.write_rights(store)
+
+
 def too_large(store: Store, size: int) -> bool:
     return size > store.settings.upload_max_mb * 1024 * 1024
 
@@ -34,9 +44,10 @@ def rejected_too_large(store: Store, name: str, size: int) -> IngestResult:
 
 def load_upload(store: Store, name: str, data: bytes, *, source: str | None = None, allow_partial: bool = False,
                 user: str = "web", progress: Callable[[float, str], None] | None = None,
-                dry_run: bool = False) -> IngestResult:
+                dry_run: bool = False, rights: dict | None = None) -> IngestResult:
     """Check the size, save the bytes to a temporary file (keeping the suffix) and ingest them
-    (`dry_run`: detect and validate only, for the preview)."""
+    (`dry_run`: detect and validate only, for the preview). `rights`: the writer's boundary keywords
+    of `ingest_file` (`Principal.write_rights`); the page always passes them."""
     if too_large(store, len(data)):
         return rejected_too_large(store, name, len(data))
     suffix = Path(name).suffix.lower()
@@ -45,7 +56,7 @@ def load_upload(store: Store, name: str, data: bytes, *, source: str | None = No
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         return ingest_file(store, tmp, source=source, allow_partial=allow_partial, user=user,
-                           file_name=Path(name).name, progress=progress, dry_run=dry_run)
+                           file_name=Path(name).name, progress=progress, dry_run=dry_run, **(rights or {}))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
