@@ -163,7 +163,7 @@ def test_xlsx_with_an_unreadable_sheet_is_rejected_whole(store, tmp_path):
     err = errors(r)
     assert list(err["code"]) == ["unreadable"]
     e = err.iloc[0]
-    assert e["file"] == "tickets.xlsx"
+    assert e["file"] == "tickets.xlsx" and e["sheet"] == "2月" and e["expected"]
     assert "“2月”" in e["message"] and "sheet '2月' cannot be read" in e["message"]
     assert "expected a readable worksheet" in e["message"]
     assert store_state(store) == before and n_batches(store) == batches

@@ -164,7 +164,8 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
             except (ReadError, TranscodeError) as exc:
                 code = Code.ENCODING if isinstance(exc, TranscodeError) or "编码" in str(exc) else Code.UNREADABLE
                 row = getattr(exc, "line", None)
-                return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, message=str(exc))], t0)
+                return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, sheet=getattr(exc, "sheet", ""),
+                                           expected=getattr(exc, "expected", ""), message=str(exc))], t0)
             sha = fingerprint.result()
             res.encoding = encoding
             issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
