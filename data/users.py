@@ -67,6 +67,8 @@ class AuthSettings(BaseSettings):
     auth: Literal["local", "oidc", "none"] = Field(
         default="local", description="local accounts (default, offline) | oidc (st.login) | none (tests only)")
     session_timeout_min: int = Field(default=30, ge=1, description="Sign out after this many idle minutes")
+    session_max_hours: float = Field(default=12, gt=0, description="Sign out this many hours after sign-in, "
+                                     "however active the session")
     lockout_after: int = Field(default=5, ge=1, description="Failed sign-ins before an account is locked")
     lockout_min: int = Field(default=15, ge=1, description="Minutes an account stays locked")
     oidc_provider: str | None = Field(default=None, description="[auth.<name>] of secrets.toml (None: [auth])")
@@ -195,6 +197,7 @@ class User:
     updated_at: datetime | None = None
     updated_by: str | None = None
     last_login: datetime | None = None
+    version: int = 1  # +1 on every change of role, scope, disabled flag or password (open sessions compare it)
 
     @property
     def branch_set(self) -> frozenset[str]:
@@ -254,6 +257,13 @@ class UserStore:
 
     def count(self) -> int:
         return self.store.cursor().execute(sql("users.count_users")).fetchone()[0]
+
+    def version(self, name: str) -> tuple[int, bool] | None:
+        """(version, disabled) of an account, None when it does not exist: what an open session
+        checks on every run (one primary-key lookup) to notice a change of role, scope, password
+        or the disabled flag."""
+        row = self.store.cursor().execute(sql("users.user_version"), {"name": name}).fetchone()
+        return (int(row[0] or 0), bool(row[1])) if row else None
 
     # -- changes -----------------------------------------------------------------------------
     def add(self, actor: Principal | str, name: str, role: str, *, password: str | None = None,

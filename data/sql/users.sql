@@ -1,14 +1,19 @@
 -- name: get_user
 -- One account by name.
 SELECT user_name, display_name, role, region, branches, password_hash, source, disabled, failed_logins,
-       locked_until, created_at, created_by, updated_at, updated_by, last_login
+       locked_until, created_at, created_by, updated_at, updated_by, last_login, version
 FROM ops.users WHERE user_name = $name;
 
 -- name: list_users
 -- Every account, by name.
 SELECT user_name, display_name, role, region, branches, password_hash, source, disabled, failed_logins,
-       locked_until, created_at, created_by, updated_at, updated_by, last_login
+       locked_until, created_at, created_by, updated_at, updated_by, last_login, version
 FROM ops.users ORDER BY user_name;
+
+-- name: user_version
+-- What an open session checks on every run (one primary-key lookup): the account's version and
+-- whether it is disabled; no row when the account is gone.
+SELECT version, disabled FROM ops.users WHERE user_name = $name;
 
 -- name: count_users
 -- How many accounts exist (first-run admin creation).
@@ -17,21 +22,22 @@ SELECT count(*) FROM ops.users;
 -- name: insert_user
 -- A new account.
 INSERT INTO ops.users VALUES ($name, $display, $role, $region, $branches, $hash, $source, false, 0, NULL,
-    $now, $by, $now, $by, NULL);
+    $now, $by, $now, $by, NULL, 1);
 
 -- name: update_profile
--- Role, scope and display name of an account.
+-- Role, scope and display name of an account (a new version: open sessions re-read it).
 UPDATE ops.users SET display_name = $display, role = $role, region = $region, branches = $branches,
-    updated_at = $now, updated_by = $by WHERE user_name = $name;
+    updated_at = $now, updated_by = $by, version = version + 1 WHERE user_name = $name;
 
 -- name: set_disabled
--- Disable or re-enable an account.
-UPDATE ops.users SET disabled = $disabled, updated_at = $now, updated_by = $by WHERE user_name = $name;
+-- Disable or re-enable an account (a new version).
+UPDATE ops.users SET disabled = $disabled, updated_at = $now, updated_by = $by, version = version + 1
+WHERE user_name = $name;
 
 -- name: set_password
--- A new password hash; clears failures and any lockout.
+-- A new password hash; clears failures and any lockout (a new version).
 UPDATE ops.users SET password_hash = $hash, failed_logins = 0, locked_until = NULL, updated_at = $now,
-    updated_by = $by WHERE user_name = $name;
+    updated_by = $by, version = version + 1 WHERE user_name = $name;
 
 -- name: rehash
 -- A stronger hash of the same password (argon2 parameters raised since it was set).

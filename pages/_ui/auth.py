@@ -16,6 +16,7 @@ to show an action (a triage form, a rollback button).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,8 +27,13 @@ from data.users import ROLE_LABELS, Principal, UserStore, auth_settings, visible
 from pages._ui.i18n import current_lang, t, tr
 from pages._ui.store import data_version, get_store
 
-_KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime}
-_NOTICE = "_auth_notice"
+_KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime, "version": int}
+_NOTICE = "_auth_notice"  # (text key, icon) of why the last session ended, shown above the sign-in form
+# Sign-outs the application causes: the notice each leaves for the sign-in form.
+_ENDED = {"session_timeout": ("auth.timed_out", ":material/schedule:"),
+          "session_expired": ("auth.expired", ":material/schedule:"),
+          "sign_out_disabled": ("auth.disabled_out", ":material/block:"),
+          "sign_out_deleted": ("auth.deleted_out", ":material/block:")}
 TEST_USER = Principal("test", "admin", source="none", display="Test (BANKPULSE_AUTH=none)")
 LOOPBACK = {None, "", "127.0.0.1", "localhost", "::1"}
 
@@ -128,34 +134,67 @@ def filters_text() -> str:
 
 
 # -- sign-in / sign-out ----------------------------------------------------------------------
-def _start(p: Principal) -> None:
-    now = datetime.now()
-    for k in ("_filters", "branch", "region"):  # nothing of a previous person's view survives
+def _forget_view() -> None:
+    for k in ("_filters", "branch", "region"):  # nothing of a previous person's (or role's) view survives
         st.session_state.pop(k, None)
-    st.session_state[_KEY] = {"user": p, "since": now, "seen": now}
 
 
-def sign_out(reason: str = "sign_out") -> None:
+def _start(p: Principal, version: int) -> None:
+    """A new session for `p`, holding the account's version (see `_refresh`)."""
+    now = datetime.now()
+    _forget_view()
+    st.session_state[_KEY] = {"user": p, "since": now, "seen": now, "version": version}
+
+
+def sign_out(reason: str = "sign_out", detail: dict | None = None) -> None:
     u = current_user()
     if u is not None and mode() != "none":
-        record(reason, user=u)
+        record(reason, detail=detail, user=u)
     for k in [k for k in st.session_state if not k.startswith("_url_seen") and k != "lang"]:
         del st.session_state[k]
-    if reason == "session_timeout":
-        st.session_state[_NOTICE] = "auth.timed_out"
+    if reason in _ENDED:
+        st.session_state[_NOTICE] = _ENDED[reason]
     if mode() == "oidc":
         st.logout()
 
 
-def _idle_timeout() -> None:
+def _timeouts() -> None:
+    """End a session past its absolute lifetime (however active) or idle too long; else mark it seen."""
     s = st.session_state.get(_KEY)
     if not s:
         return
-    now = datetime.now()
-    if now - s["seen"] > timedelta(minutes=auth_settings().session_timeout_min):
+    now, cfg = datetime.now(), auth_settings()
+    if now - s["since"] > timedelta(hours=cfg.session_max_hours):
+        sign_out("session_expired", detail={"since": s["since"].isoformat(timespec="seconds"),
+                                            "max_hours": cfg.session_max_hours})
+    elif now - s["seen"] > timedelta(minutes=cfg.session_timeout_min):
         sign_out("session_timeout")
     else:
         s["seen"] = now
+
+
+def _refresh() -> None:
+    """Role, scope and disabling take effect in open sessions: one primary-key lookup per run
+    compares the session's account version with the row's; a new version re-reads the person
+    (role and scope), a disabled or deleted account is signed out."""
+    s = st.session_state.get(_KEY)
+    if not s:
+        return
+    users = UserStore(get_store())
+    old = s["user"]
+    row = users.version(old.name)
+    if row is not None and not row[1] and row[0] == s.get("version"):
+        return  # unchanged: the common case
+    u = users.get(old.name) if row is not None and not row[1] else None
+    if u is None or u.disabled:
+        sign_out("sign_out_deleted" if row is None else "sign_out_disabled")
+        return
+    new = replace(u.principal(), source=old.source)
+    s["user"], s["version"] = new, u.version
+    if (new.role, new.region, new.branches) != (old.role, old.region, old.branches):
+        _forget_view()  # the sidebar's choices belonged to the old boundary
+        record("session_refresh", detail={"from": {"role": old.role, "scope": old.scope_text()},
+                                          "to": {"role": new.role, "scope": new.scope_text()}}, user=new)
 
 
 def _sign_in_local() -> None:
@@ -172,7 +211,7 @@ def _sign_in_local() -> None:
     st.session_state.pop("auth_password", None)
     if res.ok:
         p = res.user.principal()
-        _start(p)
+        _start(p, res.user.version)
         record("sign_in", detail={"method": "password"}, user=p)
         st.rerun()
     record("sign_in_failed", target=name[:64], detail={"reason": res.reason}, outcome="failed",
@@ -243,28 +282,24 @@ def _sign_in_oidc() -> None:
         st.error(t("auth.no_role"), icon=":material/block:")
         st.button(t("auth.sign_out"), on_click=st.logout, key="auth_sso_out")
         return
-    users.ensure_oidc(p)
-    _start(p)
+    _start(p, users.ensure_oidc(p).version)
     record("sign_in", detail={"method": "oidc", "issuer": claims.get("iss")}, user=p)
     st.rerun()
 
 
 # -- what app.py calls -----------------------------------------------------------------------
 def session() -> Principal | None:
-    """The signed-in person after the idle timeout and the SSO cookie are checked (first in app.py)."""
+    """The signed-in person after the session lifetime, the idle timeout, the SSO cookie and the
+    account's version are checked (first in app.py): an administrator's change of role or scope
+    applies from the next interaction, a disabled or deleted account is signed out."""
     m = mode()
     if m == "none":
         return TEST_USER if st.get_option("server.address") in LOOPBACK else None
-    _idle_timeout()
+    _timeouts()
     if m == "oidc" and current_user() is not None and not st.user.is_logged_in:
         st.session_state.pop(_KEY, None)  # signed out elsewhere (another tab)
-    u = current_user()
-    if u is not None:  # an account disabled by an administrator ends its open sessions too
-        local = UserStore(get_store()).get(u.name)
-        if local is not None and local.disabled:
-            sign_out("sign_out_disabled")
-            return None
-    return u
+    _refresh()
+    return current_user()
 
 
 def gate() -> Principal | None:
@@ -281,7 +316,10 @@ def gate() -> Principal | None:
     st.title(t("auth.title"), anchor=False)
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
-        st.info(t(notice, n=auth_settings().session_timeout_min), icon=":material/schedule:")
+        key, icon = notice if isinstance(notice, tuple) else (notice, ":material/schedule:")
+        cfg = auth_settings()
+        n = f"{cfg.session_max_hours:g}" if key == "auth.expired" else cfg.session_timeout_min
+        st.info(t(key, n=n), icon=icon)
     with st.container(border=True, width=420):
         _sign_in_oidc() if m == "oidc" else _sign_in_local()
     st.caption(t("auth.caption"))

@@ -17,6 +17,13 @@ TEXT: dict[str, tuple[str, str]] = {
                      "Your account has no role or data scope in BankPulse (or it is disabled). Ask an administrator."),
     "auth.timed_out": ("您已超过 {n} 分钟未操作，已自动退出，请重新登录。",
                        "You were signed out after {n} minutes without activity. Please sign in again."),
+    "auth.expired": ("登录已满 {n} 小时，会话已结束，请重新登录。",
+                     "Your session reached its {n}-hour limit and was ended. Please sign in again."),
+    "auth.disabled_out": ("您的账户已被管理员停用，已退出登录。如有疑问请联系管理员。",
+                          "Your account was disabled by an administrator and you were signed out. "
+                          "Ask an administrator if this is unexpected."),
+    "auth.deleted_out": ("您的账户已不存在，已退出登录。如有疑问请联系管理员。",
+                         "Your account no longer exists and you were signed out. Ask an administrator."),
     "auth.none_refused": ("BANKPULSE_AUTH=none 仅用于测试，且只能在本机地址（127.0.0.1）上运行。",
                           "BANKPULSE_AUTH=none is for tests only and runs only on the loopback address (127.0.0.1)."),
     "auth.denied.title": ("无权访问", "Access denied"),
