@@ -55,6 +55,26 @@ def outside_boundary(cur, batch: Batch, boundary: frozenset[str] | None) -> list
     return sorted(str(b) for b in found if str(b) not in boundary)
 
 
+def may_see_details(cur, batch: Batch, boundary: frozenset[str] | None, user_name: str | None) -> bool:
+    """Whether a person may see a batch's issue rows and quarantined rows, which hold cell values.
+
+    The rule (docs/security.md, "What the data page shows"): the whole bank sees every batch; a
+    person with a boundary sees their own uploads, and other people's only when the batch touched
+    no branch outside the boundary. What a batch touched is known from the rows it loaded and
+    replaced; a rolled-back batch or one with quarantined rows may have held rows of any branch
+    (neither is in the live tables any more), so only its uploader and the whole bank see those.
+    """
+    if boundary is None:
+        return True
+    if user_name and batch.user_name == user_name:
+        return True
+    if batch.status == "rolled_back":
+        return False
+    if cur.execute("SELECT count(*) FROM ops.quarantine WHERE batch_id = $id", {"id": batch.batch_id}).fetchone()[0]:
+        return False
+    return not outside_boundary(cur, batch, boundary)
+
+
 def rollback(store: Store, batch_id: int, user: str = "cli",
              boundary: frozenset[str] | None = None) -> RollbackResult:
     """Undo one batch atomically; raises RollbackError when it must not be undone (also when it

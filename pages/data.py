@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from data.batches import RollbackError, list_batches, rollback
+from data.batches import RollbackError, list_batches, may_see_details, rollback
 from data.exports import to_csv_bytes
 from data.ops import OPS
 from data.settings import get_settings
@@ -206,6 +206,8 @@ else:
             width=420,
         )
         batch = by_id[chosen]
+        # issue rows hold cell values: only for people whose boundary covers the batch (docs/security.md)
+        visible = may_see_details(store.cursor(), batch, auth.boundary(), USER)
         st.download_button(
             t("hist.download"),
             data=auth.audited(lambda: to_csv_bytes(issues_frame_for(OPS.batch_issues(store.cursor(), chosen), lang,
@@ -216,6 +218,8 @@ else:
             key="data_batch_dl",
             icon=":material/download:",
             on_click="ignore",
+            disabled=not visible,
+            help=None if visible else t("hist.outside"),
         )
         if auth.can("rollback"):
             st.button(t("hist.rollback"), key="data_rollback", icon=":material/undo:", on_click=ask_rollback,

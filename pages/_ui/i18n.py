@@ -127,6 +127,8 @@ T: dict[str, tuple[str, str]] = {
                          "Batch {id} rolled back: {removed} rows removed, {restored} restored."),
     "hist.rollback_failed": ("无法回滚", "Cannot roll back"),
     "hist.already": ("该批次已回滚。", "This batch is already rolled back."),
+    "hist.outside": ("该批次涉及您数据范围以外的机构，问题清单不可查看。",
+                     "This batch touched branches outside your access scope: its issues are not shown."),
     # templates
     "tpl.header": ("导入模板", "Upload templates"),
     "tpl.caption": ("模板的表头即系统识别的中文列名，附一行示例数据；可直接填写后上传。",
