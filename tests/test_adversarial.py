@@ -104,6 +104,9 @@ def _fuzz(store, case, partial):
     _judge(store, *case, partial)
 
 
+# 2,000 loads plus two store checksums each: ≈ 200 s alone, > 600 s (the suite's default limit) beside
+# the browser tests on 2 cores, where pytest-timeout interrupted a DuckDB query at example 1,956.
+@pytest.mark.timeout(2400)
 def test_broken_files_counted(store):
     """FUZZ_EXAMPLES hypothesis-made broken uploads: 0 crashes, 0 partial writes, every rejection located."""
     try:
