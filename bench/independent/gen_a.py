@@ -388,12 +388,12 @@ def make_branch(rng, cal: Calendar, k: int) -> Branch:
     logf0 = logf.copy()
     if br.zero_closed:  # zero rows inside holiday blocks show the closure
         eff["holiday"] |= cal.in_block >= 0
-    amp = rng.uniform(0.8, 1.2)
+    amp = rng.uniform(0.85, 1.15)
     for i in np.flatnonzero(cal.post_len).tolist():
         ln = cal.post_len[i]
         f = rng.uniform(1.6, 2.0) if ln >= 7 else rng.uniform(1.3, 1.55) if ln >= 4 else \
             rng.uniform(1.2, 1.4) if ln == 3 else 1.1
-        logf[i] += math.log(1 + (f - 1) * amp)
+        logf[i] = math.log(1 + (f - 1) * amp)  # relative to an average weekday, whatever day it is
         eff["post_holiday"][i] = True
     for i in np.flatnonzero(cal.post2_len >= 5).tolist():
         logf[i] += math.log(rng.uniform(1.1, 1.3))
@@ -654,14 +654,16 @@ class Bank:
         if level == "branch" and rng.random() < 0.25:
             launch = (int(rng.integers(120, N - 200)), int(rng.integers(60, 150)), rng.uniform(0.6, 1.2))
         # small portfolios stay clean (their noise is the small-denominator decoy); a ratio jump or level
-        # shift needs a book big enough that 6+ loans are < 0.8 pp
-        eligible = ("ratio_jump", "level_shift", "ramp") if n0 >= 800 else ("ramp",) if n0 >= 500 else ()
+        # shift needs a book where 2.5-4 sd of its own noise stay below ~2 pp (n0 >= 30000 x p0)
+        p0 = rng.uniform(0.005, 0.04)
+        eligible = ("ratio_jump", "level_shift", "ramp") if n0 >= max(800, 30000 * p0) else \
+            ("ramp",) if n0 >= max(500, 20000 * p0) else ()
         s = self.add(sid=sid, kpi="overdue_rate", kind="rate", freq=freq,
                      unit="fraction (overdue loans / active loans)", level=level, entity=entity,
                      open=np.ones(N, bool), eligible=eligible)
-        s.params = {"n0": n0, "p0": rng.uniform(0.005, 0.04), "tau": rng.uniform(20, 40),
+        s.params = {"n0": n0, "p0": p0, "tau": rng.uniform(20, 40),
                     "due": int(rng.integers(5, 26)), "growth": rng.uniform(-0.05, 0.12),
-                    "launch": launch, "push": rng.uniform(1.8, 2.5), "small": small}
+                    "launch": launch, "push": rng.uniform(1.3, 1.6), "small": small}
         eff = {"quarter_end": (cal.q_push | cal.q_rebound) & ~(cal.dec | cal.jan),
                "year_end": (cal.q_push | cal.q_rebound) & (cal.dec | cal.jan)}
         if freq == "monthly":
@@ -686,7 +688,7 @@ class Bank:
                      unit="fraction (NPL balance / loan balance; denominator in 万元)", level=level,
                      entity=entity, open=np.ones(N, bool), eligible=("ratio_jump", "ramp"))
         s.params = {"b0": b0, "r0": rng.uniform(0.012, 0.02), "growth": rng.uniform(0.05, 0.10),
-                    "sd": rng.uniform(0.0002, 0.0003)}
+                    "sd": rng.uniform(0.00015, 0.00025)}
         me = np.zeros(N, bool)
         me[MONTH_END] = True
         s.effects = {"quarter_end": me & self.cal.quarter_month, "year_end": me & self.cal.dec}
@@ -748,9 +750,16 @@ class Bank:
             ln = {"spike": int(rng.choice([1, 1, 1, 2, 3])), "ramp": int(rng.integers(14, 57)),
                   "variance": int(rng.integers(21, 71))}.get(kind, 15)
             ok = ~bad & s.open & (np.arange(N) >= 90) & (np.arange(N) + ln + 20 < N)
-            if kind in ("spike", "level_shift") and s.kpi in ("counter_volume", "wait_mean", "complaints") \
-                    and s.level == "branch":
-                ok &= self.cal.workday
+            if s.kpi in ("counter_volume", "wait_mean") or (s.kpi == "complaints" and s.level == "branch"):
+                ok &= self.cal.workday  # onsets on ordinary working days of an operations series
+        # no normal regime change inside the window (+ a margin): the label must be unambiguous
+        reg = np.zeros(N, bool)
+        for a0, b0, _ in s.regime + s.ignore:
+            reg[max(0, a0 - 3):b0 + 4] = True
+        span = 100 + ln if s.monthly else ln + 16
+        cs = np.concatenate([[0], np.cumsum(reg)])
+        i = np.arange(N)
+        ok &= (cs[np.minimum(N, i + span + 1)] - cs[i]) == 0
         if kind == "ratio_jump" or (s.kpi == "overdue_rate" and kind == "level_shift"):
             lau = s.params.get("launch")
             if lau:
@@ -760,7 +769,14 @@ class Bank:
             return None
         st = int(idx[int(rng.integers(len(idx)))])
         if kind == "spike":
-            days = np.flatnonzero(s.open[st:])[:ln] + st
+            # consecutive open days, and the day after is open too (the window's +1 day holds data)
+            for _ in range(40):
+                days = np.arange(st, st + ln)
+                if s.open[days].all() and s.open[st + ln] and ok[days].all():
+                    break
+                st = int(idx[int(rng.integers(len(idx)))])
+            else:
+                return None
             end = int(days[-1])
         else:
             days = np.array([st])
@@ -823,14 +839,22 @@ class Bank:
         else:
             mu, sd, df, late = s.params["mu"], s.params["sd"], s.params["df"], s.params["late"]
             arr = ar1(rng, N, 0.6, 0.02)
-        noise = tnoise(rng, N, df) * sd * nm - 0.5 * (sd * nm) ** 2 + arr
+        noise = tnoise(rng, N, df) * sd - 0.5 * sd ** 2 + arr
+        # variance anomaly: extra noise so that the day-to-day sd *including* the Poisson part grows x m
+        tot = np.sqrt(sd ** 2 + 1 / np.maximum(mu, 1.0))
+        extra = np.sqrt(np.maximum(nm ** 2 - 1, 0)) * tot
+        noise += tnoise(rng, N, df) * extra - 0.5 * extra ** 2
         lam = mu * np.exp(lvl + noise)
         for nx in self.outage_next:
             lam[nx] *= rng.uniform(1.15, 1.3)
         for a in s.anomalies:
             if a["kind"] == "spike":
                 f = rng_uniform_sev(a["sev"], 0.55, 0.1)
+                lost = lam[a["days"]].sum() * (1 - f)
                 lam[a["days"]] *= f
+                nxt = np.flatnonzero(s.open[a["days"][-1] + 1:])
+                if len(nxt):  # part of the turned-away customers come back on the next open day
+                    lam[a["days"][-1] + 1 + nxt[0]] += lost * rng.uniform(0.2, 0.5)
                 a["factor"] = f
         val = rng.poisson(lam).astype(float)
         val[~s.open] = 0.0
@@ -916,25 +940,27 @@ class Bank:
         prate = p0 * drift
         q = np.full(N, 1 / p["tau"])
         q[cal.q_push] *= p["push"]
-        cyc = np.where(cal.dom == p["due"] + 1, 4.0, 1.0)
+        cyc = np.where(cal.dom == p["due"] + 1, 2.5, 1.0)
         cyc = cyc / cyc.mean()
-        cyc[cal.q_rebound] *= 1.5
+        cyc[cal.q_rebound] *= 1.0 + (p["push"] - 1) * 0.6
         lam = prate * exposure * (1 / p["tau"]) * cyc
         # anomalies: extra persistent overdue loans (a pool that cures only over months)
         pool_in = np.zeros(N)
         ramp_mult = np.zeros(N)
         for a in s.anomalies:
             st, sev = a["start"], a["sev"]
+            # never below 2.5-4 sd of the book's own Poisson noise (sqrt of the expected overdue count)
+            floor = math.sqrt(prate[st] * den[st]) / den[st]
             if a["kind"] == "ratio_jump":
-                d = max(rng_uniform_sev(sev, 0.003, 0.010), 6 / den[st])
+                d = max(rng_uniform_sev(sev, 0.003, 0.010), 6 / den[st], (2.5 + 1.5 * sev) * floor)
                 ndays = int(rng.integers(1, 3))
                 pool_in[st:st + ndays] += d * den[st] / ndays
             elif a["kind"] == "level_shift":
-                d = max(rng_uniform_sev(sev, 0.005, 0.015), 6 / den[st])
+                d = max(rng_uniform_sev(sev, 0.005, 0.015), 6 / den[st], (2.5 + 1.5 * sev) * floor)
                 ndays = int(rng.integers(3, 11))
                 pool_in[st:st + ndays] += d * den[st] / ndays
             elif a["kind"] == "ramp":
-                d = max(rng_uniform_sev(sev, 0.003, 0.012), 6 / den[st])
+                d = max(rng_uniform_sev(sev, 0.003, 0.012), 6 / den[st], (3.0 + 1.5 * sev) * floor)
                 ln = a["len"]
                 pool_in[st:st + ln] += d * den[st] / ln
                 ramp_mult[st:st + ln] = 1
@@ -1003,7 +1029,7 @@ class Bank:
         for a in s.anomalies:
             mi = MONTH[a["start"]]
             if a["kind"] == "ratio_jump":
-                d = rng_uniform_sev(a["sev"], 0.0008, 0.0035)
+                d = rng_uniform_sev(a["sev"], 0.0006, 0.0030)
                 extra[mi:] += d
             else:  # ramp
                 ln = max(3, round(a["len"] / 30))
