@@ -32,9 +32,14 @@ def _load(out: Path, name: str):
         return json.load(f)
 
 
+_ROWS: dict[Path, list[dict[str, str]]] = {}
+
+
 def _rows(out: Path):
-    with open(out / "series.csv", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    if out not in _ROWS:
+        with open(out / "series.csv", encoding="utf-8", newline="") as f:
+            _ROWS[out] = list(csv.DictReader(f))
+    return _ROWS[out]
 
 
 def test_same_seed_identical_different_seed_differs(inst, tmp_path):
@@ -160,3 +165,65 @@ def test_scorer_accepts_files(inst, tmp_path):
     assert total["windows"] == summary["n_windows"]
     assert total["n_points"] == summary["points"]
     assert total["fp"] == 0
+
+
+def _by_series(out: Path):
+    by: dict[str, dict[str, str]] = {}
+    for r in _rows(out):
+        by.setdefault(r["series"], {})[r["date"]] = r
+    return by
+
+
+def test_closed_days_consistent_per_branch_and_post_holiday_peak(inst):
+    out, _ = inst
+    by = _by_series(out)
+    adjusted = set()
+    with open(gen_a.CAL_PATHS[0], encoding="utf-8") as f:
+        adjusted = {r["date"] for r in csv.DictReader(f) if r["day_type"] == "adjusted_workday"}
+    sundays = [date.fromordinal(o).isoformat() for o in range(gen_a.START.toordinal(), gen_a.END.toordinal() + 1)
+               if date.fromordinal(o).weekday() == 6]
+    sundays = [d for d in sundays if d not in adjusted]
+    ratios = []
+    for sid, rows in by.items():
+        if not sid.startswith("A/counter_volume/b"):
+            continue
+        vals = [rows[d]["value"] if d in rows else None for d in sundays]
+        omitted, zero = vals.count(None), vals.count("0")
+        opened = len(vals) - omitted - zero
+        # a branch writes closed Sundays one way (omitted or 0), or it opens on Sundays
+        assert (omitted == 0 or zero == 0) or opened > len(vals) * 0.5, (sid, omitted, zero, opened)
+        ordinary = [float(r["value"]) for d, r in rows.items() if r["value"] not in ("", "0")
+                    and date.fromisoformat(d).weekday() in (1, 2, 3) and d.startswith("2025-03")]
+        first = rows.get("2025-02-05")  # first working day after Spring Festival 2025 (1-28 .. 2-4)
+        if ordinary and first and first["value"]:
+            ratios.append(float(first["value"]) / sorted(ordinary)[len(ordinary) // 2])
+    ratios.sort()
+    assert ratios[len(ratios) // 2] > 1.3
+
+
+def test_labelled_anomalies_are_visible_and_clean_of_regime_changes(inst):
+    out, _ = inst
+    by = _by_series(out)
+    labels, ignore = _load(out, "labels.json"), _load(out, "ignore.json")
+    meta = _load(out, "meta.json")
+    checked = 0
+    for sid, wins in labels.items():
+        rows = by[sid]
+        for a, b, kind in wins:
+            for ia, ib, _ in ignore[sid]:
+                assert ib < a or ia > b, (sid, a, b, ia, ib)
+            if kind == "spike" and meta[sid]["kpi"] in ("counter_volume", "wait_mean"):
+                d0 = date.fromisoformat(a)
+                same = [rows.get(date.fromordinal(d0.toordinal() - 7 * k).isoformat()) for k in range(1, 9)]
+                ref = sorted(float(r["value"]) for r in same if r and r["value"] not in ("", "0"))
+                v = float(rows[a]["value"])
+                med = ref[len(ref) // 2]
+                if meta[sid]["kpi"] == "counter_volume":
+                    assert v < 0.7 * med, (sid, a, v, med)
+                else:
+                    assert v > 1.4 * med, (sid, a, v, med)
+                checked += 1
+            if kind == "ratio_jump" and meta[sid]["freq"] == "daily":
+                d0, d1 = float(rows[a]["denominator"]), float(rows[b]["denominator"])
+                assert abs(d1 / d0 - 1) < 0.03, (sid, a, d0, d1)
+    assert checked >= 2

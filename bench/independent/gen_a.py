@@ -340,6 +340,7 @@ class Branch:
     late: bool
     mu: np.ndarray = None          # expected tickets incl. normal effects
     mu_ref: np.ndarray = None      # level without calendar / campaign effects (staffing reference)
+    mu_cal: np.ndarray = None      # calendar effects only, no regime changes
     open: np.ndarray = None
     effects: dict = None
     regime: list = None
@@ -386,6 +387,7 @@ def make_branch(rng, cal: Calendar, k: int) -> Branch:
                 logf[i] = math.log(duty * rng.uniform(0.8, 1.2))
                 eff["holiday"][i] = True
     logf0 = logf.copy()
+    cal_open = opn.copy()
     if br.zero_closed:  # zero rows inside holiday blocks show the closure
         eff["holiday"] |= cal.in_block >= 0
     amp = rng.uniform(0.85, 1.15)
@@ -441,7 +443,8 @@ def make_branch(rng, cal: Calendar, k: int) -> Branch:
     def free_start(dur):
         for _ in range(50):
             s = int(rng.integers(60, N - dur - 40))
-            if not taken[max(0, s - 60):s + dur + 60].any():
+            # planned changes start on an ordinary working day
+            if cal.workday[s] and cal.post_len[s] == 0 and not taken[max(0, s - 60):s + dur + 60].any():
                 taken[s:s + dur] = True
                 return s
         return None
@@ -486,6 +489,7 @@ def make_branch(rng, cal: Calendar, k: int) -> Branch:
             regref[s + closed:] += f
             ignore.append((s, s + closed + 6, "relocation"))
             regime.append((s + closed + 7, s + closed + 60, "relocation"))
+    br.mu_cal = np.exp(base + logf) * cal_open  # calendar only (for the unlisted branches of a total)
     br.mu = np.exp(base + logf + reg) * opn
     br.mu_ref = np.exp(base + regref)
     br.open = opn
@@ -542,7 +546,8 @@ class Bank:
         groups = [(f"r{r}", "region", [b for b in br if b.region == r]) for r in range(1, 5)]
         groups.append(("bank", "bank", br))
         for name, level, members in groups:
-            mu = sum(m.mu for m in members) * rng.uniform(1.8, 2.6)
+            # listed members + the unlisted branches of the region (calendar pattern only, 0.8-1.6x as many)
+            mu = sum(m.mu for m in members) + sum(m.mu_cal for m in members) * rng.uniform(0.8, 1.6)
             eff = {}
             for k in ("holiday", "post_holiday", "adjusted_workday", "month_end", "quarter_end", "year_end",
                       "pension_day"):
@@ -552,6 +557,10 @@ class Bank:
                          effects=eff, eligible=("spike", "level_shift") if level == "region" else ())
             s.params = {"mu": mu, "sd": rng.uniform(0.025, 0.045), "df": rng.uniform(4, 7),
                         "late": level == "region"}
+            for m in members:  # a member's regime change shows in the total when the member is >= 4 %
+                if m.mu.mean() >= 0.04 * mu.mean():
+                    s.regime += m.regime
+                    s.ignore += m.ignore
         # wait
         wait_br = sorted(rng.choice(40, 32, replace=False).tolist())
         for k in wait_br:
@@ -996,7 +1005,9 @@ class Bank:
         w = 6 if s.monthly else 90
         idx = MONTH_END if s.monthly else np.arange(N)
         r = rate[idx]
-        med = np.array([np.median(r[max(0, i - w // 2):i + w // 2 + 1]) for i in range(len(r))])
+        h = w // 2
+        padded = np.concatenate([np.full(h, np.nan), r, np.full(h, np.nan)])
+        med = np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * h + 1), axis=1)
         off = np.abs(r - med) > 0.5 * np.maximum(med, 1e-4)
         m = np.zeros(N, bool)
         m[idx[off]] = True
@@ -1064,7 +1075,7 @@ class Bank:
                     om[o:nx + 1] = True
             s.effects["outage"] = om & s.open
         p_miss = rng.uniform(0.003, 0.015) if not s.monthly else 0.015
-        miss = (rng.random(N) < p_miss) & s.row & ~s.protect
+        miss = (rng.random(N) < p_miss) & s.row & s.open & ~s.protect  # a closed day has nothing to lose
         how = rng.random(N) < 0.5
         empty |= miss & how
         s.row &= ~(miss & ~how)
