@@ -129,7 +129,8 @@ NPL ratio (monthly)
 -------------------
 Balance 150-600 亿 per region (the bank 3,000-4,500 亿), +5..10 % a year with a March lending push
 (开门红); ratio 1.2-2.0 % as a mean-reverting walk (sd 1.5-2.5 bp a month); Mar/Jun/Sep dip 2-6 bp
-(write-offs, partly reversed the next month; ``quarter_end``), December 8-18 bp (``year_end``, 70 % of it stays), Jan/Feb tick up 2-5 bp.
+(write-offs, partly reversed the next month; ``quarter_end``), December 8-18 bp (``year_end``, 70 % of
+it stays), Jan/Feb tick up 2-5 bp.
 
 Missing data
 ------------
@@ -148,12 +149,14 @@ members' anomaly-free paths; volume does not drive wait or complaints), so an un
 
 * ``spike`` (1-3 consecutive open days, the next day open too; window = its days + 1): volume collapse
   to 10-55 % (queue system down), 20-50 % of the lost customers return the next open day; wait x1.8-3.5
-  (queue system failure); complaint storm +4..15 on day one at a branch, +2..5x the daily mean on a
-  channel, half that on later days.
+  (queue system failure); complaint storm on top of the ordinary count, on day one +4..15 at a branch
+  (at least 4x..10x its daily mean) or +2..5x the daily mean on a channel, half that on later days (the
+  storm's count is Poisson but at least 60 % of its expectation).
 * ``level_shift`` (lasts to the end; window onset .. +14 days / onset month-end .. +2 month-ends):
   volume x0.60-0.82 (competitor next door; 20 % of them upward x1.25-1.5); wait x1.3-1.8; complaints
-  x1.8-3.0 (only series with a mean >= 0.5 a day); overdue rate +0.5-1.5 pp fed over 3-10 days by an
-  approval-process failure (the loans stay overdue; cure over 5-13 months).
+  x1.8-3.0 (only series with a mean >= 0.7 a day); volume and wait shifts are at least 1-2.5 daily sd
+  of the series' own noise (small branches get bigger shifts); overdue rate +0.5-1.5 pp fed over 3-10
+  days by an approval-process failure (the loans stay overdue; cure over 5-13 months).
 * ``ramp`` (window onset .. end of the ramp; the new level stays): wait to x1.35-2.0 over 2-8 weeks
   (staff leaving); complaints to x2-3; overdue rate +0.3-1.2 pp over 2-8 weeks (daily) or 3-6 months
   (monthly); NPL +4..10 bp a month for 3-6 months.
@@ -629,7 +632,7 @@ class Bank:
             s = self.add(sid=f"A/complaints/{b.bid}", kpi="complaints", kind="count", freq="daily",
                          unit="complaints/day", level="branch", entity=b.bid, open=b.open.copy(),
                          zero_closed=b.zero_closed, effects=eff,
-                         eligible=("spike", "level_shift", "ramp") if c0 >= 0.5 else ("spike",))
+                         eligible=("spike", "level_shift", "ramp") if c0 >= 0.7 else ("spike",))
             s.params = {"mu": c0 * np.exp(post + pol) * b.open, "k": rng.uniform(0.8, 3.0)}
         # complaints, channels (every day)
         chans = [(f"hotline_r{r}", "region", (3, 12)) for r in range(1, 5)]
@@ -838,7 +841,7 @@ class Bank:
                     s.protect[MONTH_END[mi:mi + 3]] = True
             getattr(self, "sim_" + s.kpi)(s, rng)
 
-    def _anom_logs(self, s: Series):
+    def _anom_logs(self, s: Series, day_sd: float = 0.0):
         """Log-level factor, extra log-noise multiplier and ramp factor from the series' anomalies."""
         lvl = np.zeros(N)
         noise_mult = np.ones(N)
@@ -853,6 +856,10 @@ class Bank:
                     f = rng_uniform_sev(sev, 1.3, 1.8)
                 else:
                     f = rng_uniform_sev(sev, 1.8, 3.0)
+                # at least 1-2.5 daily sd of the series' own noise (small branches are noisy)
+                low = (1.0 + 1.5 * sev) * day_sd
+                if abs(math.log(f)) < low:
+                    f = math.exp(math.copysign(low, math.log(f)))
                 lvl[st:] += math.log(f)
                 a["factor"] = f
             elif k == "ramp":
@@ -873,13 +880,13 @@ class Bank:
         for a in s.anomalies:
             if a["kind"] == "level_shift":
                 a["up"] = bool(rng.random() < 0.2)
-        lvl, nm = self._anom_logs(s)
         if b is not None:
             mu, sd, df, late = b.mu, b.log_noise_sd, b.df, b.late
             arr = ar1(rng, N, 0.6, 0.04)
         else:
             mu, sd, df, late = s.params["mu"], s.params["sd"], s.params["df"], s.params["late"]
             arr = ar1(rng, N, 0.6, 0.02)
+        lvl, nm = self._anom_logs(s, math.sqrt(sd ** 2 + 1 / float(np.median(mu[s.open]))))
         noise = tnoise(rng, N, df) * sd - 0.5 * sd ** 2 + arr
         # variance anomaly: extra noise so that the day-to-day sd *including* the Poisson part grows x m
         tot = np.sqrt(sd ** 2 + 1 / np.maximum(mu, 1.0))
@@ -920,7 +927,7 @@ class Bank:
     def sim_wait_mean(self, s: Series, rng):
         p = s.params
         b: Branch = p["branch"]
-        lvl, nm = self._anom_logs(s)
+        lvl, nm = self._anom_logs(s, p["sd"])
         ratio = np.where(b.open, b.params["load"], 1.0)
         sd = p["sd"]
         noise = tnoise(rng, N, p["df"]) * sd * nm - 0.5 * (sd * nm) ** 2
@@ -947,17 +954,18 @@ class Bank:
         p = s.params
         lvl, _ = self._anom_logs(s)
         mu = p["mu"] * np.exp(lvl)
+        storm = np.zeros(N)
         for a in s.anomalies:
             if a["kind"] == "spike":
                 base = float(np.mean(p["mu"][p["mu"] > 0]))
-                extra = rng_uniform_sev(a["sev"], 4, 15) if s.level == "branch" else \
-                    base * rng_uniform_sev(a["sev"], 2, 5)
-                for j, d in enumerate(a["days"]):
-                    mu[d] += extra * (1.0 if j == 0 else 0.5)
+                extra = rng_uniform_sev(a["sev"], max(4, 4 * base), max(15, 10 * base)) \
+                    if s.level == "branch" else base * rng_uniform_sev(a["sev"], 2, 5)
+                storm[a["days"]] += extra * np.where(np.arange(len(a["days"])) == 0, 1.0, 0.5)
                 a["factor"] = extra
         k = p["k"]
         lam = rng.gamma(k, np.where(mu > 0, mu / k, 1.0)) * (mu > 0)
-        val = rng.poisson(lam).astype(float)
+        # the storm's complaints come on top of the day's ordinary (overdispersed) count
+        val = (rng.poisson(lam) + np.maximum(rng.poisson(storm), np.ceil(0.6 * storm))).astype(float)
         s.value = val
         s.row = s.open | s.zero_closed
         self.outage_and_missing(s, rng, outage=False)
