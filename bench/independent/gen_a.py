@@ -658,7 +658,9 @@ class Bank:
             self.add_overdue(f"A/overdue_rate/r{r}_consumer", "daily", "region", f"r{r}",
                              loguni(rng, 5000, 30000), rng)
         # overdue rate, monthly: 14 branches + 4 regions + bank
-        od_m = sorted(rng.choice(40, 14, replace=False).tolist())
+        # other branches than the daily ones: a branch's book is reported either daily or monthly
+        rest = np.array([k for k in range(40) if k not in od_br])
+        od_m = sorted(rng.choice(rest, 14, replace=False).tolist())
         for k in od_m:
             self.add_overdue(f"A/overdue_rate/{br[k].bid}_monthly", "monthly", "branch", br[k].bid,
                              loguni(rng, 40, 8000), rng)
@@ -1154,13 +1156,14 @@ class Bank:
             for a, b in mask_spans(s.effects[k], present):
                 spans.append((a, b, k))
         for a, b, k in s.regime:
-            if present[a:b + 1].any() or k == "renovation":
+            b = min(b, N - 1)
+            if a < N and (present[a:b + 1].any() or k == "renovation"):
                 spans.append((a, b, k))
         spans = sorted(set(spans))
         return [[ISO[a], ISO[b], k] for a, b, k in spans]
 
     def ignores(self, s: Series):
-        return [[ISO[a], ISO[b], k] for a, b, k in sorted(s.ignore)]
+        return [[ISO[a], ISO[min(b, N - 1)], k] for a, b, k in sorted(set(s.ignore)) if a < N]
 
 
 def rng_uniform_sev(sev, lo, hi):
