@@ -117,7 +117,7 @@ Overdue rate (a stock of overdue loans, simulated daily)
 ``lam_t = p_t x exposure_t x q x cycle_t`` so the mean rate is ``p_t`` = 0.5-4 % times a slow log random
 walk. ``cycle_t``: arrivals x2.5 on the day after the book's repayment due day. Collection pushes: the
 last 6 days of a quarter raise q x1.3-1.6, arrivals rebound x1.2-1.35 in the first 10 days of the next
-quarter (``quarter_end`` / ``year_end`` decoys). Denominator: -5..+12 % a year plus a small random walk;
+quarter (``quarter_end`` / ``year_end`` decoys; monthly: the quarter-end value and the month after). Denominator: -5..+12 % a year plus a small random walk;
 25 % of branch books get a new consumer-loan product adding 60-120 % over 2-5 months (logistic); new loans
 become default-prone only ~8 months later (seasoning), so the rate dips for months (decoy ``launch``,
 ignore the first 7 days / month). Books under 300 loans move a whole loan at a time (decoy
@@ -129,8 +129,8 @@ NPL ratio (monthly)
 -------------------
 Balance 150-600 亿 per region (the bank 3,000-4,500 亿), +5..10 % a year with a March lending push
 (开门红); ratio 1.2-2.0 % as a mean-reverting walk (sd 1.5-2.5 bp a month); Mar/Jun/Sep dip 2-6 bp
-(write-offs, partly reversed the next month; ``quarter_end``), December 8-18 bp (``year_end``, 70 % of
-it stays), Jan/Feb tick up 2-5 bp.
+(write-offs, partly reversed the next month; ``quarter_end`` on the dip and the month after), December
+8-18 bp (``year_end`` on December and January; 70 % of it stays), Jan/Feb tick up 2-5 bp.
 
 Missing data
 ------------
@@ -712,10 +712,11 @@ class Bank:
                     "launch": launch, "push": rng.uniform(1.3, 1.6), "small": small}
         eff = {"quarter_end": (cal.q_push | cal.q_rebound) & ~(cal.dec | cal.jan),
                "year_end": (cal.q_push | cal.q_rebound) & (cal.dec | cal.jan)}
-        if freq == "monthly":
+        if freq == "monthly":  # the dipped quarter-end value and the rebound month after it
             me = np.zeros(N, bool)
             me[MONTH_END] = True
-            eff = {k: v & me for k, v in eff.items()}
+            eff = {"quarter_end": me & np.isin(cal.mon, (3, 4, 6, 7, 9, 10)),
+                   "year_end": me & np.isin(cal.mon, (12, 1))}
         s.effects = eff
         if launch:
             st, dur, _ = launch
@@ -737,7 +738,9 @@ class Bank:
                     "sd": rng.uniform(0.00015, 0.00025)}
         me = np.zeros(N, bool)
         me[MONTH_END] = True
-        s.effects = {"quarter_end": me & self.cal.quarter_month, "year_end": me & self.cal.dec}
+        # the write-off dip and the month after it (partial reversal / Q1 tick-up)
+        s.effects = {"quarter_end": me & np.isin(self.cal.mon, (3, 4, 6, 7, 9, 10)),
+                     "year_end": me & np.isin(self.cal.mon, (12, 1))}
 
     # ---------------------------------------------------------------------------------- anomalies
     def decoy_block(self, s: Series):
