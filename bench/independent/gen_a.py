@@ -113,17 +113,17 @@ the bank, online 6-20, every day, non-working days x0.5-0.7, Mondays +10 %. The 
 
 Overdue rate (a stock of overdue loans, simulated daily)
 --------------------------------------------------------
-``O[t+1] = O[t] - Binomial(O[t], q_t) + Poisson(lam_t)``, cure probability q = 1/(20..40 days),
-``lam_t = p_t x exposure_t x q x cycle_t`` so the mean rate is ``p_t`` = 0.5-4 % times a slow log random
-walk. ``cycle_t``: arrivals x2.5 on the day after the book's repayment due day. Collection pushes: the
-last 6 days of a quarter raise q x1.3-1.6, arrivals rebound x1.2-1.35 in the first 10 days of the next
-quarter (``quarter_end`` / ``year_end`` decoys; monthly: the quarter-end value and the month after). Denominator: -5..+12 % a year plus a small random walk;
-25 % of branch books get a new consumer-loan product adding 60-120 % over 2-5 months (logistic); new loans
-become default-prone only ~8 months later (seasoning), so the rate dips for months (decoy ``launch``,
-ignore the first 7 days / month). Books under 300 loans move a whole loan at a time (decoy
-``small_denominator`` where the rate leaves +-50 % of its centred 90-day / 6-month median) and carry no
-anomalies. Daily series have a row every calendar day (the ledger runs daily); monthly series are the
-month-end values of the same process.
+``O[t+1] = O[t] - Binomial(O[t], q_t) + Poisson(lam_t)``, cure probability q = 1/(20..40 days), ``lam_t =
+p_t x exposure_t x q x cycle_t`` so the mean rate is ``p_t`` = 0.5-4 % times a slow log random walk.
+``cycle_t``: arrivals x2.5 on the day after the book's repayment due day. Collection pushes: the last 6
+days of a quarter raise q x1.3-1.6, arrivals rebound x1.2-1.35 in the first 10 days of the next quarter
+(``quarter_end`` / ``year_end`` decoys; monthly: the quarter-end value and the month after). Denominator:
+-5..+12 % a year plus a small random walk; 25 % of branch books get a new consumer-loan product adding
+60-120 % over 2-5 months (logistic); new loans become default-prone only ~8 months later (seasoning), so
+the rate dips for months (decoy ``launch``, ignore the first 7 days / month). Books under 300 loans move
+a whole loan at a time (decoy ``small_denominator`` where the rate leaves +-50 % of its centred 90-day /
+6-month median) and carry no anomalies. Daily series have a row every calendar day (the ledger runs
+daily); monthly series are the month-end values of the same process.
 
 NPL ratio (monthly)
 -------------------
