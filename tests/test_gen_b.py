@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import subprocess
 import sys
@@ -28,6 +29,7 @@ def inst(tmp_path_factory):
     return {"a": a, "a2": a2, "b": b, "summary": summary}
 
 
+@functools.lru_cache(maxsize=4)
 def _load(d: Path):
     rows = defaultdict(list)
     with open(d / "series.csv", encoding="utf-8", newline="") as f:

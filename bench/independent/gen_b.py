@@ -128,7 +128,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLIDAY_CSV = ROOT / "data" / "reference" / "cn_holidays_2023_2026.csv"
@@ -141,12 +141,25 @@ NB = N_REGIONS * PER_REGION
 LABEL_KINDS = ("spike", "level_shift", "ramp", "variance", "ratio_jump")
 
 def _pois_q(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Poisson quantile of pre-drawn uniforms (common random numbers across simulation runs)."""
-    lam = np.broadcast_to(lam, u.shape)
-    out = np.zeros(u.shape)
-    m = lam > 1e-9
-    out[m] = _POIS_PPF(u[m], lam[m])
-    return out
+    """Poisson quantile of pre-drawn uniforms (common random numbers across simulation runs).
+
+    Smallest k with P(X <= k) >= u: a Cornish-Fisher start, then exact steps with the CDF.
+    """
+    lam = np.broadcast_to(np.asarray(lam, float), u.shape)
+    lam = np.maximum(lam, 1e-12)
+    z = special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    k = np.maximum(np.floor(lam + np.sqrt(lam) * z + (z * z - 1) / 6), 0)
+    for _ in range(200):
+        low = special.pdtr(k, lam) < u
+        if not low.any():
+            break
+        k = k + low
+    for _ in range(200):
+        high = (k > 0) & (special.pdtr(k - 1, lam) >= u)
+        if not high.any():
+            break
+        k = k - high
+    return k
 
 
 def _binom_q(u: np.ndarray, n: np.ndarray, p) -> np.ndarray:
@@ -159,10 +172,9 @@ def _binom_q(u: np.ndarray, n: np.ndarray, p) -> np.ndarray:
     return np.clip(out, 0, n)
 
 
-# the distributions' private quantile kernels skip scipy's per-call argument checks (10x faster in the
+# the distribution's private quantile kernel skips scipy's per-call argument checks (10x faster in the
 # daily loan-book loop); fall back to the public API if a scipy version lacks them
-_BINOM_PPF = getattr(stats.binom, "_ppf", stats.binom.ppf)
-_POIS_PPF = getattr(stats.poisson, "_ppf", stats.poisson.ppf)
+_BINOM_PPF = getattr(stats.binom, "_ppf", stats.binom.ppf)  # noqa: B009
 
 
 DESCRIPTION = (
@@ -766,14 +778,28 @@ def simulate(w: World, regime: bool, anom: bool) -> dict:
     lam_ch = np.stack([hot, onl]) * chan_mult * w.noise.g_chan + chan_add
     chan = _pois_q(nz.u_chan, lam_ch)
     # ---- loan book ------------------------------------------------------------------------------
-    od_num, od_den = _loan_book(w, is_open, orig_mult, haz_mult, sticky_add)
     npl_num, npl_den = _npl(w, npl_extra, anom)
-    return {"open": is_open, "vol": vol, "wait": wait, "cmp": cmp, "od_num": od_num, "od_den": od_den,
-            "npl_num": npl_num, "npl_den": npl_den, "chan": chan}
+    return {"open": is_open, "vol": vol, "wait": wait, "cmp": cmp, "npl_num": npl_num, "npl_den": npl_den,
+            "chan": chan, "loan_in": (is_open, orig_mult, haz_mult, sticky_add)}
 
 
-def _loan_book(w: World, is_open, orig_mult, haz_mult, sticky_add):
-    cal, br, nz = w.cal, w.br, w.noise
+def simulate_runs(w: World, modes: list[tuple[bool, bool]]) -> list[dict]:
+    """Run the simulation for several (regime, anomalies) modes; the loan books of all runs are
+    stepped together (one vectorised daily loop), with the same random numbers."""
+    runs = [simulate(w, regime, anom) for regime, anom in modes]
+    stacked = [np.concatenate([r["loan_in"][k] for r in runs], axis=0) for k in range(4)]
+    num, den = _loan_book(w, *stacked, reps=len(runs))
+    for i, r in enumerate(runs):
+        r["od_num"] = num[i * NB:(i + 1) * NB]
+        r["od_den"] = den[i * NB:(i + 1) * NB]
+        del r["loan_in"]
+    return runs
+
+
+def _loan_book(w: World, is_open, orig_mult, haz_mult, sticky_add, reps: int = 1):
+    cal, nz = w.cal, w.noise
+    br = w.br * reps
+    nb = len(br)
     N0 = np.array([b.loans0 for b in br], float)
     lvl = np.array([b.od_level for b in br])
     repay = np.array([b.repay for b in br])
@@ -799,14 +825,14 @@ def _loan_book(w: World, is_open, orig_mult, haz_mult, sticky_add):
         Dn = D + (S + 0.15 * Y) * h - D * (c_avg + wo)
         Y, S, D = Yn, Sn, Dn
     Y, S, D = np.round(Y), np.round(S), np.round(D)
-    K = np.zeros(NB)                                   # sticky overdue (bad batch)
-    num = np.zeros((NB, T))
-    den = np.zeros((NB, T))
+    K = np.zeros(nb)                                   # sticky overdue (bad batch)
+    num = np.zeros((nb, T))
+    den = np.zeros((nb, T))
     reg = np.array([b.region for b in br])
     feb_mar = np.isin(cal.month % 12, (1, 2))
     bp = _binom_q
     for t in range(T):
-        u = nz.u_loan[t]
+        u = np.tile(nz.u_loan[t], (1, reps))
         macro = np.exp(nz.macro[reg, cal.month[t]]) * (1.15 if feb_mar[t] else 1.0)
         ht = np.clip(h * haz_mult[:, t] * macro, 0, 0.5)
         o_lam = orig_cal / work_share * orig_mult[:, t] * (cal.work[t] & is_open[:, t])
@@ -1357,22 +1383,6 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
 # ------------------------------------------------------------------------------------------------
 # output
 # ------------------------------------------------------------------------------------------------
-def _fmt_value(o: Obs, v: float) -> str:
-    if not np.isfinite(v):
-        return ""
-    if o.kind == "count":
-        return str(int(round(v)))
-    if o.kind == "duration":
-        return f"{v:.1f}"
-    return f"{v:.10g}"
-
-
-def _fmt_den(o: Obs, d: float) -> str:
-    if o.kpi == "npl_ratio":
-        return f"{d:.2f}"
-    return str(int(round(d)))
-
-
 def _clip(spans, lo: int, hi: int, iso: list[str]):
     out = set()
     for a, b, k in spans:
@@ -1391,32 +1401,40 @@ def generate(seed: int, out: Path) -> dict:
     w = build_world(seed)
     cal = w.cal
     w_me_cache = cal.month_end
-    s0 = simulate(w, regime=False, anom=False)
-    s1 = simulate(w, regime=True, anom=False)
-    s2 = simulate(w, regime=True, anom=True)
+    s0, s1, s2 = simulate_runs(w, [(False, False), (True, False), (True, True)])
     o0, o1, o2 = observe(w, s0, False), observe(w, s1, False), observe(w, s2, True)
     labels, decoys, ignore = build_annotations(w, o0, o1, o2)
     iso = cal.iso
     lab_j, dec_j, ign_j, npts, meta = {}, {}, {}, {}, {}
     n_rows = 0
+    lines = ["date,series,value,denominator,kind\n"]
+    for sid in sorted(o2):
+        o = o2[sid]
+        order = np.argsort(o.t, kind="stable")
+        ts, vs = o.t[order], o.v[order]
+        if o.kind == "count":
+            vtxt = ["" if not math.isfinite(v) else str(int(round(v))) for v in vs.tolist()]
+        elif o.kind == "duration":
+            vtxt = ["" if not math.isfinite(v) else f"{v:.1f}" for v in vs.tolist()]
+        else:
+            vtxt = ["" if not math.isfinite(v) else f"{v:.10g}" for v in vs.tolist()]
+        if o.den is None:
+            dtxt = [""] * len(ts)
+        elif o.kpi == "npl_ratio":
+            dtxt = [f"{d:.2f}" for d in o.den[order].tolist()]
+        else:
+            dtxt = [str(int(round(d))) for d in o.den[order].tolist()]
+        tail = f",{o.kind}\n"
+        lines += [f"{iso[t]},{sid},{v},{d}{tail}" for t, v, d in zip(ts.tolist(), vtxt, dtxt, strict=True)]
+        n_rows += len(o.t)
+        npts[sid] = int(np.isfinite(o.v).sum())
+        lo, hi = int(o.t.min()), int(o.t.max())
+        lab_j[sid] = _clip(labels[sid], lo, hi, iso)
+        dec_j[sid] = _clip(decoys[sid], lo, hi, iso)
+        ign_j[sid] = _clip(ignore[sid], lo, hi, iso)
+        meta[sid] = {"kpi": o.kpi, "kind": o.kind, "freq": o.freq, "unit": o.unit, "level": o.level}
     with open(out / "series.csv", "w", encoding="utf-8", newline="") as f:
-        wr = csv.writer(f, lineterminator="\n")
-        wr.writerow(["date", "series", "value", "denominator", "kind"])
-        for sid in sorted(o2):
-            o = o2[sid]
-            order = np.argsort(o.t, kind="stable")
-            for k in order:
-                t = int(o.t[k])
-                v = float(o.v[k])
-                den = "" if o.den is None else _fmt_den(o, float(o.den[k]))
-                wr.writerow([iso[t], sid, _fmt_value(o, v), den, o.kind])
-            n_rows += len(o.t)
-            npts[sid] = int(np.isfinite(o.v).sum())
-            lo, hi = int(o.t.min()), int(o.t.max())
-            lab_j[sid] = _clip(labels[sid], lo, hi, iso)
-            dec_j[sid] = _clip(decoys[sid], lo, hi, iso)
-            ign_j[sid] = _clip(ignore[sid], lo, hi, iso)
-            meta[sid] = {"kpi": o.kpi, "kind": o.kind, "freq": o.freq, "unit": o.unit, "level": o.level}
+        f.write("".join(lines))
     meta["_generator"] = "B"
     meta["_seed"] = seed
     meta["_description"] = DESCRIPTION
