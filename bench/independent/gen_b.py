@@ -347,12 +347,21 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     ev: list[Event] = []
     sch = Scheduler()
 
-    def place(cands, dur, lo=60, hi=T - 45, gap=40, tries=200, workday=True, keyf=None):
+    # no change starts inside a holiday block or on the 3 working days after it (the backlog days):
+    # those days already look unusual, and an onset there would make the label ambiguous
+    avoid = np.zeros(T, bool)
+    for a, b, _name in cal.blocks:
+        avoid[a:b + 1] = True
+        avoid[b + 1:cal.next_work(b, 2) + 1] = True
+
+    def place(cands, dur, lo=60, hi=T - 45, gap=40, tries=300, workday=True, keyf=None):
         for _ in range(tries):
             u = int(rng.choice(cands))
             t0 = int(rng.integers(lo, hi - dur))
             if workday:
                 t0 = cal.next_work(t0 - 1)
+            if avoid[t0]:
+                continue
             key = keyf(u) if keyf else ("b", u)
             if sch.free(key, t0 - gap, t0 + dur + gap):
                 sch.take(key, t0 - gap, t0 + dur + gap)
@@ -360,7 +369,7 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
         return None
 
     allb = list(range(NB))
-    big_book = [b for b in allb if br[b].loans0 >= 300]
+    big_book = [b for b in allb if br[b].loans0 >= 400]
     daily_book = [b for b in big_book if br[b].od_freq == "daily"]
 
     def add(name, label, decoy, cands, dur, mag, target, scope="branch", extra=None, permanent=False,
@@ -422,7 +431,7 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     for _ in range(n(1)):
         add("erratic", "variance", None, [b for b in allb if br[b].size > 60], int(rng.integers(21, 57)),
             rng.uniform(2.0, 3.5), "counter_volume")
-    for _ in range(n(3)):
+    for _ in range(n(2)):
         add("queue_fail", "spike", None, allb, int(rng.integers(1, 4)), rng.uniform(1.8, 3.0), "wait_mean")
     for _ in range(n(2)):
         add("staff_loss", "ramp", None, [b for b in allb if br[b].windows >= 3], int(rng.integers(14, 57)),
@@ -433,22 +442,23 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     for _ in range(n(2)):
         add("queue_unstable", "variance", None, allb, int(rng.integers(21, 57)), rng.uniform(2.0, 4.0),
             "wait_mean")
-    for _ in range(n(3)):
-        add("incident", "spike", None, allb, int(rng.integers(1, 4)), rng.uniform(6, 20), "complaints")
     for _ in range(n(2)):
-        add("misselling", "level_shift", None, allb, int(rng.integers(28, 71)), rng.uniform(1.8, 2.6),
+        add("incident", "spike", None, allb, int(rng.integers(1, 4)), rng.uniform(6, 20), "complaints")
+    chatty = [b for b in allb if br[b].cmp_rate * br[b].size >= 0.6] or allb
+    for _ in range(n(2)):
+        add("misselling", "level_shift", None, chatty, int(rng.integers(28, 71)), rng.uniform(1.8, 2.6),
             "complaints")
     loan_key = lambda u: ("loan", u)  # noqa: E731
     for _ in range(n(2)):
         add("approval_fail", "level_shift", None, big_book, 60, rng.uniform(0.005, 0.015), "overdue_rate",
             permanent=True, keyf=loan_key, gap=90)
     for _ in range(n(2)):
-        e = add("deterioration", "ramp", None, big_book, 60, rng.uniform(0.004, 0.012), "overdue_rate",
+        e = add("deterioration", "ramp", None, big_book, 60, rng.uniform(0.005, 0.015), "overdue_rate",
                 permanent=True, keyf=loan_key, gap=120, hi=T - 200)
         if e:
-            e.extra["ramp_days"] = int(rng.integers(14, 57)) if br[e.unit].od_freq == "daily" else \
+            e.extra["ramp_days"] = int(rng.integers(21, 57)) if br[e.unit].od_freq == "daily" else \
                 int(rng.integers(90, 181))
-    for _ in range(n(3)):
+    for _ in range(n(2)):
         add("batch_default", "ratio_jump", None, big_book, 60, rng.uniform(0.004, 0.012), "overdue_rate",
             permanent=True, keyf=loan_key, gap=120)
     for _ in range(n(1)):
@@ -476,6 +486,13 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     for _ in range(n(1)):
         add("collection_agency", "level_shift", None, reg, int(rng.integers(42, 85)), rng.uniform(1.5, 2.2),
             "complaints", scope="region", keyf=chan_key)
+    # overdue anomalies must stand out of the book's binomial noise (an analyst would otherwise not act):
+    # at least 2.5 (ramps 3) binomial standard deviations of the branch's overdue rate
+    for e in ev:
+        if e.target == "overdue_rate" and e.name in ("approval_fail", "deterioration", "batch_default"):
+            b = br[e.unit]
+            sd = math.sqrt(b.od_level * (1 - b.od_level) / b.loans0)
+            e.mag = float(min(max(e.mag, (3.0 if e.label == "ramp" else 2.5) * sd), 0.03))
     # normalise month-based events to month starts
     for e in ev:
         if e.name in ("corp_default", "industry_down", "npl_misclass"):
@@ -651,6 +668,7 @@ def simulate(w: World, regime: bool, anom: bool) -> dict:
             for m in range(cal.nm):
                 for k, t in enumerate(cal.first_work[m]):
                     lam[b.idx, t] *= (1.45, 1.25, 1.1)[k]
+    lam = np.minimum(lam, size * 2.1)          # a backlog day tops out around 2x a normal day
     expected = lam / size                      # what a manager can plan for
     vol_mult = np.ones((NB, T))
     cap_mult = np.ones((NB, T))
@@ -833,7 +851,7 @@ def _loan_book(w: World, is_open, orig_mult, haz_mult, sticky_add, reps: int = 1
     bp = _binom_q
     for t in range(T):
         u = np.tile(nz.u_loan[t], (1, reps))
-        macro = np.exp(nz.macro[reg, cal.month[t]]) * (1.15 if feb_mar[t] else 1.0)
+        macro = np.exp(nz.macro[reg, cal.month[t]]) * (1.08 if feb_mar[t] else 1.0)
         ht = np.clip(h * haz_mult[:, t] * macro, 0, 0.5)
         o_lam = orig_cal / work_share * orig_mult[:, t] * (cal.work[t] & is_open[:, t])
         orig = _pois_q(u[0], o_lam)
@@ -843,7 +861,7 @@ def _loan_book(w: World, is_open, orig_mult, haz_mult, sticky_add, reps: int = 1
         sdef = bp(u[4], S, ht)
         cur = bp(u[5], D, cure_t[t])
         wof = bp(u[6], D - cur, wo)
-        kout = bp(u[7], K, 1 / 300)
+        kout = bp(u[7], K, 1 / 500)
         Y = Y + orig - seas - ydef
         S = S + seas - rep - sdef + cur
         D = D + ydef + sdef - cur - wof
@@ -1094,7 +1112,7 @@ def _label_window(cal: Calendar, e: Event, kind: str, freq: str) -> tuple[int, i
         if e.name == "staff_loss":
             end = e.t1
         elif e.name == "deterioration":
-            end = e.t0 + e.extra["ramp_days"] + 10
+            end = e.t0 + e.extra["ramp_days"] + 18     # the stock of overdue loans lags the hazard
         else:   # industry_down (monthly)
             end = int(me[min(m0 + e.extra["ramp_months"] - 1, cal.nm - 1)])
     if freq == "monthly":
@@ -1333,7 +1351,9 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
             if nxt:
                 b = min(b, min(nxt) - 1)
             eff = _effect(o2[sid], o1[sid], a, b, e.label, scales[sid], cal)
-            strong, weak = (3.0, 1.5) if e.label == "spike" else (1.0, 0.4)
+            strong, weak = {"spike": (3.0, 1.5), "variance": (1.5, 0.6)}.get(e.label, (1.0, 0.4))
+            if e.label == "variance" and o.kpi == "complaints":
+                strong = math.inf          # a 0-3 a day count cannot show a change of spread
             diag.append((sid, e.name, e.label, round(eff, 2)))
             if eff >= strong:
                 labels[sid].append((*win, e.label))
