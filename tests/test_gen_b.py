@@ -138,8 +138,7 @@ def test_totals_are_sums_of_their_parts(inst, key):
     bank = _vals(rows["B/counter_volume/bank/total"])
     for d, v in bank.items():
         if v is not None:
-            assert all(reg_tot[r].get(d) is not None or not any(
-                rows_date == d for rows_date in reg_tot[r]) for r in regions)
+            assert all(reg_tot[r].get(d) is not None for r in regions if d in reg_tot[r]), d
             assert v == sum((reg_tot[r].get(d) or 0.0) for r in regions), d
     # ledger aggregates: bank rate = sum of region numerators / sum of region denominators
     for kpi in ("overdue_rate", "npl_ratio"):
@@ -167,3 +166,34 @@ def test_scorer_accepts_files(inst, tmp_path):
     assert tot["windows"] == inst["summary"]["windows"] > 0
     assert tot["series"] == inst["summary"]["series"]
     assert tot["n_points"] == inst["summary"]["points"]
+
+
+@pytest.mark.parametrize("key", ["a", "b"])
+def test_overdue_counts_are_whole_loans(inst, key):
+    rows, js = _load(inst[key])
+    n = 0
+    for sid, rs in rows.items():
+        if js["meta.json"][sid]["kpi"] != "overdue_rate":
+            continue
+        for r in rs:
+            if r["value"] != "":
+                num = float(r["value"]) * float(r["denominator"])
+                assert abs(num - round(num)) < 1e-4, (sid, r)
+                n += 1
+    assert n > 10000
+
+
+@pytest.mark.parametrize("key", ["a", "b"])
+def test_ignore_spans_never_cover_labels_and_decoy_kinds(inst, key):
+    _rows, js = _load(inst[key])
+    kinds = set()
+    for sid, spans in js["ignore.json"].items():
+        for a, b, _reason in spans:
+            for la, lb, _k in js["labels.json"][sid]:
+                assert b < la or a > lb, (sid, a, b, la, lb)
+    for spans in js["decoys.json"].values():
+        kinds |= {k for _a, _b, k in spans}
+    assert {"holiday", "post_holiday", "adjusted_workday", "month_end", "quarter_end", "year_end",
+            "late_report", "outage", "small_denominator", "writeoff", "policy_change"} <= kinds
+    assert kinds & {"launch", "campaign", "renovation", "relocation", "staffing"}
+    assert any(spans for spans in js["ignore.json"].values())

@@ -1080,12 +1080,12 @@ def _full(o: Obs) -> np.ndarray:
     return x
 
 
-def _scale(o: Obs) -> float:
-    """Robust day-to-day noise of a series in the normal world (same weekday a week apart)."""
+def _scale(o: Obs, cal: Calendar) -> float:
+    """Robust day-to-day noise of a series in the normal world (same weekday a week apart; monthly:
+    month to month)."""
     x = _full(o)
     if o.freq == "monthly":
-        x = x[w_me_cache]
-        d = np.diff(x)
+        d = np.diff(x[cal.month_end])
     else:
         if o.kpi in ("counter_volume", "wait_mean"):
             x = np.where(x > 0, x, np.nan)
@@ -1095,13 +1095,6 @@ def _scale(o: Obs) -> float:
         return 1e-9
     mad = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2)
     return max(mad, 0.5 * float(np.std(d)) / math.sqrt(2), 1e-9)
-
-
-w_me_cache: np.ndarray = np.zeros(0, int)
-
-
-def _month_idx(cal: Calendar, t: int) -> int:
-    return cal.month_of(t)
 
 
 def _label_window(cal: Calendar, e: Event, kind: str, freq: str) -> tuple[int, int]:
@@ -1271,7 +1264,6 @@ def _spans_from_mask(mask: np.ndarray, pad: int = 0) -> list[tuple[int, int]]:
 
 
 def _calendar_decoys(cal: Calendar, o: Obs, br: list[Branch]) -> list[tuple[int, int, str]]:
-    x = _full(o)
     rows = np.zeros(T, bool)
     rows[o.t] = True
     out = []
@@ -1309,7 +1301,6 @@ def _calendar_decoys(cal: Calendar, o: Obs, br: list[Branch]) -> list[tuple[int,
         for m in range(cal.nm):
             d = cal.first_work[m]
             out.append((d[0], d[-1], "pension_day"))
-    del x
     return out
 
 
@@ -1319,7 +1310,7 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
     labels: dict[str, list] = {s: [] for s in o2}
     decoys: dict[str, list] = {s: [] for s in o2}
     ignore: dict[str, list] = {s: [] for s in o2}
-    scales = {s: _scale(o1[s]) for s in o1}
+    scales = {s: _scale(o1[s], cal) for s in o1}
     diag = w.rep.setdefault("diag", [])
     for e in w.ev:
         cands = _candidates(e, o2, br)
@@ -1397,6 +1388,13 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
                 mask = np.zeros(T, bool)
                 mask[1:] = (dx >= 0.005) & (den[1:] < 300)
                 decoys[sid] += [(a, b, "small_denominator") for a, b in _spans_from_mask(mask, pad=1)]
+    # a flag inside an ignore span is dropped by the harness: never let one cover part of a label window
+    for sid in ignore:
+        keep = []
+        for a, b, k in ignore[sid]:
+            if all(b < la or a > lb for la, lb, _ in labels[sid]):
+                keep.append((a, b, k))
+        ignore[sid] = keep
     return labels, decoys, ignore
 
 
@@ -1414,13 +1412,11 @@ def _clip(spans, lo: int, hi: int, iso: list[str]):
 
 def generate(seed: int, out: Path) -> dict:
     """Write one benchmark instance into ``out`` (series.csv, labels/decoys/ignore/n_points/meta.json)."""
-    global w_me_cache
     t_start = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     w = build_world(seed)
     cal = w.cal
-    w_me_cache = cal.month_end
     s0, s1, s2 = simulate_runs(w, [(False, False), (True, False), (True, True)])
     o0, o1, o2 = observe(w, s0, False), observe(w, s1, False), observe(w, s2, True)
     labels, decoys, ignore = build_annotations(w, o0, o1, o2)
