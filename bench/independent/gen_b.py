@@ -1,120 +1,143 @@
 """Independent benchmark generator "B": a bottom-up process simulation of a Chinese bank's branch KPIs.
 
 Generator B does not draw "baseline x pattern + noise". It simulates the processes that produce the
-numbers and lets the KPI series come out of them; anomalies and normal regime changes are changes to
-those processes (a competitor takes customers, tellers leave, an approval process fails), not shapes
-pasted onto a curve. Everything is driven by one ``numpy.random.default_rng(seed)``.
+numbers - customers arriving at counters, tellers serving them, loans being granted, repaid, missed
+and cured, regional credit quality - and reads the KPI series off those processes. Anomalies and
+normal regime changes are changes *to the processes* (a competitor takes customers, tellers leave, an
+approval process fails), not shapes pasted onto a curve. Everything is driven by one
+``numpy.random.default_rng(seed)``; run ``python bench/independent/gen_b.py --seed 7 --out DIR``.
 
 World (drawn per seed)
 ----------------------
-4 regions x 8 branches (32 branches, ids b01..b32). Each branch has a type (CBD, community,
-suburban), a size (working-day volume 25-500 tickets, log-uniform, a 20x range), Saturday opening
-(about 60 %), Sunday opening (a few large branches), a holiday-duty flag (值班网点, about 20 %: open
-on holiday days at ~30 % volume), a closed-day style (row omitted, or a 0 row; fixed per branch), a
-number of counter windows, a loan book (60-5,000 active loans, log-uniform; a quarter small) with
-its own overdue level (0.6-3.5 %), and a reporting quality (late-reporting branches).
+4 regions x 8 branches (b01..b32). Per branch: a type (CBD 30 %, community 40 %, suburban 30 %); a
+size (working-day volume 25-500 tickets, log-uniform: a 20x range); Saturday opening (80 % of
+community branches, 50 % of the others); Sunday opening (30 % of branches above 250 tickets);
+holiday duty (值班网点, 20 %: open on official holiday days except the first two of Spring Festival
+and National Day, at 30 % of a normal day); a closed-day style fixed per branch (no row, 70 %, or a
+0 row, 30 %); counter windows sized for a utilisation of 0.52-0.70 (at least 2); a loan book
+(60-5,000 active loans log-uniform, or 30-250 for a quarter of the branches) with its own overdue
+level (0.6-3.5 %), reported daily (16 branches) or monthly (16).
 
-Calendar: the real holiday / 调休 days from ``data/reference/cn_holidays_2023_2026.csv``
-(``day_type`` = holiday_off / adjusted_workday). A holiday block = a run of non-working days that
-contains an official holiday. Blocks of >= 3 days create a backlog: the first working day after is
-x1.3-1.9 (Spring Festival / National Day 1.55-2.0), the next two x1.15 and x1.05; the two working
-days before are x1.12 (x1.10 for the two weeks before Spring Festival). 调休 days are working days
-busy like a Monday (x1.15), and every branch opens on them.
+Calendar: the official holiday / 调休 days from ``data/reference/cn_holidays_2023_2026.csv``
+(``day_type`` = ``holiday_off`` / ``adjusted_workday``). A holiday block = a run of non-working days
+containing an official holiday. After a block of >= 3 days the backlog makes the first working day
+x1.3-1.5 (Spring Festival / National Day x1.55-2.0), the next two x1.15 and x1.05; the two working
+days before are x1.12, and the two weeks before Spring Festival x1.10. A 调休 day is a working day
+for every branch, busy like a Monday (x1.15). A day's demand is capped at 2.1x a normal day.
 
 Behaviour models
 ----------------
-* Counter volume (count, daily, per branch): customer arrivals are a non-homogeneous
-  negative-binomial process: Poisson(lambda x Gamma(k, 1/k)), k 25-80, with
-  lambda = size x weekday(type) x calendar x month-season x trend x regime x exp(AR(1) demand).
-  Weekday Mon 1.18 / Fri 1.12 busier, Saturday 0.35-0.75 of a weekday by branch type; month-end
-  last 2 working days x1.15, quarter-end x1.25, year-end last 3 working days x1.15-1.3 (CBD
-  corporate settlement); pay days (10th, 15th) x1.08; pension days (first 3 working days) x1.3-1.6
-  at community branches; a slow secular decline (-10 %..+2 %/year, off-counter migration).
-  Common random numbers (pre-drawn uniforms fed to Poisson quantiles) couple the simulation runs
-  with and without anomalies, so an anomaly's effect on every series is measured, not assumed.
-* Mean queue wait (duration, minutes, daily per branch): windows scheduled = nominal x (expected
-  calendar load)^0.6 (managers open more windows on known busy days, never fully), minus
-  Binomial absences (3-8 % a day; a one-window branch falls back to 0.6 of a window). Utilisation
-  rho = volume / (windows x 55-75 tickets per window-day), capped at 0.95, and
-  wait = w0 (3-7 min) + k (3-6 min) x rho^2/(1-rho), times lognormal noise with sigma
-  0.10 + 0.8/sqrt(volume) (small branches noisier). One absent teller out of four doubles the wait.
-* Complaints (count, daily per branch; per region for the 95xxx hotline and online channels):
-  negative binomial (k = 2, overdispersed) with mean = 2-6 per 1,000 tickets x (volume/size)^0.6 x
-  (1 + 0.06 x minutes of wait above 15); 25 % of that on closed days (hotline complaints
-  attributed to the branch). Hotline channel: 1.2 per 1,000 region tickets, weekend x0.7,
-  holiday x0.5; online: 2-6 a day. Bank-wide fee / policy changes raise all of them 50-100 %,
-  decaying over three weeks (normal, a decoy).
-* Loan book and overdue rate (rate, daily for half the branches, monthly for the others; value =
-  overdue loans / active loans, denominator = active loans): a daily stock-flow simulation with
-  Binomial transitions: originations (working days, so the book drifts -5..+12 %/year), young
-  loans (< ~4 months, hazard x0.15: seasoning), seasoned loans (repay/mature at 1/700-1/1,100 a
-  day, roll into overdue at hazard h), overdue loans (cure 1/25 a day, x2.5 on the last 3 days of a
-  month = the collection push that makes the month-end dip; charged off 1/180 a day). h is set so
-  the branch's stationary rate is its drawn level; a regional monthly AR(1) macro factor and a
-  post-Spring-Festival bump (x1.15 Feb-Mar) move it slowly. A product launch multiplies
-  originations 3-5x for 3-6 months: the denominator grows sharply and, because young loans rarely
-  default, the rate falls, then climbs back as the cohort seasons (a decoy). Small books (30-250
-  loans) jump by whole loans - small-denominator noise (decoy spans where that noise is large).
-* NPL ratio (rate, monthly per region and bank; value = NPL balance / loan balance, denominator =
-  loan balance in 万元, 20-150 亿 per region): balance grows 0.3-0.8 %/month; NPL inflow =
-  downgrade rate x balance (x1.3 January, x1.2 February, lognormal 12 %); recoveries 3.5 % of NPL a
-  month; write-offs at quarter-end (Mar 3 %, Jun 5 %, Sep 3 %, Dec 8 %) give the small normal dips
-  (a decoy, ``writeoff``). Level 1.2-2.0 %, moving a few bp a month.
-* Totals: region and bank counter volume = the sum of the branches' *reported* values (a closed
-  branch counts 0; if an open branch has no value that day the total is an empty value; no row
-  when every branch is closed). Region / bank monthly overdue rate and bank NPL ratio are the
-  ledger aggregates (sum of numerators / sum of denominators) of their parts.
+* counter_volume (count, daily, branch; region and bank totals): arrivals are negative binomial,
+  Poisson(lambda x Gamma(k, 1/k)) with k = 25-80, and lambda = size x weekday(type) x calendar x
+  month season (Jan 1.08 ... Jul/Aug 0.94, Dec 1.06) x secular trend (-10 %..+2 % a year: customers
+  move off the counter) x regime x exp(AR(1) demand, phi 0.6, sigma 0.06). Weekday weights Mon
+  1.12-1.22, Tue 1, Wed/Thu 0.95-0.98, Fri 1.08-1.15, Sat 0.35-0.75 by type. Month-end (last 2
+  working days) x1.15, quarter-end x1.25, year-end (last 3 working days of December) x1.30; pay days
+  (10th, 15th) x1.08; pension days (first 3 working days: x1.45, 1.25, 1.10) at community branches.
+  Closed days: no row or 0 (per branch). Common random numbers (pre-drawn uniforms fed to exact
+  Poisson / Binomial quantiles) couple the runs with and without anomalies (see labelling).
+* wait_mean (duration, minutes, daily, branch): windows scheduled = nominal x (expected load)^0.6
+  (managers open more windows on busy days they can foresee, never enough), minus Binomial absences
+  (3-8 % a day; at least one window stays open). Utilisation rho = volume / (windows x 55-75 tickets
+  per window-day), capped at 0.92; wait = w0 (4.5-9 min) + k (2.5-5 min) x rho^2 / (1 - rho), times
+  lognormal noise with sigma 0.10 + 0.8 / sqrt(volume) (small branches noisier), at most 120 min.
+  Median ~9 min, 90th percentile ~17, 99th ~50: a short-staffed day doubles the wait.
+* complaints (count, daily, branch; region 95xxx hotline and online channels): negative binomial
+  (Gamma shape 2) with mean 2-6 per 1,000 tickets x (volume / size)^0.6 x (1 + 0.06 x minutes of
+  wait above 15) on open days, 25 % of the branch's base on closed days (hotline complaints about
+  the branch). Hotline: 1.2 per 1,000 region tickets (7-day mean) + 0.5, weekends x0.7, holidays
+  x0.5; online: 2-6 a day, backlog days higher. Two bank-wide fee / policy changes a run raise all
+  complaint series by 50-100 %, decaying over three weeks (a normal event: decoy
+  ``policy_change``).
+* overdue_rate (rate, daily or monthly, branch; monthly region and bank totals; value = overdue
+  loans / active loans, denominator = active loans): a daily stock-flow simulation with Binomial
+  transitions of four stocks. Originations on working days (the book drifts -5..+12 % a year);
+  young loans (seasoning 1/120 a day, hazard x0.15); seasoned loans (repaid at 1/700-1/1,100 a day,
+  roll into overdue at hazard h); overdue loans (cure 1/25 a day, x2.5 on the last 3 days of each
+  month - the collection push, so month-end snapshots dip - and charged off 1/180 a day); "bad
+  batch" overdue loans (cure or write-off 1/500 a day). h is set so that the stationary rate is the
+  branch's level; a regional monthly AR(1) macro factor (sigma 5 %) and a post-Spring-Festival bump
+  (x1.08 in Feb-Mar) move it. Monthly series are the month-end snapshot. Books of 30-250 loans jump
+  by whole loans (decoy ``small_denominator`` where the rate moves >= 0.5 pp with fewer than 300
+  loans).
+* npl_ratio (rate, monthly, region and bank; value = NPL balance / loan balance, denominator =
+  loan balance in 万元, 20-150 亿 per region): balance grows 0.3-0.8 % a month; NPL inflow =
+  downgrade rate x balance (x1.3 January, x1.2 February, lognormal 12 %, the macro factor);
+  recoveries 3.5 % of NPL a month; write-offs at quarter-end (Mar 3 %, Jun 5 %, Sep 3 %, Dec 8 %)
+  give the normal dips (decoy ``writeoff``). Level 1.2-2.0 %, +1-5 bp a month, quarter-end -3 to
+  -15 bp.
+* Totals: region / bank counter volume = the sum of the branches' *reported* values (a closed
+  branch counts 0; an open branch without a value makes the total an empty value; no row when no
+  branch is open). Region / bank overdue and bank NPL = ledger aggregates (sum of numerators / sum
+  of denominators) of their parts.
 
 Normal regime changes (decoys; the first 7 days / first month after onset go to ignore.json)
 ---------------------------------------------------------------------------------------------
-launch (volume +20-60 % for 3-8 weeks, originations x3-5 for 3-6 months), campaign (+20-50 % for
-2-6 weeks, sometimes region-wide), renovation (closed 7-28 days, reopens at the old level with a
-x1.3 backlog for 2 days), relocation (closed 2 days, then volume x0.65-1.45 for good, staffing
-re-planned), staffing (a window added or removed for good: waits move), policy_change (complaints).
+``launch`` (3 a run; volume +20-60 % for 3-8 weeks, windows x sqrt(1 + uplift); originations
+x5-8 for 100-180 days: the book roughly doubles and the overdue rate dips while the new loans
+season, then climbs back - decoy until 120 days after the originations end); ``campaign`` (3; +20-50
+% for 2-6 weeks, originations x1.5; a third of them region-wide); ``renovation`` (3; closed 7-28
+days, reopens at the old level with a x1.3 backlog for two days); ``relocation`` (2; closed 2 days,
+then volume x0.65-1.45 for good, windows re-planned); ``staffing`` (3; a window added or removed
+for good: waits move); ``policy_change`` (2, complaints). No change starts inside a holiday block or
+on the 3 working days after it.
 
-Reporting layer (the same in every run)
----------------------------------------
-outages: 0-3 spans of 1-4 days per branch for the counter system (volume + wait; rows omitted or
-empty values, per branch), 0-2 for the loan batch (daily overdue); random missing points (0.2 %,
-omitted or empty); late reporting: late branches (30 %) report the last 1-3 working days of ~40 %
-of months at 50-85 % of the true volume, and any branch does so on ~0.4 % of days (decoy
-``late_report``; the total inherits the low value); 2 % of monthly overdue values unknown.
+Reporting layer (identical in every run)
+----------------------------------------
+Counter-system outages: 0-3 spans of 1-4 days per branch (volume and wait; rows omitted or empty
+values, per branch); loan-batch outages 0-2 spans of 1-3 days (daily overdue); random missing
+points (0.1 % omitted + 0.1 % empty per series); late reporting: 30 % of branches report the last
+1-3 working days of ~40 % of months at 50-85 % of the true volume, and every branch does so on
+~0.4 % of days at 40-85 % (decoy ``late_report``; the totals inherit the low value); 2 % of
+monthly branch overdue values unknown. Empty values and omitted rows both occur.
 
 Anomalies (labelled) and magnitudes
 ------------------------------------
-* spike: volume collapse on a working day (network / power failure: demand x0.10-0.45, waits
-  x1.6); queue-system failure (wait x1.8-3.0 on 1-3 days); complaint storm after a service
-  incident (+6-20 complaints on day 1, decaying over 1-3 days); overdue batch-job error (reported
-  overdue count x1.8-3.0 on 1-2 days, daily series); NPL misclassification (+15-35 bp for one
-  month, corrected the next); online-banking app outage (+20-80 online complaints, 1-2 days).
-  Window: the day(s) + 1 day (monthly: the month-end + 1 day).
-* level_shift: competitor opens nearby (arrivals x0.60-0.85 for good); a teller window lost
-  (capacity x0.70-0.85 for good); mis-selling / a rude manager (complaints x1.8-2.6 for 4-10
-  weeks); approval-process failure (hazard raised and 60 % of the extra overdue arrives at once:
-  +0.5-1.5 pp, stays); a large corporate default in a region (NPL +15-40 bp, stays); collection
-  agency harassment (hotline complaints x1.5-2.2 for 6-12 weeks). Window onset..+14 days
-  (monthly: onset month .. +2 months).
-* ramp: tellers leaving (capacity falls 20-35 % linearly over 2-8 weeks, stays); local economic
-  deterioration (overdue hazard rises linearly until the rate is +0.4-1.2 pp: 2-8 weeks daily,
-  3-6 months monthly; window ends 10 days after the hazard stops rising, when the rate does);
-  a regional industry downturn (extra NPL inflow ramping up for 3-6 months, +20-50 bp). Window
-  onset .. end of the ramp.
-* variance: erratic opening / staffing (volume x exp(N(0, s)) with day-to-day swings 2-3.5x);
-  unstable queue system (wait noise sigma x2-4); unstable overdue feed (a sub-ledger dropped or
-  doubled: overdue count x exp(N(0, 0.35))), 3-8 weeks. Window: the span, first 30 days if longer.
-* ratio_jump: a batch default (a guarantee circle / one employer's payroll loans: +0.4-1.2 pp of the
-  book becomes overdue in one day and stays) on a book of >= 300 loans with no launch nearby, so
-  the denominator is flat. Window like level_shift.
+* spike - volume collapse on a working day (network / power failure: demand x0.10-0.45, waits
+  x1.6); queue-system failure (wait x1.8-3.0 on 1-3 days, fading); complaint storm after a service
+  incident (+6-20 on day 1, then half and a quarter); overdue batch-job error (reported overdue
+  count x1.8-3.0, at least +3 loans, on 1-2 days; daily series); NPL misclassification (+15-35 bp
+  for one month, corrected the next; 60 % of runs); online-banking app outage (+20-80 online and
+  30 % of that on the hotline, 1-2 days). Window: the day(s) + 1 day; monthly: month-end + 1 day.
+* level_shift - competitor opens nearby (arrivals x0.60-0.85 for good); a teller window lost
+  (capacity x0.70-0.85 for good); mis-selling / a rude manager (complaints x1.8-2.6 for 4-10 weeks,
+  at branches with >= 0.6 complaints a day); approval-process failure (hazard up so the rate ends
+  +0.5-1.5 pp higher, 60 % of it arriving at once as a bad batch; stays); a large corporate default
+  (region NPL +15-40 bp, stays); collection-agency harassment (hotline x1.5-2.2 for 6-12 weeks).
+  Window onset .. +14 days; monthly: onset month .. +2 months.
+* ramp - tellers leaving (capacity falls 20-35 % linearly over 2-8 weeks, stays); local economic
+  deterioration (overdue hazard rises linearly until the rate is +0.5-1.5 pp: 3-8 weeks daily, 3-6
+  months monthly; the window ends 18 days after the hazard stops rising, when the stock catches
+  up); a regional industry downturn (extra NPL inflow ramping up for 3-6 months, +20-50 bp, tapering
+  over 2 months). Window onset .. end of the ramp.
+* variance - erratic opening hours / staffing (volume x a lognormal factor so that day-to-day
+  swings grow 2-3.5x; branches above 60 tickets); unstable queue system (wait noise sigma x2-4);
+  unstable overdue feed (a sub-ledger dropped or doubled: reported count x exp(N(0, 0.35)); daily),
+  3-8 weeks. Window: the span, its first 30 days if longer.
+* ratio_jump - a batch default (a guarantee circle, one employer's payroll loans): +0.4-1.2 pp of
+  the book becomes overdue in one day and stays, on a book of >= 400 loans with no launch in the
+  months around it, so the denominator is flat while the numerator jumps. Window like level_shift.
+Overdue anomalies are at least 2.5 (ramps 3) binomial standard deviations of the branch's rate
+(at most 3 pp), so they are actionable rather than lost in small-book noise. Anomalies on one
+branch's operations (or its loan book, or a region's NPL / channels) never overlap in time.
 
-Each anomaly is labelled on the series it was aimed at. Its effect on the other series (waits after
-a competitor takes volume, complaints after waits grow, the region total, the region overdue rate,
-the bank NPL) is measured by re-running the simulation without that class of change, with the same
-random numbers: a series gets the same window and kind when the mean effect is >= 1 robust noise
-unit (spike: the largest effect >= 3 units); a weaker but present effect (0.4-1, spike 1.5-3)
-goes to ignore.json with reason ``weak_secondary_effect`` (a flag there is neither right nor
-wrong). Regime-change decoys spread to other series the same way (effect >= 0.5 units).
+Labelling by counterfactual re-simulation
+-----------------------------------------
+Three runs share every random number: no regime changes and no anomalies (run 0), regime changes
+only (run 1), everything (run 2). Each anomaly is labelled on the series it is aimed at. Its effect
+on the other series it can reach through the processes (volume -> waits -> complaints -> hotline,
+branch -> region -> bank totals, loan book -> region / bank overdue, region NPL -> bank NPL) is
+run 2 - run 1 over the event's span, net of the difference already present before onset, in units
+of the series' robust noise (MAD of same-weekday differences; monthly: month-to-month). The series
+gets the same kind and window when the mean effect is >= 1 unit (spike: the largest >= 3; variance:
+the spread >= 1.5; never variance on complaint counts); a weaker but real effect (>= 0.4 / 1.5 /
+0.6) becomes an ignore span (``weak_secondary_effect``: a flag there is neither right nor wrong).
+Regime-change decoys spread the same way with run 1 - run 0 (mean >= 0.5 units or a day >= 2).
+Ignore spans never overlap a label window of their series; all spans are clipped to the series'
+first and last row. About 151 series and 35-45 windows per run; roughly 30-35 series carry one.
 
-Output layout: see ``generate``. About 150 series, 25-45 windows; most series clean.
+Outputs (``generate``): series.csv (date,series,value,denominator,kind), labels.json,
+decoys.json, ignore.json, n_points.json, meta.json - see the project brief for the format.
 """
 from __future__ import annotations
 
@@ -386,9 +409,9 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     # ---- normal regime changes (loan-book launches get their own key: they last months) ---------
     for _ in range(3):
         dur = int(rng.integers(21, 57))
-        odur = int(rng.integers(90, 181))
+        odur = int(rng.integers(100, 181))
         e = add("launch", None, "launch", allb, dur, rng.uniform(0.2, 0.6), "counter_volume",
-                extra={"orig_mult": float(rng.uniform(3, 5)), "orig_days": odur}, hi=T - 200)
+                extra={"orig_mult": float(rng.uniform(5, 8)), "orig_days": odur}, hi=T - 200)
         if e:
             sch.take(("loan", e.unit), e.t0 - 60, e.t0 + odur + 200)
     for _ in range(3):
