@@ -1311,11 +1311,11 @@ def _calendar_decoys(cal: Calendar, o: Obs, br: list[Branch]) -> list[tuple[int,
                 out.append((p0, cal.next_work(b, 2), "post_holiday"))
             if o.kpi != "complaints":
                 out.append((cal.prev_work(a, 1), cal.prev_work(a), "pre_holiday"))
-    if o.kpi == "complaints":
-        return out
     for t in np.nonzero(cal.adj)[0]:
         if rows[t]:
             out.append((int(t), int(t), "adjusted_workday"))
+    if o.kpi == "complaints":
+        return out
     for m in range(cal.nm):
         d = cal.me_days[m]
         k = "year_end" if m % 12 == 11 else ("quarter_end" if m % 3 == 2 else "month_end")
@@ -1351,7 +1351,8 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
                     if eff_m < 0.5 and eff_x < 2.0:
                         continue
                 decoys[sid] += [(x, y, e.decoy) for x, y in dec]
-                ignore[sid] += [(x, y, f"{e.name}_onset") for x, y in ign]
+                reason = "renovation_reopen" if e.name == "renovation" else f"{e.name}_onset"
+                ignore[sid] += [(x, y, reason) for x, y in ign]
             continue
         prim = _primary(e, br)
         for sid in cands:
