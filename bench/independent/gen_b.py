@@ -131,7 +131,9 @@ run 2 - run 1 over the event's span, net of the difference already present befor
 of the series' robust noise (MAD of same-weekday differences; monthly: month-to-month). The series
 gets the same kind and window when the mean effect is >= 1 unit (spike: the largest >= 3; variance:
 the spread >= 1.5; never variance on complaint counts); a weaker but real effect (>= 0.4 / 1.5 /
-0.6) becomes an ignore span (``weak_secondary_effect``: a flag there is neither right nor wrong).
+0.6) becomes an ignore span (``weak_secondary_effect``: a flag there is neither right nor wrong),
+and so do the two weeks after a temporary level shift ends and the month after a monthly spike
+(``anomaly_end``: the return to normal).
 Regime-change decoys spread the same way with run 1 - run 0 (mean >= 0.5 units or a day >= 2).
 Ignore spans never overlap a label window of their series; all spans are clipped to the series'
 first and last row. About 151 series and 35-45 windows per run; roughly 30-35 series carry one.
@@ -1355,11 +1357,21 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
                 ignore[sid] += [(x, y, reason) for x, y in ign]
             continue
         prim = _primary(e, br)
+
+        def label(sid, o, win, e=e):
+            labels[sid].append((*win, e.label))
+            # the return to normal after a temporary anomaly is neither right nor wrong to flag
+            if e.name in ("misselling", "collection_agency") and e.t1 + 1 < T:
+                ignore[sid].append((e.t1 + 1, min(e.t1 + 14, T - 1), "anomaly_end"))
+            if e.label == "spike" and o.freq == "monthly":
+                m1 = min(cal.month_of(win[0]) + 1, cal.nm - 1)
+                ignore[sid].append((int(cal.month_end[m1]), int(cal.month_end[m1]), "anomaly_end"))
+
         for sid in cands:
             o = o2[sid]
             win = _label_window(cal, e, e.label, o.freq)
             if sid == prim:
-                labels[sid].append((*win, e.label))
+                label(sid, o, win)
                 continue
             a, b = _eval_span(cal, e, e.label)
             nxt = [f.t0 for f in w.ev if f is not e and f.label and f.t0 > a and sid in _candidates(f, o2, br)]
@@ -1371,7 +1383,7 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
                 strong = math.inf          # a 0-3 a day count cannot show a change of spread
             diag.append((sid, e.name, e.label, round(eff, 2)))
             if eff >= strong:
-                labels[sid].append((*win, e.label))
+                label(sid, o, win)
             elif eff >= weak:
                 ignore[sid].append((*win, "weak_secondary_effect"))
     # calendar and reporting decoys
