@@ -99,19 +99,20 @@ Anomalies (labelled) and magnitudes
   count x1.8-3.0, at least +3 loans, on 1-2 days; daily series); NPL misclassification (+15-35 bp
   for one month, corrected the next; 60 % of runs); online-banking app outage (+20-80 online and
   30 % of that on the hotline, 1-2 days). Window: the day(s) + 1 day; monthly: month-end + 1 day.
-* level_shift - competitor opens nearby (arrivals x0.60-0.85 for good); a teller window lost
-  (capacity x0.70-0.85 for good); mis-selling / a rude manager (complaints x1.8-2.6 for 4-10 weeks,
-  at branches with >= 0.6 complaints a day); approval-process failure (hazard up so the rate ends
+* level_shift - competitor opens nearby (arrivals x0.60-0.80 for good); a teller window lost
+  (capacity x0.70-0.85 for 3-6 months, then restored: a ``staffing`` decoy); mis-selling / a rude
+  manager (complaints x1.8-2.6 for 4-10 weeks, at branches with >= 0.8 complaints a day); approval-process failure (hazard up so the rate ends
   +0.5-1.5 pp higher, 60 % of it arriving at once as a bad batch; stays); a large corporate default
   (region NPL +15-40 bp, stays); collection-agency harassment (hotline x1.5-2.2 for 6-12 weeks).
   Window onset .. +14 days; monthly: onset month .. +2 months.
-* ramp - tellers leaving (capacity falls 20-35 % linearly over 2-8 weeks, stays); local economic
+* ramp - tellers leaving (capacity falls 20-35 % linearly over 2-8 weeks, stays low for 2-4 months,
+  then the branch hires back over 2 weeks: a normal ``staffing`` decoy); local economic
   deterioration (overdue hazard rises linearly until the rate is +0.5-1.5 pp: 3-8 weeks daily, 3-6
   months monthly; the window ends 18 days after the hazard stops rising, when the stock catches
   up); a regional industry downturn (extra NPL inflow ramping up for 3-6 months, +20-50 bp, tapering
   over 2 months). Window onset .. end of the ramp.
 * variance - erratic opening hours / staffing (volume x a lognormal factor so that day-to-day
-  swings grow 2-3.5x; branches above 60 tickets); unstable queue system (wait noise sigma x2-4);
+  swings grow 2-3.5x; branches above 60 tickets); unstable queue system (extra lognormal noise: the waits' day-to-day swings x2-4);
   unstable overdue feed (a sub-ledger dropped or doubled: reported count x exp(N(0, 0.35)); daily),
   3-8 weeks. Window: the span, its first 30 days if longer.
 * ratio_jump - a batch default (a guarantee circle, one employer's payroll loans): +0.4-1.2 pp of
@@ -449,7 +450,7 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
         return max(0, k + int(rng.integers(-1, 2)))
 
     for _ in range(n(2)):
-        add("competitor", "level_shift", None, allb, 60, rng.uniform(0.15, 0.40), "counter_volume",
+        add("competitor", "level_shift", None, allb, 60, rng.uniform(0.20, 0.40), "counter_volume",
             permanent=True)
     for _ in range(n(2)):
         add("collapse", "spike", None, allb, 1, rng.uniform(0.10, 0.45), "counter_volume")
@@ -459,17 +460,25 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     for _ in range(n(2)):
         add("queue_fail", "spike", None, allb, int(rng.integers(1, 4)), rng.uniform(1.8, 3.0), "wait_mean")
     for _ in range(n(2)):
-        add("staff_loss", "ramp", None, [b for b in allb if br[b].windows >= 3], int(rng.integers(14, 57)),
-            rng.uniform(0.20, 0.35), "wait_mean", extra={"permanent": True})
+        L, H = int(rng.integers(14, 57)), int(rng.integers(60, 121))
+        e = add("staff_loss", "ramp", None, [b for b in allb if br[b].windows >= 3], L + H + 14,
+                rng.uniform(0.20, 0.35), "wait_mean", hi=T - 60)
+        if e:      # label: the ramp; then the branch stays short for H days and hires back
+            e.t1 = e.t0 + L - 1
+            e.extra["restore"] = e.t0 + L + H
     for _ in range(n(1)):
-        add("window_loss", "level_shift", None, [b for b in allb if br[b].windows >= 3], 60,
-            rng.uniform(0.15, 0.30), "wait_mean", permanent=True)
+        H = int(rng.integers(90, 181))
+        e = add("window_loss", "level_shift", None, [b for b in allb if br[b].windows >= 3], H + 7,
+                rng.uniform(0.15, 0.30), "wait_mean", hi=T - 60)
+        if e:
+            e.t1 = e.t0 + H - 1
+            e.extra["restore"] = e.t0 + H
     for _ in range(n(2)):
         add("queue_unstable", "variance", None, allb, int(rng.integers(21, 57)), rng.uniform(2.0, 4.0),
             "wait_mean")
     for _ in range(n(2)):
         add("incident", "spike", None, allb, int(rng.integers(1, 4)), rng.uniform(6, 20), "complaints")
-    chatty = [b for b in allb if br[b].cmp_rate * br[b].size >= 0.6] or allb
+    chatty = [b for b in allb if br[b].cmp_rate * br[b].size >= 0.8] or allb
     for _ in range(n(2)):
         add("misselling", "level_shift", None, chatty, int(rng.integers(28, 71)), rng.uniform(1.8, 2.6),
             "complaints")
@@ -699,7 +708,6 @@ def simulate(w: World, regime: bool, anom: bool) -> dict:
     cap_mult = np.ones((NB, T))
     win_add = np.zeros((NB, T))
     wait_mult = np.ones((NB, T))
-    wait_sig = np.ones((NB, T))
     cmp_mult = np.ones((NB, T))
     cmp_add = np.zeros((NB, T))
     orig_mult = np.ones((NB, T))
@@ -753,11 +761,17 @@ def simulate(w: World, regime: bool, anom: bool) -> dict:
             wait_mult[b, t0:t1 + 1] *= e.mag * np.array([1.0, 0.85, 0.7])[:t1 - t0 + 1]
         elif e.name == "staff_loss":
             prog = np.clip((days - t0) / max(1, t1 - t0), 0, 1)
-            cap_mult[b] *= 1 - e.mag * prog
+            rec = np.clip((days - e.extra["restore"]) / 14, 0, 1)
+            cap_mult[b] *= 1 - e.mag * prog * (1 - rec)
         elif e.name == "window_loss":
-            cap_mult[b, t0:] *= 1 - e.mag
+            rec = np.clip((days - e.extra["restore"]) / 7, 0, 1)
+            cap_mult[b] *= 1 - e.mag * (days >= t0) * (1 - rec)
         elif e.name == "queue_unstable":
-            wait_sig[b, t0:t1 + 1] *= e.mag
+            # the queue system drops and re-issues tickets at random: extra day-to-day noise that
+            # makes the waits' usual swings (about 25 % of the level) mag times larger
+            sx = 0.25 * math.sqrt(e.mag ** 2 - 1)
+            z = nz.z_var[b, t0:t1 + 1]
+            wait_mult[b, t0:t1 + 1] *= np.clip(1 + sx * z, 0.3, None)
         elif e.name == "incident":
             L = t1 - t0 + 1
             cmp_add[b, t0:t1 + 1] += e.mag * np.array([1.0, 0.5, 0.25])[:L]
@@ -795,7 +809,7 @@ def simulate(w: World, regime: bool, anom: bool) -> dict:
     rho = np.clip(vol / np.maximum(capday, 1e-9), 0, 0.92)
     w0 = np.array([b.w0 for b in br])[:, None]
     kq = np.array([b.kq for b in br])[:, None]
-    sig = (0.10 + 0.8 / np.sqrt(np.maximum(vol, 1))) * wait_sig
+    sig = 0.10 + 0.8 / np.sqrt(np.maximum(vol, 1))
     wait = (w0 + kq * rho ** 2 / (1 - rho)) * np.exp(sig * nz.z_wait - sig ** 2 / 2) * wait_mult
     wait = np.minimum(wait, 120.0)
     wait = np.where(is_open & (vol > 0), wait, np.nan)
@@ -1363,6 +1377,10 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
             # the return to normal after a temporary anomaly is neither right nor wrong to flag
             if e.name in ("misselling", "collection_agency") and e.t1 + 1 < T:
                 ignore[sid].append((e.t1 + 1, min(e.t1 + 14, T - 1), "anomaly_end"))
+            r = e.extra.get("restore")
+            if r is not None and r < T:      # hiring back is a normal staffing change
+                ignore[sid].append((r, min(r + 6, T - 1), "staffing_onset"))
+                decoys[sid].append((r + 7, min(r + 45, T - 1), "staffing"))
             if e.label == "spike" and o.freq == "monthly":
                 m1 = min(cal.month_of(win[0]) + 1, cal.nm - 1)
                 ignore[sid].append((int(cal.month_end[m1]), int(cal.month_end[m1]), "anomaly_end"))
