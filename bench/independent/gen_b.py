@@ -129,7 +129,8 @@ only (run 1), everything (run 2). Each anomaly is labelled on the series it is a
 on the other series it can reach through the processes (volume -> waits -> complaints -> hotline,
 branch -> region -> bank totals, loan book -> region / bank overdue, region NPL -> bank NPL) is
 run 2 - run 1 over the event's span, net of the difference already present before onset, in units
-of the series' robust noise (MAD of same-weekday differences; monthly: month-to-month). The series
+of the series' robust noise (MAD of same-weekday differences; monthly: month-to-month; counts: at
+least sqrt(mean) and 1). The series
 gets the same kind and window when the mean effect is >= 1 unit (spike: the largest >= 3; variance:
 the spread >= 1.5; never variance on complaint counts); a weaker but real effect (>= 0.4 / 1.5 /
 0.6) becomes an ignore span (``weak_secondary_effect``: a flag there is neither right nor wrong),
@@ -657,6 +658,15 @@ def build_world(seed: int) -> World:
                         rep["late"][b, t] = rng.uniform(0.5, 0.85)
         rnd = rng.random(T) < 0.004
         rep["late"][b, rnd] = rng.uniform(0.4, 0.85, int(rnd.sum()))
+    # an anomaly's own days are reported (an outage on exactly the spike day would hide the label)
+    for e in ev:
+        if e.label is not None and e.scope == "branch":
+            a, z = e.t0, (e.t1 + 2 if e.label == "spike" else e.t0 + 3)
+            for key in ("vol_out", "od_out"):
+                rep[key][e.unit, a:z] = False
+            for key in ("miss_v", "miss_c", "miss_o"):
+                rep[key][e.unit, a:z] = 0
+            rep["late"][e.unit, a:z] = 1.0
     # no reporting artefacts in the first / last 5 days (keeps the series span intact)
     for key in ("vol_out", "od_out"):
         rep[key][:, :5] = False
@@ -1133,7 +1143,12 @@ def _scale(o: Obs, cal: Calendar) -> float:
     if len(d) < 5:
         return 1e-9
     mad = 1.4826 * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2)
-    return max(mad, 0.5 * float(np.std(d)) / math.sqrt(2), 1e-9)
+    sc = max(mad, 0.5 * float(np.std(d)) / math.sqrt(2), 1e-9)
+    if o.kind == "count":
+        # counts: at least Poisson noise, and one complaint more or less is never a change
+        lvl = float(np.nanmean(x)) if np.isfinite(x).any() else 0.0
+        sc = max(sc, math.sqrt(max(lvl, 0.0)), 1.0)
+    return sc
 
 
 def _label_window(cal: Calendar, e: Event, kind: str, freq: str) -> tuple[int, int]:
