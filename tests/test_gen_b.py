@@ -197,3 +197,52 @@ def test_ignore_spans_never_cover_labels_and_decoy_kinds(inst, key):
             "late_report", "outage", "small_denominator", "writeoff", "policy_change"} <= kinds
     assert kinds & {"launch", "campaign", "renovation", "relocation", "staffing"}
     assert any(spans for spans in js["ignore.json"].values())
+
+
+def _by_kpi(rows, meta, kpi, level="branch"):
+    return {s: rs for s, rs in rows.items() if meta[s]["kpi"] == kpi and meta[s]["level"] == level}
+
+
+def _median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+
+
+def test_magnitudes_are_realistic(inst):
+    rows, js = _load(inst["a"])
+    meta = js["meta.json"]
+
+    def values(kpi, level="branch", freq=None):
+        return [float(r["value"]) for s, rs in _by_kpi(rows, meta, kpi, level).items() for r in rs
+                if r["value"] != "" and (freq is None or meta[s]["freq"] == freq)]
+
+    vol_medians = [_median([float(r["value"]) for r in rs if r["value"] not in ("", "0")])
+                   for rs in _by_kpi(rows, meta, "counter_volume").values()]
+    assert min(vol_medians) >= 10 and max(vol_medians) <= 800
+    assert max(vol_medians) / min(vol_medians) >= 5            # branches differ in size
+    wait = values("wait_mean")
+    assert 5 <= _median(wait) <= 15 and max(wait) <= 120
+    assert sorted(wait)[int(0.99 * len(wait))] > 2 * _median(wait)   # heavy right tail
+    cmp = values("complaints")
+    assert sorted(cmp)[int(0.95 * len(cmp))] <= 5
+    od = values("overdue_rate", "region")
+    assert min(od) >= 0.005 and max(od) <= 0.05
+    npl = values("npl_ratio", "bank")
+    assert min(npl) >= 0.010 and max(npl) <= 0.026
+
+
+def test_calendar_closures_tiaoxiu_and_backlog(inst):
+    rows, js = _load(inst["a"])
+    meta = js["meta.json"]
+    vols = {s: _vals(rs) for s, rs in _by_kpi(rows, meta, "counter_volume").items()}
+    # first day of Spring Festival 2024: every branch closed (no row or 0)
+    assert all(not v.get("2024-02-10") for v in vols.values())
+    # 调休 Sunday 2024-02-04: branches work (rows with volume at nearly all of them)
+    open_adj = sum(1 for v in vols.values() if v.get("2024-02-04"))
+    assert open_adj >= 0.8 * len(vols)
+    # first working day after Spring Festival is busier than the same branch's median working day
+    busier = 0
+    for v in vols.values():
+        base = _median([x for d, x in v.items() if x and d.startswith("2024-03")])
+        busier += (v.get("2024-02-18") or 0) > 1.2 * base
+    assert busier >= 0.6 * len(vols)
