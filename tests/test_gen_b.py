@@ -71,9 +71,11 @@ def test_every_series_annotated_and_windows_valid(inst, key):
         assert len(dates) == len(set(dates)), f"duplicate date in {sid}"
         lo, hi = min(dates), max(dates)
         assert js["n_points.json"][sid] == sum(1 for r in rs if r["value"] != "")
+        valued = sorted(r["date"] for r in rs if r["value"] != "")
         for a, b, kind in js["labels.json"][sid]:
             assert kind in KINDS
             assert lo <= a <= b <= hi, (sid, a, b, lo, hi)
+            assert any(a <= d <= b for d in valued), f"{sid}: no value inside label window {a}..{b}"
             n_lab += 1
         for name in ("decoys.json", "ignore.json"):
             for a, b, _k in js[name][sid]:

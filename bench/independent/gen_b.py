@@ -1470,11 +1470,17 @@ def build_annotations(w: World, o0: dict, o1: dict, o2: dict):
 # ------------------------------------------------------------------------------------------------
 # output
 # ------------------------------------------------------------------------------------------------
-def _clip(spans, lo: int, hi: int, iso: list[str]):
+def _clip(spans, o: Obs, iso: list[str], need_rows: bool = True):
+    """Spans clipped to the series' first..last row; decoy / ignore spans without a row are dropped
+    (a decoy only where the series shows something)."""
+    lo, hi = int(o.t.min()), int(o.t.max())
+    cum = np.zeros(T + 1, int)
+    np.add.at(cum, o.t + 1, 1)
+    cum = np.cumsum(cum)
     out = set()
     for a, b, k in spans:
         a, b = max(int(a), lo), min(int(b), hi)
-        if a <= b:
+        if a <= b and (not need_rows or cum[b + 1] > cum[a]):
             out.add((a, b, k))
     return [[iso[a], iso[b], k] for a, b, k in sorted(out)]
 
@@ -1513,10 +1519,9 @@ def generate(seed: int, out: Path) -> dict:
         lines += [f"{iso[t]},{sid},{v},{d}{tail}" for t, v, d in zip(ts.tolist(), vtxt, dtxt, strict=True)]
         n_rows += len(o.t)
         npts[sid] = int(np.isfinite(o.v).sum())
-        lo, hi = int(o.t.min()), int(o.t.max())
-        lab_j[sid] = _clip(labels[sid], lo, hi, iso)
-        dec_j[sid] = _clip(decoys[sid], lo, hi, iso)
-        ign_j[sid] = _clip(ignore[sid], lo, hi, iso)
+        lab_j[sid] = _clip(labels[sid], o, iso, need_rows=False)
+        dec_j[sid] = _clip(decoys[sid], o, iso)
+        ign_j[sid] = _clip(ignore[sid], o, iso)
         meta[sid] = {"kpi": o.kpi, "kind": o.kind, "freq": o.freq, "unit": o.unit, "level": o.level}
     with open(out / "series.csv", "w", encoding="utf-8", newline="") as f:
         f.write("".join(lines))
