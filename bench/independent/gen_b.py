@@ -138,7 +138,7 @@ and so do the two weeks after a temporary level shift ends and the month after a
 (``anomaly_end``: the return to normal).
 Regime-change decoys spread the same way with run 1 - run 0 (mean >= 0.5 units or a day >= 2).
 Ignore spans never overlap a label window of their series; all spans are clipped to the series'
-first and last row. About 151 series and 35-45 windows per run; roughly 30-35 series carry one.
+first and last row, and decoy / ignore spans without any row of the series are dropped. About 151 series and 35-45 windows per run; roughly 30-35 series carry one.
 
 Outputs (``generate``): series.csv (date,series,value,denominator,kind), labels.json,
 decoys.json, ignore.json, n_points.json, meta.json - see the project brief for the format.
@@ -423,6 +423,8 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
         if rng.random() < 0.35:
             r = int(rng.integers(N_REGIONS))
             t0 = cal.next_work(int(rng.integers(80, T - 80)))
+            while avoid[t0]:
+                t0 = cal.next_work(t0 + 7)
             for b in range(r * PER_REGION, (r + 1) * PER_REGION):
                 if sch.free(("b", b), t0 - 10, t0 + dur + 10):
                     sch.take(("b", b), t0 - 10, t0 + dur + 10)
@@ -443,6 +445,8 @@ def _draw_events(rng, cal: Calendar, br: list[Branch]) -> list[Event]:
     # bank-wide fee / policy changes
     for t0 in sorted(rng.choice(np.arange(90, T - 60), size=2, replace=False)):
         t0 = cal.next_work(int(t0))
+        while avoid[t0]:
+            t0 = cal.next_work(t0 + 7)
         ev.append(Event("policy", None, "policy_change", "bank", 0, t0, t0 + 20,
                         float(rng.uniform(0.5, 1.0)), {}, "complaints"))
 
@@ -555,8 +559,7 @@ class Noise:
     u_chan: np.ndarray       # (2, N_REGIONS, T)
     g_chan: np.ndarray
     z_var: np.ndarray        # generic normal draws for variance events (NB, T)
-    u_inc: np.ndarray        # (NB, T)
-    u_npl_growth: np.ndarray  # (N_REGIONS, nm)
+    z_npl_growth: np.ndarray  # (N_REGIONS, nm)
 
 
 def _draw_noise(rng, cal: Calendar, br: list[Branch]) -> Noise:
@@ -575,8 +578,8 @@ def _draw_noise(rng, cal: Calendar, br: list[Branch]) -> Noise:
         u_cmp=rng.random((NB, T)), g_cmp=rng.gamma(2.0, 0.5, (NB, T)),
         u_loan=rng.random((T, 8, NB)), macro=macro, npl_z=rng.normal(0, 1, (N_REGIONS, cal.nm, 3)),
         u_chan=rng.random((2, N_REGIONS, T)), g_chan=rng.gamma(4.0, 0.25, (2, N_REGIONS, T)),
-        z_var=rng.normal(0, 1, (NB, T)), u_inc=rng.random((NB, T)),
-        u_npl_growth=rng.normal(0, 1, (N_REGIONS, cal.nm)))
+        z_var=rng.normal(0, 1, (NB, T)),
+        z_npl_growth=rng.normal(0, 1, (N_REGIONS, cal.nm)))
 
 
 @dataclass
@@ -959,7 +962,7 @@ def _npl(w: World, extra: dict, anom: bool):
                     if m0 + L - 1 + k < nm:
                         ramp_extra[m0 + L - 1 + k] += q * (1 - k / 3)
         for m in range(nm):
-            bal *= 1 + p["g"] + 0.002 * nz.u_npl_growth[r, m]
+            bal *= 1 + p["g"] + 0.002 * nz.z_npl_growth[r, m]
             infl = inflow_rate * seas.get(m % 12, 1.0) * np.exp(0.12 * nz.npl_z[r, m, 0]
                                                                + 0.5 * nz.macro[r, m]) * bal
             npl = npl + infl + ramp_extra[m] * bal - rec * npl
