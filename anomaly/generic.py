@@ -217,8 +217,8 @@ class Duplicate:
     def message(self) -> str:
         zh = "、".join(str(n) for n in self.lines)
         en = ", ".join(str(n) for n in self.lines[:-1]) + f" and {self.lines[-1]}"
-        return (f"序列 {self.series_id} / series {self.series_id}: {self.timestamp} "
-                f"出现在第 {zh} 行 / appears on lines {en}")
+        return (f"序列 {self.series_id}：{self.timestamp} 出现在第 {zh} 行 / "
+                f"series {self.series_id}: {self.timestamp} appears on lines {en}")
 
 
 def duplicates(df: pd.DataFrame) -> list[Duplicate]:
