@@ -247,8 +247,8 @@ def resolve(df: pd.DataFrame, dups: list[Duplicate], rule: Resolve | None, name:
             bad &= df["denominator"].isna().to_numpy()
         if bad.any():
             sids = sorted(set(df.loc[bad, SID]))
-            raise LongInputError(name, [f"序列 {s} / series {s}: 比率没有分母不能相加，请用 mean、first 或 last / "
-                                        f"a rate without its denominator cannot be summed; use mean, first or last"
+            raise LongInputError(name, [f"序列 {s}：比率没有分母不能相加，请用 mean、first 或 last / series {s}: "
+                                        "a rate without its denominator cannot be summed; use mean, first or last"
                                         for s in sids])
     rep = df[dup].sort_values(LINE)
     g = rep.groupby(key, sort=False)
@@ -425,7 +425,7 @@ def prepare(df: pd.DataFrame) -> list[Prepared]:
         try:
             s = SeriesInput(pd.Series(spread("value"), index=axis.index), den, kind, str(sid))
         except SeriesError as exc:
-            problems.append(f"序列 {sid} / series {sid}: {exc}")
+            problems.append(f"序列 {sid} 无法检测 / series {sid} cannot be detected: {exc}")
             continue
         offset = np.full(n, g[OFFSET].iloc[0])
         offset[axis.at] = g[OFFSET].to_numpy()
