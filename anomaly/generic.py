@@ -4,7 +4,7 @@
 (`…+08:00`, `…Z`); kind is one of count/rate/amount/duration and is inferred when absent; for a rate,
 value is the fraction and denominator its base count. The series id is the key column values
 joined by "/". Output `{series_id: [flagged timestamps]}` — the format bench/score.py reads — plus
-what was done to the input under `_input` (see `describe`).
+what was done to the input under `_input` (see `Prepared.facts`).
 
 Real files are not clean grids, so before detection each series is checked and put on a time axis:
 * a repeated (series, timestamp) refuses the file, every one listed with its lines, unless the
@@ -44,7 +44,7 @@ INTERNAL = (LINE, SID, OFFSET, ZULU)
 EXPECTED = "date,<key columns…>,value[,denominator][,kind]"
 SHOWN = 20  # problems listed in the message (all are counted)
 ZONE = "Asia/Shanghai"  # timestamps with an offset are converted to the bank's zone
-_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 class Resolve(StrEnum):
@@ -122,6 +122,8 @@ def _parse(path_or_frame, series_id: str | None = None) -> tuple[pd.DataFrame, l
     if "date" not in df.columns and "timestamp" in df.columns:
         df = df.rename(columns=ALIASES)
     bad_cols = [f"列名保留给内部使用 / reserved column name: {c}" for c in df.columns if c in INTERNAL]
+    if {"date", "timestamp"} <= set(df.columns):
+        bad_cols.append("date 与 timestamp 只能有一列 / give the time as date or as timestamp, not both")
     missing = [f"缺少列 / missing column: {c}" for c in ("date", "value") if c not in df.columns]
     if bad_cols or missing:
         raise LongInputError(name, bad_cols + missing)
@@ -168,7 +170,7 @@ def parse_times(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     aware = found.notna().to_numpy()
     when = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     if (~aware).any():
-        when[~aware] = pd.to_datetime(text[~aware], format="mixed", errors="coerce").astype("datetime64[us]")
+        when[~aware] = _naive(text[~aware])
     offset = np.full(len(text), np.nan)
     if aware.any():
         utc = pd.to_datetime(text[aware], format="mixed", utc=True, errors="coerce")
@@ -178,8 +180,22 @@ def parse_times(text: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     return when, offset, zulu
 
 
+def _naive(text: pd.Series) -> pd.Series:
+    """Cells without an offset we recognise as dates; one pandas reads as in some other zone (a
+    zone name) is not a date we can place: NaT, reported with its line."""
+    try:
+        out = pd.to_datetime(text, format="mixed", errors="coerce")
+        if getattr(out.dt, "tz", None) is None:
+            return out.astype("datetime64[us]")
+    except (ValueError, TypeError):
+        pass
+    one = [pd.to_datetime(t, errors="coerce") if pd.notna(t) else pd.NaT for t in text]
+    return pd.Series([pd.NaT if pd.isna(t) or t.tzinfo is not None else t for t in one], index=text.index,
+                     dtype="datetime64[us]")
+
+
 def _minutes(s: str) -> float:
-    if s.upper() == "Z":
+    if s.upper() in ("Z", "UTC", "GMT"):
         return 0.0
     digits = s[1:].replace(":", "")
     m = int(digits[:2]) * 60 + (int(digits[2:4]) if len(digits) > 2 else 0)
@@ -292,6 +308,15 @@ def _offset_text(offset: float, zulu: bool) -> str:
     return "Z" if zulu else f"{'+' if offset >= 0 else '-'}{m // 60:02d}:{m % 60:02d}"
 
 
+class Grid(StrEnum):
+    """How a series' time axis was built."""
+
+    REGULAR = "regular"  # each point on its own step (moved there if off it), missing steps NaN
+    MONTHLY = "monthly"  # calendar month starts (or ends), missing months NaN
+    IRREGULAR = "irregular"  # points would share a step: detected on their own timestamps
+    SINGLE = "single"  # fewer than two points: no step
+
+
 MAX_FILL = 10  # a grid may hold at most this many steps per point (a stray old row is no reason for millions)
 
 
@@ -299,14 +324,12 @@ MAX_FILL = 10  # a grid may hold at most this many steps per point (a stray old 
 class Axis:
     """The time axis a series is detected on, and what it took to get there.
 
-    grid: `regular` (points on their own steps of first-point + k·step, missing steps NaN),
-    `monthly` (calendar month starts or ends), `irregular` (points would share a step: their own
-    timestamps), `single` (fewer than two points). `at`: each row's position on `index`.
+    `at`: each row's position on `index` (see `Grid` and `time_axis`).
     """
 
     index: pd.DatetimeIndex
     at: np.ndarray
-    grid: str
+    grid: Grid
     step: pd.Timedelta | None  # None: a calendar month
     missing: int = 0  # steps without a point
     gaps: int = 0  # runs of missing steps
@@ -327,16 +350,15 @@ def time_axis(t: pd.DatetimeIndex) -> Axis:
     """
     n = len(t)
     if n < 2:
-        return Axis(t, np.arange(n), "single", None)
-    if (t == t.normalize()).all():
-        for freq, on in (("MS", t.is_month_start), ("ME", t.is_month_end)):
-            days = float(np.median(np.diff(t.as_unit("ns").asi8))) / pd.Timedelta(days=1).value
-            if on.all() and 28 <= days <= 31:
-                full = pd.date_range(t[0], t[-1], freq=freq).as_unit(t.unit)
-                at = full.get_indexer(t)
-                return Axis(full, at, "monthly", None, len(full) - n, int((np.diff(at) > 1).sum()))
+        return Axis(t, np.arange(n), Grid.SINGLE, None)
     ns = t.as_unit("ns").asi8
     d = np.diff(ns)
+    if (t == t.normalize()).all() and 28 <= float(np.median(d)) / pd.Timedelta(days=1).value <= 31:
+        for freq, on in (("MS", t.is_month_start), ("ME", t.is_month_end)):
+            if on.all():
+                full = pd.date_range(t[0], t[-1], freq=freq).as_unit(t.unit)
+                at = full.get_indexer(t)
+                return Axis(full, at, Grid.MONTHLY, None, len(full) - n, int((np.diff(at) > 1).sum()))
     step = int(np.median(d))
     vals, counts = np.unique((ns - ns[0]) % step, return_counts=True)
     phase = int(vals[np.argmax(counts)])
@@ -349,10 +371,10 @@ def time_axis(t: pd.DatetimeIndex) -> Axis:
     if not sharing and size <= MAX_FILL * n:
         steps = np.arange(slot[0], slot[-1] + 1)
         index = pd.DatetimeIndex((anchor + steps * step).astype("datetime64[ns]")).as_unit(t.unit)
-        return Axis(index, slot - slot[0], "regular", pd.Timedelta(step, "ns"), size - n,
+        return Axis(index, slot - slot[0], Grid.REGULAR, pd.Timedelta(step, "ns"), size - n,
                     int((np.diff(slot) > 1).sum()), off, moved)
     big = d > 1.5 * step
-    return Axis(t, np.arange(n), "irregular", pd.Timedelta(step, "ns"), int((np.rint(d[big] / step) - 1).sum()),
+    return Axis(t, np.arange(n), Grid.IRREGULAR, pd.Timedelta(step, "ns"), int((np.rint(d[big] / step) - 1).sum()),
                 int(big.sum()), off, moved, sharing)
 
 
@@ -379,7 +401,8 @@ class Prepared:
     def facts(self) -> dict:
         """What `_input` in flags.json says about this series (also the stdout summary's source)."""
         a = self.axis
-        return {"points": self.rows, "grid": a.grid, "step": _span(a.step)[1],
+        return {"points": self.rows, "grid": a.grid.value,
+                "step": None if a.grid is Grid.SINGLE else _span(a.step)[1],
                 "step_seconds": None if a.step is None else a.step.total_seconds(),
                 "missing_steps": a.missing, "gaps": a.gaps, "off_grid": a.off_grid,
                 "max_shift_seconds": a.max_shift.total_seconds(), "sharing_a_step": a.sharing,
@@ -446,13 +469,13 @@ def summary(p: Prepared) -> str:
     a, f = p.axis, p.facts()
     zh_step, en_step = _span(a.step)
     parts = [f"{p.rows:,} 点 / points", f"步长 {zh_step} / step {en_step}"]
-    if a.grid == "single":
+    if a.grid is Grid.SINGLE:
         parts[1] = "只有一个点，无步长 / a single point, no step"
     if a.missing:
         parts.append(f"缺 {a.missing:,} 步（{a.gaps:,} 处） / {a.missing:,} missing steps in {a.gaps:,} gap(s)")
     else:
         parts.append("无缺口 / no gaps")
-    if a.grid == "irregular":
+    if a.grid is Grid.IRREGULAR:
         parts.append(f"不规则：{a.sharing:,} 点会与其他点落在同一步，按原时间检测 / irregular: {a.sharing:,} points "
                      "would share a step, detected on their own timestamps")
     elif a.off_grid:
