@@ -93,9 +93,18 @@ def read_long(path_or_frame, on_duplicate: Resolve | str | None = None, series_i
         df = _pin_kinds(df, {d.series_id for d in dups})
     out = resolve(df, dups, rule, name) if dups else df
     out.attrs["name"] = name
-    out.attrs["resolved"] = {sid: [d for d in dups if d.series_id == sid] for sid in {d.series_id for d in dups}}
+    out.attrs["resolved"] = _Uncopied({sid: [d for d in dups if d.series_id == sid]
+                                       for sid in {d.series_id for d in dups}})
     out.attrs["rule"] = rule.value if rule else None
     return out
+
+
+class _Uncopied(dict):
+    """A dict in `DataFrame.attrs` that pandas does not deep-copy on each operation (it does for
+    attrs): the repeats of a file can be many, and they are only read, never changed."""
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 def _pin_kinds(df: pd.DataFrame, sids: set[str]) -> pd.DataFrame:
@@ -159,6 +168,7 @@ def _parse(path_or_frame, series_id: str | None = None) -> tuple[pd.DataFrame, l
     else:
         out[SID] = series_id or "series"
     out[LINE], out[OFFSET], out[ZULU] = row.to_numpy(), offset, zulu
+    out.attrs = {}  # pandas deep-copies attrs on every operation: the lines are a column now
     problems += mixed_zones(out[when.notna().to_numpy()], text)
     return out, problems, name
 
@@ -284,7 +294,6 @@ def resolve(df: pd.DataFrame, dups: list[Duplicate], rule: Resolve | None, name:
         kept["value"] = value.reindex(kept.index)
         kept = kept.reset_index()
     out = pd.concat([df[~dup], kept[list(df.columns)]]).sort_values(LINE, kind="stable")
-    out.attrs = {k: v for k, v in df.attrs.items() if k != "lines"}
     return out.reset_index(drop=True)
 
 

@@ -8,6 +8,7 @@ scorer (`shared/benchmarks/score.py`) reads, which scores it here when it is ava
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -342,3 +343,21 @@ def test_series_id_is_only_for_a_file_without_key_columns(tmp_path):
     src = _write(tmp_path, "date,branch,value\n2025-01-01,B1,1\n")
     r = _run("detect", str(src), "--out", str(tmp_path / "flags.json"), "--series-id", "x")
     assert r.returncode == 1 and "--series-id is only for a file without key columns; this one has branch" in r.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("date,timestamp,value\n2025-01-01,2025-01-01,1\n", "give the time as date or as timestamp, not both"),
+    ("date,value\n2025-01-01 08:00 EST,1\n2025-01-02 08:00,2\n", "row 2, column date: '2025-01-01 08:00 EST'"),
+], ids=["date-and-timestamp", "zone-name"])
+def test_times_that_cannot_be_placed_are_refused_with_their_line(tmp_path, text, expected):
+    from anomaly.generic import LongInputError, read_long
+
+    with pytest.raises(LongInputError, match=re.escape(expected)):
+        read_long(_write(tmp_path, text))
+
+
+def test_a_utc_suffix_is_an_offset_of_zero(tmp_path):
+    from anomaly.generic import read_long
+
+    df = read_long(_write(tmp_path, "timestamp,value\n2025-01-01 16:00 UTC,1\n2025-01-01T17:00:00Z,2\n"))
+    assert list(df["date"]) == [pd.Timestamp("2025-01-02 00:00"), pd.Timestamp("2025-01-02 01:00")]
