@@ -82,9 +82,21 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--since", help="只保留该日期之后的异常 / keep flags from this date on (YYYY-MM-DD)")
     sc.add_argument("--json", action="store_true", help="JSON 输出 / JSON output")
 
-    de = sub.add_parser("detect", help="对任意指标序列做异常检测 / detect anomalies in any KPI series (long CSV)")
-    de.add_argument("file", type=Path, help="date,<键列...>,value[,denominator][,kind]")
+    de = sub.add_parser("detect", help="对任意指标序列做异常检测 / detect anomalies in any KPI series (long CSV)",
+                        description="时间列名为 date 或 timestamp（NAB 的写法）；带时区的时间换算为 Asia/Shanghai；"
+                                    "每条序列的步长、缺口、偏离网格的点与合并的重复时间都写到屏幕和 flags.json 的 _input / "
+                                    "the time column is `date` or `timestamp` (NAB's name); timestamps with an offset "
+                                    "are converted to Asia/Shanghai; each series' step, gaps, off-grid points and "
+                                    "merged repeats are stated on stdout and under _input in flags.json. "
+                                    "退出码 / exit: 0 已写出 / written, 1 输入被拒 / input refused, 2 用法 / usage.")
+    de.add_argument("file", type=Path, help="date|timestamp,<键列...>,value[,denominator][,kind]")
     de.add_argument("--out", type=Path, required=True, help="flags.json（score.py 可读） / output for score.py")
+    de.add_argument("--on-duplicate", choices=["first", "last", "sum", "mean"],
+                    help="同一序列同一时间多行时：取首行、末行、相加或平均（比率按分母加权）；默认拒绝并列出行号 / "
+                         "repeated timestamps: keep the first or last row, add or average them (rates weighted by "
+                         "their denominator); default: refuse, listing the lines")
+    de.add_argument("--series-id", help="无键列文件的序列名（默认 series） / the series id of a file without key columns "
+                                        "(default: series)")
     de.add_argument("--sensitivity", default="medium", help="low|medium|high 或阈值倍数 / or a threshold multiplier")
     de.add_argument("--min-change", type=float, help="最小变化（比率为小数，如0.002=0.2个百分点） / minimum change")
     de.add_argument("--min-denominator", type=float, default=30.0, help="最小分母 / minimum denominator")
@@ -341,8 +353,10 @@ def cmd_scan(args) -> int:
 
 
 def cmd_detect(args) -> int:
+    """Detect every series of a long CSV; refuse the input (exit 1, --out untouched) with every
+    problem listed, or write the flags and state per series what was done to its time axis."""
     from anomaly.base import Controls, SeriesError
-    from anomaly.generic import detect_long, write_flags
+    from anomaly.generic import detect_file, summary, write_flags
 
     if not args.file.exists():
         print(f"文件不存在 / no such file: {args.file}", file=sys.stderr)
@@ -350,13 +364,19 @@ def cmd_detect(args) -> int:
     try:
         sens = args.sensitivity if args.sensitivity in ("low", "medium", "high") else float(args.sensitivity)
         controls = Controls(sensitivity=sens, min_change=args.min_change, min_denominator=args.min_denominator)
-        result = detect_long(args.file, controls)
+        res = detect_file(args.file, controls, args.on_duplicate, args.series_id)
     except (SeriesError, ValueError) as exc:
         print(f"输入有误 / bad input: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    write_flags(result, args.out)
-    n = sum(len(v) for v in result.values())
-    print(f"{len(result)} 条序列，{n} 个异常 → {args.out} / {len(result)} series, {n} flags → {args.out}")
+    write_flags(res.flags, args.out, meta=res.meta())
+    shown = 20
+    for p in res.prepared[:shown]:
+        print(f"  {summary(p)}")
+    if len(res.prepared) > shown:
+        more = len(res.prepared) - shown
+        print(f"  … 另有 {more} 条序列，见 {args.out} 的 _input / {more} more series, see _input in {args.out}")
+    n = sum(len(v) for v in res.flags.values())
+    print(f"{len(res.flags)} 条序列，{n} 个异常 → {args.out} / {len(res.flags)} series, {n} flags → {args.out}")
     return EXIT_OK
 
 
