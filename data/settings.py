@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     # The typed read is an optimisation with the same results (tests/test_ingest_fastpath.py); off
     # sends every CSV down the general path, e.g. to rule it out when a load looks wrong.
     ingest_typed_read: bool = Field(default=True, description="Read clean CSV files with DuckDB's typed reader first")
+    # the gate of every named SQL block (Store.query): a block still running after this many seconds
+    # is interrupted (QueryTimeout), one returning more rows than this is refused (QueryTooLarge);
+    # 0 turns either off. KPIs (Ibis) do not pass through it.
+    query_time_limit_s: float = Field(default=30.0, ge=0, description="Time limit of one named SQL block, in seconds")
+    query_max_rows: int = Field(default=100_000, ge=0, description="Most rows a named SQL block may return")
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3
