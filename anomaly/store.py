@@ -14,8 +14,6 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from data.sqlfiles import sql
-
 STATUSES = ("new", "acknowledged", "explained", "false_alarm", "resolved")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("acknowledged", "explained", "false_alarm"),
@@ -67,16 +65,16 @@ class AnomalyStore:
 
     def __init__(self, store):
         self.store = store
+        self.q = store.query  # every statement is a named block of data/sql/anomaly.sql, through the gate
 
     # -- scan side -------------------------------------------------------------------------
     def upsert(self, cur, row: dict, now: datetime) -> bool:
         """Insert or refresh; True when the anomaly is new."""
-        existed = cur.execute(sql("anomaly.anomaly_exists"), {"id": row["anomaly_id"]}).fetchone()[0]
-        cur.execute(sql("anomaly.upsert_anomaly"), {**row, "now": now})
+        existed = self.q("anomaly.anomaly_exists", id=row["anomaly_id"]).value(cur)
+        self.q("anomaly.upsert_anomaly", **row, now=now).run(cur)
         if not existed:
-            cur.execute(sql("anomaly.add_history"), {"id": row["anomaly_id"], "now": now, "user": "scan",
-                                                     "action": "detected", "from_status": None, "to_status": "new",
-                                                     "owner": None, "note": None})
+            self.q("anomaly.add_history", id=row["anomaly_id"], now=now, user="scan", action="detected",
+                   from_status=None, to_status="new", owner=None, note=None).run(cur)
         return not existed
 
     COLUMNS = ("anomaly_id", "metric_id", "category", "scope_kind", "scope_value", "scope_label", "grain", "period",
@@ -94,27 +92,27 @@ class AnomalyStore:
             df[c] = df[c].astype(object)
         cur.register("new_rows", df)
         try:
-            old = {r[0] for r in cur.execute(sql("anomaly.existing_ids")).fetchall()}
-            cur.execute(sql("anomaly.upsert_anomalies"), {"now": now})
+            old = {r[0] for r in self.q("anomaly.existing_ids").rows(cur)}
+            self.q("anomaly.upsert_anomalies", now=now).run(cur)
             new = set(df["anomaly_id"]) - old
             if new:
                 cur.register("new_ids", pd.DataFrame({"anomaly_id": sorted(new)}))
-                cur.execute(sql("anomaly.add_detected_history"), {"now": now})
+                self.q("anomaly.add_detected_history", now=now).run(cur)
                 cur.unregister("new_ids")
         finally:
             cur.unregister("new_rows")
         return new
 
     def all_controls(self) -> dict[tuple[str, str, str], NoiseControls]:
-        rows = self.store.cursor().execute(sql("anomaly.all_controls")).fetchall()
+        rows = self.q("anomaly.all_controls").rows()
         return {(r[0], r[1], r[2]): NoiseControls(r[3], r[4], r[5], r[6]) for r in rows}
 
     def record_scan(self, cur, **fields) -> None:
-        cur.execute(sql("anomaly.record_scan"), fields)
+        self.q("anomaly.record_scan", **fields).run(cur)
 
     # -- user side -------------------------------------------------------------------------
     def get(self, anomaly_id: str) -> dict | None:
-        df = self.store.cursor().execute(sql("anomaly.get_anomaly"), {"id": anomaly_id}).df()
+        df = self.q("anomaly.get_anomaly", id=anomaly_id).df()
         return None if df.empty else df.iloc[0].to_dict()
 
     def _filters(self, status, severity, category, scope_kind, metric, since, boundary) -> dict:
@@ -129,21 +127,25 @@ class AnomalyStore:
         """Most severe and recent first; `boundary` (a person's branch ids, None: the whole bank)
         filters in the query, before `limit`/`offset`, so nobody's own flags fall off the end."""
         params = self._filters(status, severity, category, scope_kind, metric, since, boundary)
-        return self.store.cursor().execute(sql("anomaly.list_anomalies"),
-                                           {**params, "limit": limit, "offset": offset}).df()
+        return self.q("anomaly.list_anomalies", **params, limit=limit, offset=offset).df()
 
     def count(self, *, status=None, severity=None, category=None, scope_kind=None, metric=None, since=None,
               boundary: frozenset[str] | None = None) -> int:
         """How many rows `list` pages through with the same filters."""
         params = self._filters(status, severity, category, scope_kind, metric, since, boundary)
-        return int(self.store.cursor().execute(sql("anomaly.count_anomalies"), params).fetchone()[0])
+        return int(self.q("anomaly.count_anomalies", **params).value())
+
+    def chart_flags(self, metric_id: str, scope_kind: str, scope_value: str, start: date, end: date) -> pd.DataFrame:
+        """A KPI's anomalies of one scope in [start, end], false alarms left out, to mark on its chart
+        (period, value, sentence_zh, sentence_en, status, severity)."""
+        return self.q("anomaly.chart_flags", metric=metric_id, scope_kind=scope_kind, scope_value=scope_value,
+                      start=start, end=end).df()
 
     def history(self, anomaly_id: str) -> pd.DataFrame:
-        return self.store.cursor().execute(sql("anomaly.history"), {"id": anomaly_id}).df()
+        return self.q("anomaly.history", id=anomaly_id).df()
 
     def controls(self, metric_id: str, scope_kind: str, scope_value: str) -> NoiseControls:
-        row = self.store.cursor().execute(sql("anomaly.get_controls"), {
-            "metric": metric_id, "scope_kind": scope_kind, "scope_value": scope_value}).fetchone()
+        row = self.q("anomaly.get_controls", metric=metric_id, scope_kind=scope_kind, scope_value=scope_value).first()
         return NoiseControls(*row) if row else NoiseControls()
 
     def set_controls(self, metric_id: str, scope_kind: str, scope_value: str, controls: NoiseControls,
@@ -158,10 +160,9 @@ class AnomalyStore:
                       "min_denominator": controls.min_denominator})
 
     def _put_controls(self, cur, metric_id, scope_kind, scope_value, c: NoiseControls, user) -> None:
-        cur.execute(sql("anomaly.put_controls"), {
-            "metric": metric_id, "scope_kind": scope_kind, "scope_value": scope_value, "sensitivity": c.sensitivity,
-            "min_change": c.min_change, "min_denominator": c.min_denominator, "false_alarms": c.false_alarms,
-            "now": datetime.now(), "user": user})
+        self.q("anomaly.put_controls", metric=metric_id, scope_kind=scope_kind, scope_value=scope_value,
+               sensitivity=c.sensitivity, min_change=c.min_change, min_denominator=c.min_denominator,
+               false_alarms=c.false_alarms, now=datetime.now(), user=user).run(cur)
 
     def transition(self, anomaly_id: str, to_status: str, user, *, owner_dept: str | None = None,
                    note: str | None = None) -> dict:
@@ -176,7 +177,7 @@ class AnomalyStore:
             raise TriageError(f"未知状态 / unknown status {to_status!r}")
         now = datetime.now()
         with self.store.transaction() as cur:
-            row = cur.execute(sql("anomaly.get_anomaly"), {"id": anomaly_id}).df()
+            row = self.q("anomaly.get_anomaly", id=anomaly_id).df(cur)
             if row.empty:
                 raise TriageError(f"异常 {anomaly_id} 不存在 / anomaly {anomaly_id} does not exist")
             a = row.iloc[0].to_dict()
@@ -185,16 +186,14 @@ class AnomalyStore:
                 allowed = "、".join(STATUS_LABELS[s][0] for s in TRANSITIONS[current])
                 raise TriageError(f"不能从“{STATUS_LABELS[current][0]}”改为“{STATUS_LABELS[to_status][0]}”（可改为：{allowed}） / "
                                   f"cannot move from {current} to {to_status}")
-            cur.execute(sql("anomaly.set_status"), {"status": to_status, "owner": owner_dept, "note": note,
-                                                    "now": now, "user": user, "id": anomaly_id})
-            cur.execute(sql("anomaly.add_history"), {"id": anomaly_id, "now": now, "user": user,
-                                                     "action": "status" if to_status != current else "note",
-                                                     "from_status": current, "to_status": to_status,
-                                                     "owner": owner_dept, "note": note})
+            self.q("anomaly.set_status", status=to_status, owner=owner_dept, note=note, now=now, user=user,
+                   id=anomaly_id).run(cur)
+            self.q("anomaly.add_history", id=anomaly_id, now=now, user=user,
+                   action="status" if to_status != current else "note", from_status=current, to_status=to_status,
+                   owner=owner_dept, note=note).run(cur)
             if to_status == "false_alarm" and current != "false_alarm":
                 key = (a["metric_id"], a["scope_kind"], a["scope_value"])
-                r = cur.execute(sql("anomaly.get_controls"), {"metric": key[0], "scope_kind": key[1],
-                                                              "scope_value": key[2]}).fetchone()
+                r = self.q("anomaly.get_controls", metric=key[0], scope_kind=key[1], scope_value=key[2]).first(cur)
                 c = NoiseControls(*r) if r else NoiseControls()
                 c = NoiseControls(min(MAX_SENSITIVITY, c.sensitivity * FALSE_ALARM_STEP), c.min_change,
                                   c.min_denominator, c.false_alarms + 1)

@@ -79,6 +79,13 @@ WHERE ($status IS NULL OR status = $status) AND ($severity IS NULL OR severity =
        OR (scope_kind = 'branch' AND list_contains($branch_ids::VARCHAR[], scope_value))
        OR (scope_kind = 'region' AND list_contains($regions::VARCHAR[], scope_value)));
 
+-- name: chart_flags
+-- A KPI's anomalies of one scope in a window, to mark on its chart (false alarms left out).
+SELECT period, observed AS value, sentence_zh, sentence_en, status, severity FROM ops.anomalies
+WHERE metric_id = $metric AND scope_kind = $scope_kind AND scope_value = $scope_value
+  AND period BETWEEN $start AND $end AND status <> 'false_alarm'
+ORDER BY period;
+
 -- name: get_controls
 -- The noise controls of a KPI and scope (none: defaults apply).
 SELECT sensitivity, min_change, min_denominator, false_alarms FROM ops.noise_controls

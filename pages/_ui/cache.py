@@ -1,7 +1,8 @@
 """Cached reads for pages: plain, hashable arguments plus the data version as the key.
 
-Every function aggregates inside DuckDB (through the metric catalogue or a bounded query) and
-returns a small frame; a load or rollback bumps the data version and so refreshes every page.
+Every function aggregates inside DuckDB (through the metric catalogue, a bounded query or the
+anomaly store) and returns a small frame; a load or rollback bumps the data version and so
+refreshes every page.
 """
 
 from __future__ import annotations
@@ -74,25 +75,11 @@ def events(start: date, end: date) -> pd.DataFrame:
     return _events(start, end, data_version())
 
 
-@st.cache_data(show_spinner=False, ttl=TTL, max_entries=64)
-def _query(name: str, params: tuple, version: int) -> pd.DataFrame:
-    from data.sqlfiles import sql
-
-    return get_store().cursor().execute(sql(name), dict(params)).df()
-
-
-def query(name: str, **params) -> pd.DataFrame:
-    """A named, bounded SQL block (data/sql/pages.sql) with bound parameters, cached."""
-    return _query(name, tuple(sorted(params.items())), data_version())
-
-
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=256)
 def _flags(metric_id: str, scope_kind: str, scope_value: str, start: date, end: date, version: int) -> pd.DataFrame:
-    return get_store().cursor().execute(
-        "SELECT period, observed AS value, sentence_zh, sentence_en, status, severity FROM ops.anomalies "
-        "WHERE metric_id = $m AND scope_kind = $k AND scope_value = $v AND period BETWEEN $s AND $e "
-        "AND status <> 'false_alarm' ORDER BY period",
-        {"m": metric_id, "k": scope_kind, "v": scope_value, "s": start, "e": end}).df()
+    from anomaly.store import AnomalyStore
+
+    return AnomalyStore(get_store()).chart_flags(metric_id, scope_kind, scope_value, start, end)
 
 
 def flags(metric_id: str, f: Filters, lang: str) -> pd.DataFrame:
