@@ -202,7 +202,7 @@ class Reader:
     def __init__(self, store, options: dict):
         self.backend = _Tables(store.ibis())
         self.options = options
-        self.look = store.cursor().execute("SELECT branch_id AS branch, region FROM main.branches").df()
+        self.look = store.query("reads.branch_master").df()[["branch_id", "region"]].rename(columns={"branch_id": "branch"})
         self.look = self.look.dropna(subset=["branch"])  # an SQL join never matches a NULL key
         self.cache = None if store.read_only else ValueCache(store)
         self._grids: dict[tuple, Grid] = {}  # (measure, grain, start, end, level) -> its "value" on the grid

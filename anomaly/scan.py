@@ -201,7 +201,7 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     branch_filter = set(branches) if branches is not None else None
     region_filter = {names["region_of"].get(b) for b in branch_filter} if branch_filter is not None else None
     if events is None:
-        events = store.cursor().execute("SELECT event_date, title FROM main.market_events").df()
+        events = store.query("reads.event_titles").df()
     rows: list[dict] = []
     # 1. extract: the KPIs' frames per level with few queries (anomaly.extract), in this process (the
     #    DuckDB connection is not shared with workers); KPIs that cannot be rolled up from branches
@@ -329,14 +329,12 @@ def _cause(store, row: dict, events: pd.DataFrame, options: dict) -> tuple[str |
 
 
 def _scope_names(store) -> dict:
-    rows = store.cursor().execute("SELECT branch_id, coalesce(branch_name, branch_id), region FROM main.branches").fetchall()
+    rows = [(b[0], b[1], b[3]) for b in store.query("reads.branch_master").rows()]  # id, name, region
     ids = {r[0] for r in rows}
     # branches that hold data: the parent 支行 rows of the branch table are not outlets
     sizes: dict[str, int] = {}
     try:
-        used = {r[0] for r in store.cursor().execute(
-            "SELECT DISTINCT branch_id FROM main.counter_tickets UNION SELECT DISTINCT branch_id FROM main.loan_snapshot"
-        ).fetchall()} & ids
+        used = {r[0] for r in store.query("reads.branches_with_data").rows()} & ids
     except Exception:  # a store without those tables yet
         used = ids
     for r in rows:
@@ -361,9 +359,8 @@ def scan_after_batch(store, batch) -> ScanResult | None:
     metrics = [m.id for m in CATALOGUE.values() if batch.source in m.sources]
     if not metrics:
         return None
-    branches = [r[0] for r in store.cursor().execute(
-        f"SELECT DISTINCT branch_id FROM main.{batch.source} WHERE batch_id = $b AND branch_id IS NOT NULL",
-        {"b": batch.batch_id}).fetchall()] if _has_branch(batch.source) else None
+    branches = [r[0] for r in store.query("reads.batch_branches", batch_id=batch.batch_id)
+                .render(table=batch.source).rows()] if _has_branch(batch.source) else None
     since = batch.min_date - timedelta(days=1)
     # the whole history, not a recent window: the detectors estimate their calendar profile, robust
     # scale, over-dispersion and autocorrelation once over the whole series, so a shorter read would

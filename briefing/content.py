@@ -39,12 +39,7 @@ class BriefingError(RuntimeError):
 
 
 def _table_exists(store, schema: str, table: str) -> bool:
-    cur = store.cursor()
-    try:
-        return cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = $s "
-                           "AND table_name = $t", {"s": schema, "t": table}).fetchone()[0] > 0
-    finally:
-        cur.close()
+    return bool(store.query("reads.table_exists", schema=schema, table=table).value())
 
 
 def _guarded(store, schema: str, table: str, what_zh: str, what_en: str, read, empty):
@@ -177,9 +172,7 @@ class BriefingRequest:
 
 
 def _branches(store) -> pd.DataFrame:
-    return store.cursor().execute(
-        "SELECT branch_id, coalesce(branch_name, branch_id) AS name, coalesce(level, 'outlet') AS level, region, "
-        "parent_id FROM main.branches").df()
+    return store.query("reads.branch_master").df().rename(columns={"branch_name": "name"})
 
 
 def parse_scope(store, text: str | None, boundary: frozenset[str] | None = None) -> tuple[Scope, str, str]:

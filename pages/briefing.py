@@ -37,12 +37,10 @@ st.caption(t("br.caption"))
 
 @st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=8)
 def _choices(version: int) -> dict:
-    cur = get_store().cursor()
-    branches = cur.execute("SELECT branch_id, coalesce(branch_name, branch_id), region FROM main.branches "
-                           "WHERE coalesce(level, 'outlet') IN ('outlet', 'sub_branch') ORDER BY branch_id").fetchall()
-    last = cur.execute("SELECT max(d) FROM (SELECT max(business_date) AS d FROM main.counter_tickets "
-                       "UNION ALL SELECT max(snapshot_date) FROM main.loan_snapshot "
-                       "UNION ALL SELECT max(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()[0]
+    store = get_store()
+    branches = [(b[0], b[1], b[3]) for b in store.query("reads.branch_master").rows()  # id, name, region
+                if b[2] in ("outlet", "sub_branch")]
+    last = store.query("reads.data_span").first()[1]
     return {"branches": branches, "regions": sorted({b[2] for b in branches if b[2]}), "last": last}
 
 

@@ -43,9 +43,7 @@ scope = f.scope
 # -- cached reads (page boundary: plain arguments + the data version) --------------------------
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=8)
 def branch_names(version: int) -> dict[str, str]:
-    rows = get_store().cursor().execute(
-        "SELECT branch_id, coalesce(branch_name, branch_id) FROM main.branches").fetchall()
-    return dict(rows)
+    return {b[0]: b[1] for b in get_store().query("reads.branch_master").rows()}
 
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=32)

@@ -1,8 +1,8 @@
 """Cached reads for pages: plain, hashable arguments plus the data version as the key.
 
-Every function aggregates inside DuckDB (through the metric catalogue, a bounded query or the
-anomaly store) and returns a small frame; a load or rollback bumps the data version and so
-refreshes every page.
+Every function aggregates inside DuckDB (through the metric catalogue, a named block of
+`data/sql/` run by `Store.query`, or the anomaly store) and returns a small frame; a load or
+rollback bumps the data version and so refreshes every page.
 """
 
 from __future__ import annotations
@@ -64,10 +64,7 @@ def card(metric_id: str, f: Filters, options: dict | None = None) -> compute.Car
 
 @st.cache_data(show_spinner=False, ttl=TTL, max_entries=32)
 def _events(start: date, end: date, version: int) -> pd.DataFrame:
-    return get_store().cursor().execute(
-        "SELECT event_id, event_date, event_type, title, detail, competitor_name, impact_area, source "
-        "FROM main.market_events WHERE event_date BETWEEN $s AND $e ORDER BY event_date DESC",
-        {"s": start, "e": end}).df()
+    return get_store().query("reads.market_events", start=start, end=end).df()
 
 
 def events(start: date, end: date) -> pd.DataFrame:

@@ -43,23 +43,13 @@ class Filters:
 @st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
 def _choices(version: int) -> dict:
     """Regions, branches (id, name, level, region, parent) and products; the data span."""
-    cur = get_store().cursor()
-    branches = cur.execute(
-        "SELECT branch_id, coalesce(branch_name, branch_id), coalesce(level, 'outlet'), region, parent_id "
-        "FROM main.branches ORDER BY branch_id").fetchall()
-    products = [r[0] for r in cur.execute(
-        "SELECT DISTINCT product FROM main.loan_snapshot WHERE product IS NOT NULL ORDER BY 1").fetchall()]
-    span = cur.execute(
-        "SELECT min(d), max(d) FROM (SELECT max(business_date) AS d FROM main.counter_tickets "
-        "UNION ALL SELECT max(snapshot_date) FROM main.loan_snapshot "
-        "UNION ALL SELECT max(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()
-    first = cur.execute(
-        "SELECT min(d) FROM (SELECT min(business_date) AS d FROM main.counter_tickets "
-        "UNION ALL SELECT min(snapshot_date) FROM main.loan_snapshot "
-        "UNION ALL SELECT min(CAST(received_at AS DATE)) FROM main.feedback_records)").fetchone()[0]
+    store = get_store()
+    branches = store.query("reads.branch_master").rows()
+    products = [r[0] for r in store.query("reads.loan_products").rows()]
+    first, last = store.query("reads.data_span").first()
     regions = sorted({b[3] for b in branches if b[3]})
     return {"branches": branches, "regions": regions, "products": products,
-            "first": first, "last": span[1] or date.today()}
+            "first": first, "last": last or date.today()}
 
 
 def _default_window(last: date, first: date | None) -> tuple[date, date]:
