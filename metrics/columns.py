@@ -61,6 +61,14 @@ DERIVED: dict[tuple[str, str], Expr] = {
 }
 
 
+# the columns of a snapshot source that change from one snapshot to the next: a flow counted from
+# snapshots (each loan once, metrics.tables.once_per_entity) keeps only the others, which describe
+# the loan itself
+SNAPSHOT_STATE: dict[str, tuple[str, ...]] = {
+    "loan_snapshot": ("outstanding_balance", "overdue_principal", "overdue_interest", "days_past_due", "risk_class"),
+}
+
+
 # derived columns that read the query's as-of date (options["_as_of"], the window's last day): their
 # values change as the window ends later, so whatever is kept of them must carry that date
 READS_AS_OF: frozenset[tuple[str, str]] = frozenset({("feedback_records", "matured")})

@@ -2,7 +2,7 @@
 weekday × hour pattern of arrivals and waits, and the branch master lookup.
 
 Plain Python + Ibis: every aggregate runs inside the database on the scoped ticket table
-(`metrics.compiler.scoped`, so the access boundary always applies); only the small result
+(`metrics.tables.scoped`, so the access boundary always applies); only the small result
 (a few dozen buckets, 7 × ~12 cells) reaches pandas.
 """
 
@@ -13,8 +13,8 @@ from datetime import date
 import ibis
 import pandas as pd
 
-from metrics.compiler import scoped
 from metrics.scope import Scope
+from metrics.tables import scoped
 
 SOURCE = "counter_tickets"
 

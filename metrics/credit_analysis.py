@@ -1,6 +1,6 @@
 """Credit analyses beyond the KPI catalogue: five-class migration, vintage curves, the loan list.
 
-Plain Python over an Ibis backend (DuckDB now): every query starts from `compiler.scoped`, so
+Plain Python over an Ibis backend (DuckDB now): every query starts from `tables.scoped`, so
 the access boundary and the user's filters apply, and aggregates inside the database — only
 small results (a 7 × 7 matrix, a few hundred cohort points, one page of loans) reach pandas.
 DOMAIN.md §1.1: migration needs two snapshots and the loan id; a vintage is the overdue rate by
@@ -15,8 +15,8 @@ from datetime import date
 import ibis
 import pandas as pd
 
-from metrics.compiler import scoped
 from metrics.scope import Scope
+from metrics.tables import scoped
 
 SOURCE = "loan_snapshot"
 RISK_CLASSES = ("normal", "special_mention", "substandard", "doubtful", "loss")

@@ -1,21 +1,22 @@
 """KPIs whose measures are not one aggregate of one table, written once in portable Ibis.
 
-Each function returns (period, dims…, value) like `compiler.measure_table`.
+Each function returns (period, dims…, value) like `compiler.measure_table`, from the rows of
+`metrics.tables` (the layer below the compiler: this module does not import the compiler).
 """
 
 from __future__ import annotations
 
 import ibis
 
-from metrics import compiler
 from metrics.columns import NPL_CLASSES, _handling_days, _sla_days
 from metrics.model import Grain, Measure
-from metrics.periods import period_end, periods
+from metrics.periods import period_end, period_start, periods, shift
+from metrics.tables import base_table, scoped, with_dimensions
 
 
 def window_capacity_seconds(backend, m: Measure, grain: Grain, window, dims, scope, options):
     """Σ open windows × opening minutes × 60 over the branch-days with at least one ticket."""
-    t = compiler.base_table(backend, m, grain, window, dims, scope)
+    t = base_table(backend, m, grain, window, dims, scope)
     days = t.select("branch_id", "business_date", "period", *dims).distinct()
     b = backend.table("branches")
     cap = b.select(_bid=b.branch_id, _cap=(b.open_windows.fill_null(0) * b.opening_minutes.fill_null(480) * 60.0))
@@ -25,8 +26,8 @@ def window_capacity_seconds(backend, m: Measure, grain: Grain, window, dims, sco
 
 def _snapshot_pairs(backend, grain: Grain, window, scope):
     """Each period's closing snapshot date and the previous period's closing date."""
-    t = compiler.scoped(backend, "loan_snapshot", scope)
-    first = compiler.periods_back(window.start, grain)
+    t = scoped(backend, "loan_snapshot", scope)
+    first = shift(period_start(window.start, grain), grain, -1)  # the period before the window's first
     day = t.snapshot_date
     dates = t.filter(day >= first).filter(day <= window.end).select(
         snapshot_date=day, period=day.truncate(grain.ibis_unit).cast("date")).distinct()
@@ -39,18 +40,12 @@ def _snapshot_pairs(backend, grain: Grain, window, scope):
 def _migration(backend, grain, window, dims, scope, numerator: bool):
     t, pairs = _snapshot_pairs(backend, grain, window, scope)
     start = t.join(pairs, t.snapshot_date == pairs.open).filter(t.risk_class == "special_mention")
-    start = start.select("loan_id", "period", start_bal=start.outstanding_balance,
-                         **{d: start[compiler.DIMENSIONS[d].columns["loan_snapshot"]] for d in dims
-                            if not compiler.DIMENSIONS[d].via_branch}, _bid=start.branch_id)
+    start = with_dimensions(backend, start, "loan_snapshot", dims)  # the loan's breakdown at the opening snapshot
+    start = start.select("loan_id", "period", start_bal=start.outstanding_balance, **{d: start[d] for d in dims},
+                         _bid=start.branch_id)
     end = t.join(pairs, t.snapshot_date == pairs.close).select(
         _lid=t.loan_id, _period=pairs.period, end_bal=t.outstanding_balance, end_class=t.risk_class)
     j = start.left_join(end, (start.loan_id == end._lid) & (start.period == end._period))
-    for d in dims:
-        dim = compiler.DIMENSIONS[d]
-        if dim.via_branch:
-            b = backend.table("branches")
-            look = b.select(_b2=b.branch_id, **{d: b[dim.via_branch]})
-            j = j.left_join(look, j._bid == look._b2)
     kept = ibis.least(j.end_bal.fill_null(0), j.start_bal)
     agg = kept.sum(where=j.end_class.isin(NPL_CLASSES)) if numerator else kept.sum()
     return j.group_by(["period", *dims]).aggregate(value=agg.fill_null(0))
@@ -68,19 +63,12 @@ def sm_migration_base(backend, m, grain, window, dims, scope, options):
 
 def open_past_limit(backend, m, grain, window, dims, scope, options):
     """Complaints still open at each period end whose handling limit had passed by then."""
-    t = compiler.scoped(backend, "feedback_records", scope)
+    t = scoped(backend, "feedback_records", scope)
     t = t.filter((t.feedback_kind == "complaint") & (t.status != "withdrawn"))
     ends = ibis.memtable({"period": periods(window.start, window.end, grain),
                           "period_end": [period_end(p, grain) for p in periods(window.start, window.end, grain)]})
     t = t.mutate(_sla=_sla_days(t, options), _recv=t.received_at.cast("date"))
-    for d in dims:
-        dim = compiler.DIMENSIONS[d]
-        if dim.via_branch:
-            b = backend.table("branches")
-            look = b.select(_b2=b.branch_id, **{d: b[dim.via_branch]})
-            t = t.left_join(look, t.branch_id == look._b2)
-        else:
-            t = t.mutate(**{d: t[dim.columns["feedback_records"]]})
+    t = with_dimensions(backend, t, "feedback_records", dims)
     j = t.join(ends, t._recv <= ends.period_end)
     open_then = j.closed_at.isnull() | (j.closed_at.cast("date") > j.period_end)
     late = (j.period_end.epoch_seconds() - j._recv.epoch_seconds()) / 86400.0 > j._sla

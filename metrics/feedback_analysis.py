@@ -1,6 +1,6 @@
 """Case-level reads of `feedback_records` for the feedback page: open complaints against their
 handling limit, and the searchable case list. Plain Python over Ibis; every query starts from
-`compiler.scoped` (the access boundary), filters and sorts in DuckDB and returns a bounded page.
+`tables.scoped` (the access boundary), filters and sorts in DuckDB and returns a bounded page.
 
 User text (search terms) only ever reaches the database as an Ibis literal (quoted by the
 compiler), never spliced into SQL by hand.
@@ -14,7 +14,7 @@ from datetime import date
 import ibis
 import pandas as pd
 
-from metrics import compiler
+from metrics import tables
 from metrics.columns import _sla_days
 from metrics.options import resolve
 from metrics.scope import Scope
@@ -47,7 +47,7 @@ def _open_at(backend, as_of: date, scope: Scope, options: dict | None):
     Days are calendar days from the day of receipt, as `custom.open_past_limit` counts them, so
     a case with days_left < 0 is one that KPI counts as past its limit."""
     o = resolve(options)
-    t = compiler.scoped(backend, "feedback_records", scope)
+    t = tables.scoped(backend, "feedback_records", scope)
     recv = t.received_at.cast("date")
     t = t.filter((t.feedback_kind == "complaint") & (t.status != "withdrawn") & (recv <= as_of)
                  & (t.closed_at.isnull() | (t.closed_at.cast("date") > as_of)))
@@ -85,7 +85,7 @@ def open_cases(backend, as_of: date, scope: Scope, options: dict | None = None, 
 
 
 def _case_filter(backend, start: date, end: date, scope: Scope, text: str | None, channels, statuses, kinds):
-    t = compiler.scoped(backend, "feedback_records", scope)
+    t = tables.scoped(backend, "feedback_records", scope)
     day = t.received_at.cast("date")
     t = t.filter((day >= start) & (day <= end))
     if channels:

@@ -11,8 +11,8 @@ from datetime import date
 
 import pandas as pd
 
-from metrics.compiler import scoped
 from metrics.scope import Scope
+from metrics.tables import scoped
 
 EVENT_COLUMNS = ("event_id", "event_date", "event_type", "title", "detail", "competitor_name", "impact_area",
                  "impact_direction", "source", "url")

@@ -1,7 +1,7 @@
 """Scope: which slice of the bank a query sees.
 
 `branch_ids` is the access boundary (a branch manager's branches; None = whole bank) and is
-applied in the query layer to every source that has a branch. `region`, `branch` and `product`
+applied in the query layer (`metrics.tables.scoped`) to every source that has a branch. `region`, `branch` and `product`
 are the user's filters inside that boundary. Plain, hashable values, so they key caches.
 """
 

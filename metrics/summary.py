@@ -23,11 +23,11 @@ from typing import Any
 
 from metrics import compute
 from metrics.catalogue import HEADLINE_IDS, get_metric
-from metrics.compiler import scoped
 from metrics.format import fmt_value
 from metrics.model import Agg, Direction, Grain, Metric, Unit
 from metrics.periods import label, period_end, periods
 from metrics.scope import Scope
+from metrics.tables import scoped
 
 # Each group is always mentioned (its most notable member).
 MUST = (("credit.overdue_rate", "credit.npl_ratio"), ("counter.wait_avg_min", "counter.wait_p90_min"))

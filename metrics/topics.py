@@ -23,7 +23,7 @@ from datetime import date
 
 import pandas as pd
 
-from metrics import compiler
+from metrics import tables
 from metrics.model import Grain
 from metrics.scope import Scope
 
@@ -300,9 +300,9 @@ def _emerging(periods: Sequence, docs: Counter, term_period: dict, term_topic: d
 def fetch_texts(backend, start: date, end: date, grain: Grain, scope: Scope, *,
                 limit: int = MAX_TEXTS) -> tuple[pd.DataFrame, int]:
     """(period, branch_id, description, hot_topic) of the window's complaints with a text, and how
-    many there are. Scoped through `compiler.scoped`; beyond `limit` a deterministic sample (the
+    many there are. Scoped through `tables.scoped`; beyond `limit` a deterministic sample (the
     rows with the smallest hash of their case id) is read."""
-    t = compiler.scoped(backend, "feedback_records", scope)
+    t = tables.scoped(backend, "feedback_records", scope)
     day = t.received_at.cast("date")
     t = t.filter((t.feedback_kind == "complaint") & (day >= start) & (day <= end) & t.description.notnull())
     total = int(t.count().execute())
