@@ -10,14 +10,16 @@ normal, and it is not an anomaly either.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from anomaly.budget import BUDGET
 
 
 class Kind(StrEnum):
@@ -28,8 +30,15 @@ class Kind(StrEnum):
 
 
 class Freq(StrEnum):
-    DAILY = "daily"
+    DAILY = "daily"  # also weekly: a calendar day (or week) per point
     INTRADAY = "intraday"
+    MONTHLY = "monthly"  # month-end points (NPL ratio, monthly overdue rate)
+
+    @classmethod
+    def of_step(cls, step: pd.Timedelta) -> Freq:
+        """The frequency a spacing means: under 20 hours intraday, from 25 days monthly."""
+        hours = step / pd.Timedelta(hours=1)
+        return cls.INTRADAY if hours < 20 else cls.MONTHLY if hours >= 25 * 24 else cls.DAILY
 
 
 class AnomalyKind(StrEnum):
@@ -100,8 +109,7 @@ class SeriesInput:
         if kind in (Kind.COUNT, Kind.DURATION) and (vals < 0).any():
             raise SeriesError(f"negative {kind.value}")
         if self.freq is None:
-            hours = self.step / pd.Timedelta(hours=1)
-            object.__setattr__(self, "freq", Freq.DAILY if hours >= 20 else Freq.INTRADAY)
+            object.__setattr__(self, "freq", Freq.of_step(self.step))
 
     @classmethod
     def trusted(cls, values: pd.Series, denominator: pd.Series | None, kind: Kind, series_id: str,
@@ -191,7 +199,8 @@ class Scores:
     onset: np.ndarray | None = None
     anomaly_kind: np.ndarray | None = None  # per-point AnomalyKind value (str) when it varies
     size_z: np.ndarray | None = None  # shift detectors: mean standardized residual since the onset
-    threshold: float = 4.5
+    threshold: float = 4.5  # |score| a flag needs at the default budget (anomaly/budget.py)
+    per_budget: Callable[[float], float] | None = None  # the threshold at another budget
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame({"expected": self.expected, "lower": self.lower, "upper": self.upper,
@@ -203,14 +212,14 @@ class Scores:
     def row(self, j: int) -> Scores:
         """Series j of block scores (arrays of shape series × time) as 1-D scores."""
         return Scores(self.index, **{k: (None if getattr(self, k) is None else getattr(self, k)[j])
-                                     for k in self._ARRAYS}, threshold=self.threshold)
+                                     for k in self._ARRAYS}, threshold=self.threshold, per_budget=self.per_budget)
 
     @classmethod
     def stack(cls, rows: Sequence[Scores]) -> Scores:
         """Block scores from the 1-D scores of each series (same detector, same index)."""
         first = rows[0]
         return cls(first.index, **{k: (None if getattr(first, k) is None else np.vstack([getattr(r, k) for r in rows]))
-                                   for k in cls._ARRAYS}, threshold=first.threshold)
+                                   for k in cls._ARRAYS}, threshold=first.threshold, per_budget=first.per_budget)
 
 
 SENSITIVITY = {"low": 1.25, "medium": 1.0, "high": 0.8}
@@ -219,8 +228,9 @@ SENSITIVITY = {"low": 1.25, "medium": 1.0, "high": 0.8}
 class Controls(BaseModel):
     """Noise controls a business user sets per series.
 
-    sensitivity: low / medium / high, or a float multiplier of the detector's threshold
-    (bigger = fewer alarms). min_change: smallest change worth a flag — percentage points as a
+    false_alarms_per_year: the budget — false alarms a clean series may raise per year, the primary
+    control (anomaly/budget.py turns it into every test's threshold). sensitivity: low / medium /
+    high, or a float multiplier of those thresholds (bigger = fewer alarms). min_change: smallest change worth a flag — percentage points as a
     fraction for rates (0.002 = 0.2 pp), a relative change otherwise (0.1 = 10 %); None = the
     default for the kind. min_denominator: points with a smaller base are never flagged.
     """
@@ -228,6 +238,7 @@ class Controls(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sensitivity: Literal["low", "medium", "high"] | float = "medium"
+    false_alarms_per_year: float = Field(default=BUDGET, gt=0)
     min_change: float | None = None
     min_denominator: float = 30.0
 
@@ -283,12 +294,22 @@ def shift_severity(size_z: float) -> str:
     return "high" if a >= 3.0 else "medium" if a >= 1.5 else "low"
 
 
-_WEEK, _DAY = pd.Timedelta(days=7), pd.Timedelta(days=1)
+_WEEK, _DAY, _TWO_MONTHS = pd.Timedelta(days=7), pd.Timedelta(days=1), pd.Timedelta(days=62)
 
 
 def refractory(series: SeriesInput) -> pd.Timedelta:
-    """How long an alarm stays open: a week for daily series, a day for intraday ones."""
-    return _WEEK if series.freq is Freq.DAILY else _DAY
+    """How long an alarm stays open: a week for daily series, a day for intraday ones, two months
+    for monthly ones."""
+    return {Freq.DAILY: _WEEK, Freq.INTRADAY: _DAY, Freq.MONTHLY: _TWO_MONTHS}[series.freq]
+
+
+def limit(scores: Scores, controls: Controls) -> float:
+    """|score| a point must reach under these controls: the threshold at their budget, times the
+    sensitivity multiplier."""
+    thr = scores.threshold
+    if scores.per_budget is not None and controls.false_alarms_per_year != BUDGET:
+        thr = scores.per_budget(controls.false_alarms_per_year)
+    return thr * controls.multiplier
 
 
 def merge_events(flags: list[Flag], gap: pd.Timedelta, near: pd.Timedelta) -> list[Flag]:
@@ -366,7 +387,7 @@ class Detector(ABC):
     def events(self, scores: Scores, series: SeriesInput, controls: Controls):
         """The post-rule's events, vectorised: (positions of the points that pass it, where each event
         starts among them, each event's onset position). Empty positions: nothing to flag."""
-        thr = scores.threshold * controls.multiplier
+        thr = limit(scores, controls)
         s = scores.score
         ok = np.isfinite(s) & (np.abs(s) >= thr)
         ch = scores.change
@@ -393,7 +414,7 @@ class Detector(ABC):
         pos, starts, onsets = self.events(scores, series, controls)
         if not len(pos):
             return []
-        thr = scores.threshold * controls.multiplier
+        thr = limit(scores, controls)
         s = scores.score
         idx = series.index
         obs = series.values.to_numpy()
@@ -438,11 +459,11 @@ def quiet_start(onsets: np.ndarray, ends: np.ndarray, t: np.ndarray, target: int
 def point_mask(scores: Scores, series: Sequence[SeriesInput], controls: Sequence[Controls]) -> np.ndarray:
     """The post-rule's point test for every row of block scores at once: a finite score past the
     row's threshold, a change not below its floor, a denominator not below its minimum."""
-    mult = np.array([c.multiplier for c in controls])[:, None]
+    lim = np.array([limit(scores, c) for c in controls])[:, None]
     floor = np.array([c.change_floor(series[0].kind) for c in controls])[:, None]
     s, ch = scores.score, scores.change
     with np.errstate(invalid="ignore"):
-        ok = np.isfinite(s) & (np.abs(s) >= scores.threshold * mult)
+        ok = np.isfinite(s) & (np.abs(s) >= lim)
         ok &= ~(np.isfinite(ch) & (np.abs(ch) < floor))
         if series[0].denominator is not None:
             min_den = np.array([c.min_denominator for c in controls])[:, None]

@@ -5,7 +5,8 @@ percentile so one burst does not inflate the next two months) × the calendar-cl
 weekend / holiday mean ratio, shrunk towards 1). Over-dispersion r from the method of moments on the
 whole series (Poisson when none). The upper tail P(X ≥ x) is the evidence; it is turned into a
 signed z with the same tail probability. With μ ≈ 1 a lower tail can never be significant (P(0) is
-large), so low counts alarm upwards only — honest, not a bug. Threshold z = 4.5 (p ≈ 3e-6).
+large), so low counts alarm upwards only — honest, not a bug. The threshold is the false-alarm
+budget's (anomaly/budget.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import numpy as np
 from scipy.stats import nbinom, poisson
 
 from anomaly.base import Detector, Kind, Scores, SeriesInput, rolling, z_from_p
+from anomaly.budget import points_per_year, spike_z
+from anomaly.rate import window
 from anomaly.seasonal import calendar_frame
 
-WINDOW = 56
 SHRINK = 10.0  # pseudo-points pulling a class factor towards 1
 
 
@@ -28,7 +30,7 @@ class NegBinCounts(Detector):
     def _score(self, series: SeriesInput) -> Scores:
         x = series.values.to_numpy(float)
         cal = calendar_frame(series.index, series.freq)
-        keys = cal["cls2"] if series.freq.value == "daily" else cal["cls3"]
+        keys = cal["cls3"] if series.freq.value == "intraday" else cal["cls2"]
         fin = np.isfinite(x)
         cap = np.nanpercentile(x, 99) if fin.any() else np.nan
         xw = np.minimum(x, cap)
@@ -38,7 +40,8 @@ class NegBinCounts(Detector):
         gcnt = np.bincount(keys[ok], minlength=keys.max() + 1)
         fac = ((gsum + SHRINK * overall) / (gcnt + SHRINK)) / overall if overall > 0 else np.ones(len(gsum))
         f = fac[keys]
-        mu = rolling(xw / f, WINDOW, "mean", 14) * f
+        win, least = window(series.freq)
+        mu = rolling(xw / f, win, "mean", least) * f
         mu = np.maximum(mu, 0.05)  # NaN (no history yet) stays NaN
         resid = x - mu
         # dispersion from the central 98 % of residuals, so bursts and shifts do not fatten the tails
@@ -60,7 +63,9 @@ class NegBinCounts(Detector):
         z = np.full(len(x), np.nan)
         z[good] = z_from_p(pval[good], np.where(up[good], 1.0, -1.0))
         sd = np.sqrt(var)
-        thr = self.threshold
+        ppy = points_per_year(series.index)
+        thr = spike_z(ppy)
         change = (x - mu) / np.fmax(mu, 1e-9)
         return Scores(series.index, mu, np.fmax(mu - thr * sd, 0), mu + thr * sd, z, change,
-                      pvalue=pval, resid_z=(x - mu) / sd, threshold=thr)
+                      pvalue=pval, resid_z=(x - mu) / sd, threshold=thr,
+                      per_budget=lambda budget: spike_z(ppy, budget))

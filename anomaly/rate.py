@@ -7,7 +7,7 @@ by a beta-binomial intra-class correlation ρ, estimated once per series from th
 Pearson residual (method of moments, robust to the anomalies themselves). The tail probability of
 x under BetaBinomial(n, p0, ρ) is turned into a signed z with the same one-sided tail, so a branch
 with 200 loans whose overdue count moves by one loan scores far below the threshold while the
-same rate move on 50,000 loans does not. Default threshold z = 4.5 (one-sided p ≈ 3e-6).
+same rate move on 50,000 loans does not. The threshold is the false-alarm budget's (anomaly/budget.py).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from anomaly.base import (
     AnomalyKind,
     Block,
     BlockDetector,
+    Freq,
     Kind,
     Scores,
     SeriesError,
@@ -28,8 +29,15 @@ from anomaly.base import (
     row_nanmedian,
     z_from_p,
 )
+from anomaly.budget import points_per_year, spike_z
 
 WINDOW = 56
+
+
+def window(freq: Freq) -> tuple[int, int]:
+    """Trailing points pooled for the expected rate, and the least that make an expectation:
+    8 weeks of days (or intraday points), a year of months."""
+    return (12, 6) if freq is Freq.MONTHLY else (WINDOW, 14)
 
 
 def _pmf_sums(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -93,8 +101,9 @@ class BetaBinomialRate(BlockDetector):
         ok = np.isfinite(p) & np.isfinite(n) & (n > 0)
         x = np.where(ok, np.round(p * n), np.nan)
         nn = np.where(ok, n, np.nan)
-        sx = rolling(x, WINDOW, "sum", 14)
-        sn = rolling(nn, WINDOW, "sum", 14)
+        win, least = window(b.freq)
+        sx = rolling(x, win, "sum", least)
+        sn = rolling(nn, win, "sum", least)
         p0 = np.clip(sx / np.where(sn > 0, sn, np.nan), 0.5 / np.fmax(sn, 1), 1 - 0.5 / np.fmax(sn, 1))
         var_b = nn * p0 * (1 - p0)
         r2 = (x - nn * p0) ** 2 / var_b
@@ -127,6 +136,8 @@ class BetaBinomialRate(BlockDetector):
         z = np.where(fin, zraw, np.nan)
         z[good] = z_from_p(pval[good], np.where(up, 1.0, -1.0))
         sd = np.sqrt(var) / np.where(nn > 0, nn, np.nan)
-        thr = self.threshold
+        ppy = points_per_year(b.index)
+        thr = spike_z(ppy)
         return Scores(b.index, p0, np.clip(p0 - thr * sd, 0, 1), np.clip(p0 + thr * sd, 0, 1),
-                      z, p - p0, pvalue=pval, resid_z=zraw, threshold=thr)
+                      z, p - p0, pvalue=pval, resid_z=zraw, threshold=thr,
+                      per_budget=lambda budget: spike_z(ppy, budget))

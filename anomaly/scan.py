@@ -135,7 +135,9 @@ def grid_series(grid: Grid, metric: Metric, level: str) -> dict[str, SeriesInput
     dens = grid.cols["n"][:, real] if "n" in grid.cols else None
     full = grid.index
     enough = np.isfinite(vals).sum(axis=0) >= MIN_POINTS
-    freq = Freq.DAILY  # days, weeks and months are all daily-or-coarser for the detectors
+    # the frequency the spacing means, as `SeriesInput` infers it: `detect` on the same series agrees
+    freq = Freq.of_step(pd.Timedelta(int(np.median(np.diff(full.values.astype("datetime64[ns]").astype(np.int64))))
+                                     if len(full) > 1 else 86_400 * 10**9, "ns"))
     out: dict[str, SeriesInput] = {}
     for j, key in enumerate(keys):
         if not enough[j]:

@@ -11,8 +11,11 @@ expected(t) = level(t) + season(t) on log1p scale (counts/durations/non-negative
 * scale: trailing median absolute residual × 1.4826 (robust sigma), never below half of the
   whole-series robust sigma nor the Poisson noise of a count; calendar classes that are noisier
   than usual (holidays are) get a proportionally wider band.
-score = residual / scale. Default threshold 4.5 robust sigma (two-sided normal p ≈ 7e-6: about one
-false alarm per 150,000 clean points before event grouping).
+score = residual / scale, calibrated per series against a Student-t fitted to its own tails
+(anomaly/calibrate.py), so a score has the same tail probability on heavy-tailed branch data as on
+normal noise. The threshold is the false-alarm budget's (anomaly/budget.py), not a fixed sigma.
+Monthly series (month-end points): the class is the month's place in the year, the level a
+trailing 6-month median.
 """
 
 from __future__ import annotations
@@ -31,10 +34,13 @@ from anomaly.base import (
     row_any_finite,
     row_nanmedian,
 )
+from anomaly.budget import points_per_year, spike_z
+from anomaly.calibrate import normal_scores, raw_threshold
 from data.calendar import day_table
 
 EFFECTS = ("post_holiday", "pre_holiday", "month_end", "quarter_end", "year_end")
 MIN_CLASS = 3  # points a calendar class needs before it gets its own profile
+NARROW = 0.25  # a calendar class quieter than the series (day hours vs night ones) gets a narrower band
 
 
 def calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> dict[str, np.ndarray]:
@@ -54,6 +60,8 @@ _CACHE: dict = {}
 
 
 def _calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
+    if freq is Freq.MONTHLY:
+        return _month_frame(index)
     days = index.normalize()
     table = day_table(days[0].date(), days[-1].date())
     t = table.set_index(pd.to_datetime(table["date"])).reindex(days)
@@ -77,6 +85,19 @@ def _calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> pd.DataFrame:
             out[e] = t[e].to_numpy(bool)
     for c in ("cls", "cls2", "cls3"):
         out[c] = pd.factorize(out[c].astype(object))[0]
+    return out
+
+
+def _month_frame(index: pd.DatetimeIndex) -> pd.DataFrame:
+    """Monthly points: the class is the month's place in the year — December (year-end), the other
+    quarter-end months, the rest — since quarter-end write-offs and year-end pushes are normal;
+    no weekday, holiday or day effects."""
+    m = index.month.to_numpy()
+    cls = np.where(m == 12, 2, np.where(m % 3 == 0, 1, 0))
+    out = pd.DataFrame({"cls": cls, "cls2": cls, "cls3": np.zeros(len(index), int)}, index=index)
+    out["workday"], out["holiday"] = True, False
+    for e in EFFECTS:
+        out[e] = False
     return out
 
 
@@ -151,7 +172,7 @@ def class_spread(e: np.ndarray, cal: dict) -> np.ndarray:
         keys = cal["cls2"]
         b = np.where(usable, base, 1.0)[:, None]
         med, cnt = _group_median(a, keys)
-        ratio = np.where(cnt >= MIN_CLASS, np.clip(med / b, 1.0, 4.0), 1.0)
+        ratio = np.where(cnt >= MIN_CLASS, np.clip(med / b, NARROW, 4.0), 1.0)
         mult = ratio[:, keys]
         for eff in EFFECTS:
             m = cal[eff]
@@ -211,6 +232,8 @@ class SeasonalBaseline(BlockDetector):
             w, rough_w = 28, 29
             work = cal["workday"]
             ymask = np.where(work[None, :], y, np.nan) if work.sum() >= y.shape[1] / 3 else y
+        elif b.freq is Freq.MONTHLY:
+            w, rough_w, ymask = 6, 7, y
         else:
             ppd = points_per_day(b.step)
             w, rough_w = max(ppd, 12), max(ppd, 12) | 1
@@ -219,7 +242,7 @@ class SeasonalBaseline(BlockDetector):
         rough = np.ascontiguousarray(rough.interpolate(limit_direction="both").to_numpy().T)
         season = fit_profile(y - rough, cal)
         d = y - season
-        level = rolling(d, w, "median", max(w // 2, 5))
+        level = rolling(d, w, "median", max(w // 2, 3 if b.freq is Freq.MONTHLY else 5))
         e = d - level
         ae = np.abs(e)
         glob = np.where(row_any_finite(e), MAD_TO_SIGMA * row_nanmedian(ae), np.nan)
@@ -232,13 +255,16 @@ class SeasonalBaseline(BlockDetector):
         if b.kind is Kind.COUNT and log.any():  # Poisson noise on log1p scale
             sig[log] = np.maximum(sig[log], 1.0 / np.sqrt(np.expm1(np.clip(exp_t[log], 0, 50)) + 1.0))
         sig = sig * class_spread(e, cal)
-        z = e / sig
-        thr = self.threshold
-        expected, lower, upper = exp_t.copy(), exp_t - thr * sig, exp_t + thr * sig
+        z, nu, scale = normal_scores(e / sig)
+        ppy = points_per_year(b.index)
+        thr = spike_z(ppy)
+        band = raw_threshold(thr, nu, scale)[:, None] * sig  # the calibrated threshold, in the data's unit
+        expected, lower, upper = exp_t.copy(), exp_t - band, exp_t + band
         for a in (expected, lower, upper):
-            a[log] = np.expm1(a[log])
+            a[log] = np.expm1(np.minimum(a[log], 50.0))  # a very heavy-tailed row's band: capped, not inf
         # a count, duration or non-negative amount: never a negative expectation or band
         expected[log], lower[log] = np.fmax(expected[log], 0.0), np.fmax(lower[log], 0.0)
         lower = np.where(closed, 0.0, lower)  # closed is normal on those days
         change = (v - expected) / np.fmax(np.abs(expected), 1e-9)
-        return Scores(b.index, expected, lower, upper, z, change, resid_z=z, threshold=thr)
+        return Scores(b.index, expected, lower, upper, z, change, resid_z=z, threshold=thr,
+                      per_budget=lambda budget: spike_z(ppy, budget))

@@ -7,9 +7,9 @@ Spike detectors compare each point with a trailing baseline, so a small persiste
   variance: the log-likelihood-ratio CUSUM for the noise sd tripling, on successive differences of
             z (a level shift is one big difference, a variance change many) scaled by their own
             robust sigma: S_t = max(0, S_{t-1} + (4/9)·min(d², 9) − ln 3).
-Both alarm at h = 8 (for the mean CUSUM with k = 0.5 the in-control run length is ≈ 19,000
-points for normal residuals — Siegmund's approximation — i.e. well under one false alarm per
-1,000 points after event grouping even with heavier tails). The flag is back-dated to the
+Both alarm at the decision interval h the false-alarm budget gives (anomaly/budget.py: Siegmund's
+approximation of the mean CUSUM's in-control run length, Wald's bound for the variance one; about
+h = 7.5 for a daily series), the variance statistic rescaled to the mean one's units. The flag is back-dated to the
 CUSUM's change-point estimate (the last time the statistic was zero), i.e. the onset.
 The recursion is computed without a Python loop: S_t = C_t − min_{s≤t} C_s (Lindley).
 Real residuals are autocorrelated (queues, wandering levels): z is divided by the square root of the
@@ -32,9 +32,9 @@ from anomaly.base import (
     SeriesInput,
     row_nanmedian,
 )
+from anomaly.budget import K, cusum_h, points_per_year, variance_h
 
-K = 0.5
-H = 8.0
+H = 8.0  # the decision interval before the budget (anomaly/budget.py) set it; kept as the class default
 CLIP = 4.0
 KIND_DTYPE = f"<U{max(len(k.value) for k in AnomalyKind)}"  # fixed-width text: no Python object per point
 VAR_A, VAR_B = 4.0 / 9.0, np.log(3.0)  # LR increment for sigma ×3: (1/2)(1 − 1/9)·z² − ln 3
@@ -173,7 +173,8 @@ class ShiftDetector(BlockDetector):
         zc = np.where(fin, np.clip(z, -CLIP, CLIP), 0.0)
         lrv = np.array([long_run_variance(zc[r], fin[r]) for r in range(len(zc))])
         zc = zc / np.sqrt(lrv)[:, None]
-        h = self.threshold
+        ppy = points_per_year(blk.index)
+        h, hv = cusum_h(ppy), variance_h(ppy)
         up, on_up = cusum(np.where(fin, zc - K, 0.0), h)
         dn, on_dn = cusum(np.where(fin, -zc - K, 0.0), h)
         use_var = self.variance
@@ -191,7 +192,8 @@ class ShiftDetector(BlockDetector):
             if many.any():
                 scale = MAD_TO_SIGMA * row_nanmedian(np.where(ok[many], np.abs(dz[many]), np.nan)) + 1e-12
                 dz[many] = dz[many] / scale[:, None]
-            var, on_var = cusum(np.where(ok, VAR_A * np.minimum(dz**2, 9.0) - VAR_B, 0.0), h)
+            var, on_var = cusum(np.where(ok, VAR_A * np.minimum(dz**2, 9.0) - VAR_B, 0.0), hv)
+            var = var * (h / hv)  # in the mean CUSUM's units: one threshold for both
         else:
             var, on_var = np.zeros(shape), idx
         use_up = up >= dn
@@ -215,7 +217,8 @@ class ShiftDetector(BlockDetector):
         change = np.where(is_var, np.nan, change)
         score = np.where(fin, score, np.nan)
         return Scores(blk.index, b.expected, b.lower, b.upper, score, change, pvalue=None,
-                      resid_z=b.resid_z, onset=onset, anomaly_kind=kind, threshold=self.threshold,
+                      resid_z=b.resid_z, onset=onset, anomaly_kind=kind, threshold=h,
+                      per_budget=lambda budget: cusum_h(ppy, budget),
                       size_z=np.where(is_var, np.abs(score) / h, size))
 
     def score_from(self, series: SeriesInput, base_scores: Scores) -> Scores:
