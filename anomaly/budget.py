@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-BUDGET = 0.15  # false alarms per series-year at sensitivity "medium" (≈ 0.4–0.6 per 1,000 daily points)
+BUDGET = 0.1  # false alarms per series-year at sensitivity "medium" (≈ 0.3–0.4 per 1,000 daily points)
 SPIKE_SHARE, SHIFT_SHARE, VARIANCE_SHARE = 0.5, 0.3, 0.2
 K = 0.5  # CUSUM reference value (tuned to a 1-sigma shift)
 YEAR = pd.Timedelta(days=365.25)

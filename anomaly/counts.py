@@ -5,14 +5,17 @@ percentile so one burst does not inflate the next two months) × the calendar-cl
 weekend / holiday mean ratio, shrunk towards 1). Over-dispersion r from the method of moments on the
 whole series (Poisson when none). The upper tail P(X ≥ x) is the evidence; it is turned into a
 signed z with the same tail probability. With μ ≈ 1 a lower tail can never be significant (P(0) is
-large), so low counts alarm upwards only — honest, not a bug. The threshold is the false-alarm
+large), so low counts alarm upwards only — honest, not a bug. The shift detector's input is the
+mid-p normal score Φ⁻¹(P(X < x) + ½P(X = x)), not the Pearson residual: at μ ≈ 0.4 one day with
+4 complaints is a Pearson residual of 6 but a normal score of 3.3, so a CUSUM of Pearson residuals
+reads two such days as a level shift. The threshold is the false-alarm
 budget's (anomaly/budget.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import nbinom, poisson
+from scipy.stats import nbinom, norm, poisson
 
 from anomaly.base import Detector, Kind, Scores, SeriesInput, rolling, z_from_p
 from anomaly.budget import points_per_year, spike_z
@@ -46,7 +49,7 @@ class NegBinCounts(Detector):
         resid = x - mu
         # dispersion from the central 98 % of residuals, so bursts and shifts do not fatten the tails
         a = np.abs(resid)
-        core = np.isfinite(a) & (a <= np.nanpercentile(a, 98)) if np.isfinite(a).any() else np.isfinite(a)
+        core = np.isfinite(a) & (a <= np.nanpercentile(a, 99.5)) if np.isfinite(a).any() else np.isfinite(a)
         excess = np.var(resid[core]) - np.mean(mu[core]) if core.sum() > 10 else 0.0
         r = (np.nanmean(mu) ** 2 / excess) if excess > 1e-9 else np.inf
         var = mu + (mu**2 / r if np.isfinite(r) else 0.0)
@@ -63,9 +66,15 @@ class NegBinCounts(Detector):
         z = np.full(len(x), np.nan)
         z[good] = z_from_p(pval[good], np.where(up[good], 1.0, -1.0))
         sd = np.sqrt(var)
+        resid = np.full(len(x), np.nan)  # mid-p normal scores: N(0, 1)-like under the model, for the CUSUM
+        if np.isfinite(r):
+            below, at = nbinom.cdf(xi - 1, r, pr), nbinom.pmf(xi, r, pr)
+        else:
+            below, at = poisson.cdf(xi - 1, mi), poisson.pmf(xi, mi)
+        resid[good] = norm.ppf(np.clip(below + 0.5 * at, 1e-12, 1 - 1e-12))
         ppy = points_per_year(series.index)
         thr = spike_z(ppy)
         change = (x - mu) / np.fmax(mu, 1e-9)
         return Scores(series.index, mu, np.fmax(mu - thr * sd, 0), mu + thr * sd, z, change,
-                      pvalue=pval, resid_z=(x - mu) / sd, threshold=thr,
+                      pvalue=pval, resid_z=resid, threshold=thr,
                       per_budget=lambda budget: spike_z(ppy, budget))

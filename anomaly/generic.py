@@ -530,7 +530,7 @@ def iter_series(df: pd.DataFrame):
 
 
 def fmt_ts(t: pd.Timestamp, freq: Freq) -> str:
-    if freq is Freq.DAILY and t == t.normalize():
+    if freq is not Freq.INTRADAY and t == t.normalize():
         return t.strftime("%Y-%m-%d")
     return t.strftime("%Y-%m-%d %H:%M:%S")
 

@@ -32,12 +32,13 @@ from anomaly.base import (
 from anomaly.budget import points_per_year, spike_z
 
 WINDOW = 56
+MONTHS = 6  # a monthly rate is a stock (overdue, NPL): compared with its last quarter, not a year
 
 
 def window(freq: Freq) -> tuple[int, int]:
     """Trailing points pooled for the expected rate, and the least that make an expectation:
     8 weeks of days (or intraday points), a year of months."""
-    return (12, 6) if freq is Freq.MONTHLY else (WINDOW, 14)
+    return (MONTHS, 3) if freq is Freq.MONTHLY else (WINDOW, 14)
 
 
 def _pmf_sums(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -107,12 +108,14 @@ class BetaBinomialRate(BlockDetector):
         p0 = np.clip(sx / np.where(sn > 0, sn, np.nan), 0.5 / np.fmax(sn, 1), 1 - 0.5 / np.fmax(sn, 1))
         var_b = nn * p0 * (1 - p0)
         r2 = (x - nn * p0) ** 2 / var_b
-        phi = np.where(row_any_finite(r2), row_nanmedian(r2) / CHI2_1_MEDIAN, 1.0)
-        has_n = row_any_finite(nn)
-        nbar = np.ones(len(b))
-        if has_n.any():
-            nbar[has_n] = np.nanmean(nn[has_n], axis=1)
-        rho = np.where(np.isfinite(phi), np.clip((phi - 1) / np.maximum(nbar - 1, 1), 0, 0.5), 0.0)
+        # intra-class correlation, point by point: a squared Pearson residual is ≈ χ²₁·(1 + (n − 1)ρ), so
+        # (r²/median χ²₁ − 1)/(n − 1) estimates ρ at each point and its median is robust to the anomalies.
+        # (One φ for the whole series, divided by the mean base, under-estimates ρ where the base varies
+        # from hundreds to tens of thousands: the large-base days then look far too significant.)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho_i = (r2 / CHI2_1_MEDIAN - 1) / np.where(nn > 1, nn - 1, np.nan)
+        rho = np.where(row_any_finite(rho_i), row_nanmedian(rho_i), 0.0)
+        rho = np.clip(np.nan_to_num(rho), 0, 0.5)
         var = var_b * (1 + (nn - 1) * rho[:, None])
         zraw = (x - nn * p0) / np.sqrt(var)
         fin = np.isfinite(zraw)

@@ -13,7 +13,8 @@ expected(t) = level(t) + season(t) on log1p scale (counts/durations/non-negative
   than usual (holidays are) get a proportionally wider band.
 score = residual / scale, calibrated per series against a Student-t fitted to its own tails
 (anomaly/calibrate.py), so a score has the same tail probability on heavy-tailed branch data as on
-normal noise. The threshold is the false-alarm budget's (anomaly/budget.py), not a fixed sigma.
+normal noise (daily and monthly series; intraday ones keep the robust z, since the hours of a day
+mix very different noise and one fit per series would describe the mixture, not any hour). The threshold is the false-alarm budget's (anomaly/budget.py), not a fixed sigma.
 Monthly series (month-end points): the class is the month's place in the year, the level a
 trailing 6-month median.
 """
@@ -40,7 +41,7 @@ from data.calendar import day_table
 
 EFFECTS = ("post_holiday", "pre_holiday", "month_end", "quarter_end", "year_end")
 MIN_CLASS = 3  # points a calendar class needs before it gets its own profile
-NARROW = 0.25  # a calendar class quieter than the series (day hours vs night ones) gets a narrower band
+NARROW = 1.0  # a calendar class is never given a narrower band than the series (only a wider one)
 
 
 def calendar_frame(index: pd.DatetimeIndex, freq: Freq) -> dict[str, np.ndarray]:
@@ -255,7 +256,10 @@ class SeasonalBaseline(BlockDetector):
         if b.kind is Kind.COUNT and log.any():  # Poisson noise on log1p scale
             sig[log] = np.maximum(sig[log], 1.0 / np.sqrt(np.expm1(np.clip(exp_t[log], 0, 50)) + 1.0))
         sig = sig * class_spread(e, cal)
-        z, nu, scale = normal_scores(e / sig)
+        if b.freq is Freq.INTRADAY:  # hours of one day mix very different noise: one fit per series
+            z, nu, scale = e / sig, np.full(len(v), np.inf), np.ones(len(v))  # would be a mixture
+        else:
+            z, nu, scale = normal_scores(e / sig)
         ppy = points_per_year(b.index)
         thr = spike_z(ppy)
         band = raw_threshold(thr, nu, scale)[:, None] * sig  # the calibrated threshold, in the data's unit

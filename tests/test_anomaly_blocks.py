@@ -174,7 +174,8 @@ def test_flags_wanted_from_a_date_are_those_of_the_whole_history_from_that_date(
     v = rng.poisson(200, 60).astype(float)
     v[[20, 22, 40, 41]] *= 3
     series.append(SeriesInput(pd.Series(v, index=months), kind="count", series_id="monthly"))
-    items = [(s, Controls(sensitivity="high")) for s in series]
+    # a generous budget: the point is that both paths agree, on many events
+    items = [(s, Controls(sensitivity="high", false_alarms_per_year=2.0)) for s in series]
     full = detect_many(items)
     assert sum(len(f) for f in full) > 30
     checked = 0
