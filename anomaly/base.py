@@ -347,6 +347,11 @@ class Detector(ABC):
     kinds: tuple[Kind, ...] = tuple(Kind)
     anomaly_kind: AnomalyKind = AnomalyKind.SPIKE
 
+    @classmethod
+    def applies(cls, series: SeriesInput) -> bool:
+        """Whether this detector can judge the series on its own (the registry asks in order)."""
+        return series.kind in cls.kinds
+
     def score(self, series: SeriesInput) -> Scores:
         if not isinstance(series, SeriesInput):
             raise SeriesError("score() needs a SeriesInput")

@@ -1,9 +1,8 @@
-"""Pick the detectors a series needs and merge their flags into events.
+"""Run the detectors a series needs and merge their flags into events.
 
-* rate with a denominator        → BetaBinomialRate (significance given the counts)
-* count whose mean is below 10   → NegBinCounts (a log/robust-sigma band is wrong at 0–3 a day)
-* other counts, durations, amounts (and rates without a denominator) → SeasonalBaseline
-* always + ShiftDetector (CUSUM) on the chosen detector's standardized residuals.
+The base detector is the registry's choice (anomaly/registry.py: the first of BASE that applies —
+a rate with a denominator: beta-binomial; a count whose mean is below 10: negative binomial; any
+other series: the seasonal baseline), always followed by the CUSUM on its standardized residuals.
 Flags of all detectors become events with the same rule as one detector's: same direction within
 the refractory period (a week daily, a day intraday) is one event, dated at its first flag.
 
@@ -20,34 +19,15 @@ import numpy as np
 from anomaly.base import (
     Block,
     Controls,
-    Detector,
     Flag,
-    Kind,
     SeriesInput,
     block_spans,
     merge_events,
     quiet_start,
     refractory,
 )
-from anomaly.counts import NegBinCounts
-from anomaly.rate import BetaBinomialRate
-from anomaly.seasonal import SeasonalBaseline
+from anomaly.registry import choose
 from anomaly.shift import ShiftDetector
-
-LOW_COUNT_MEAN = 10.0
-
-
-def choose(series: SeriesInput) -> Detector:
-    if series.kind is Kind.RATE and series.denominator is not None:
-        return BetaBinomialRate()
-    if series.kind is Kind.COUNT:
-        v = series.values.to_numpy(float)
-        mean = v.mean() if len(v) else np.nan  # without NaN the same number as np.nanmean, at a third of its cost
-        if np.isnan(mean) and np.isfinite(v).any():
-            mean = np.nanmean(v)
-        if mean < LOW_COUNT_MEAN:
-            return NegBinCounts()
-    return SeasonalBaseline()
 
 
 def detect(series: SeriesInput, controls: Controls | None = None) -> list[Flag]:

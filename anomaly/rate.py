@@ -95,6 +95,10 @@ class BetaBinomialRate(BlockDetector):
     kinds = (Kind.RATE,)
     anomaly_kind = AnomalyKind.RATE_JUMP
 
+    @classmethod
+    def applies(cls, series) -> bool:
+        return series.kind is Kind.RATE and series.denominator is not None
+
     def _score_block(self, b: Block) -> Scores:
         if b.denominator is None:
             raise SeriesError("a rate needs its denominator for the beta-binomial detector")

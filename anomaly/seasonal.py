@@ -221,6 +221,11 @@ class SeasonalBaseline(BlockDetector):
     threshold = 4.5
     kinds = (Kind.COUNT, Kind.DURATION, Kind.AMOUNT)
 
+    @classmethod
+    def applies(cls, series) -> bool:
+        """The fallback: any series (a rate without its denominator is judged as a level)."""
+        return True
+
     def _score_block(self, b: Block) -> Scores:
         v = b.values
         cal = calendar_frame(b.index, b.freq)

@@ -271,3 +271,42 @@ def test_generic_csv_round_trip(tmp_path):
 
     back = json.loads(out.read_text())
     assert back["B2/vol"] == res["B2/vol"] and back["_detector"] == "bankpulse"
+
+
+def _applicable(cls) -> SeriesInput:
+    """A series the registered detector applies to (a follower: any series)."""
+    rng = np.random.default_rng(3)
+    for s in (rate(), SeriesInput(pd.Series(rng.poisson(1.5, len(IDX)).astype(float), IDX), kind="count"),
+              volume()):
+        if cls.applies(s):
+            return s
+    raise AssertionError(f"no test series for {cls.name}")
+
+
+@pytest.mark.parametrize("name", sorted(DETECTORS))
+def test_every_registered_detector_nan_in_nan_out(name):
+    """Table-driven over the registry: unknown points score NaN and are never flagged, and a clean
+    stretch around them is still scored."""
+    cls = DETECTORS[name]
+    s = _applicable(cls)
+    holes = np.zeros(len(s), bool)
+    holes[[200, 201, 450, len(s) - 1]] = True
+    v = s.values.copy()
+    v[holes] = np.nan
+    s2 = SeriesInput(v, s.denominator, s.kind, s.series_id)
+    det = cls()
+    sc = det.score(s2)
+    assert np.isnan(sc.score[holes]).all()
+    assert np.isfinite(sc.score[300:440]).mean() > 0.9
+    flagged = {f.date for f in det.flag(sc, s2, Controls(false_alarms_per_year=5.0))}
+    assert not flagged & set(s2.index[holes])
+
+
+def test_choose_reads_the_registry_in_order():
+    from anomaly.registry import BASE
+    from anomaly.registry import choose as registry_choose
+
+    assert BASE[-1].applies(rate()) and BASE[-1].applies(volume())  # the fallback applies to all
+    for s in (rate(), volume(), SeriesInput(pd.Series(np.ones(len(IDX)), IDX), kind="count")):
+        assert type(registry_choose(s)) is next(c for c in BASE if c.applies(s))
+        assert type(choose(s)) is type(registry_choose(s))

@@ -235,3 +235,32 @@ def test_sporadic_holiday_openings_do_not_alarm():
 
     sc = choose(s).score(s)
     assert np.nanmin(sc.lower) >= 0 and np.nanmin(sc.expected) >= 0
+
+
+def test_detect_on_a_kpi_file_gives_the_scans_flags(store, tmp_path):
+    """`bankpulse detect` on a KPI's series written out as a long CSV judges it exactly as the scan
+    does: the same kind, frequency and values read back, and the same flags (issue 18)."""
+    from anomaly.generic import fmt_ts, iter_series, read_long
+
+    checked = set()
+    for m in CATALOGUE.values():
+        if m.default_grain not in (Grain.DAY, Grain.MONTH):
+            continue
+        lo, hi = metric_span(store, m)
+        for level, by in _levels(m)[:2]:
+            got = series_for(store, m, m.default_grain, lo, hi, level, by, resolve(None))
+            for s in list(got.values())[:2]:
+                rows = pd.DataFrame({"date": s.index.strftime("%Y-%m-%d"), "series": s.series_id,
+                                     "value": s.values.to_numpy(), "kind": s.kind.value})
+                if s.denominator is not None:
+                    rows["denominator"] = s.denominator.to_numpy()
+                path = tmp_path / "kpi.csv"
+                rows.to_csv(path, index=False)
+                (back,) = list(iter_series(read_long(path)))
+                assert (back.kind, back.freq) == (s.kind, s.freq), s.series_id
+                assert np.allclose(back.values.to_numpy(), s.values.to_numpy(), equal_nan=True), s.series_id
+                want = [fmt_ts(f.date, s.freq) for f in detect(s)]
+                assert [fmt_ts(f.date, back.freq) for f in detect(back)] == want, s.series_id
+                checked.add((m.default_grain, s.kind))
+    assert {g for g, _ in checked} == {Grain.DAY, Grain.MONTH} or {g for g, _ in checked} == {Grain.DAY}
+    assert len({k for _, k in checked}) >= 3, checked
