@@ -254,6 +254,16 @@ def report(bank: dict, nab: dict, scan: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def kept_sections() -> str:
+    """The sections other benches own (generalization.py, calibration.py), kept as they are."""
+    import re
+
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    blocks = re.findall(r"<!-- (\w+):start -->.*?<!-- \1:end -->\n?", old, flags=re.S)
+    found = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->\n?", old, flags=re.S)]
+    return "".join("\n" + b.rstrip("\n") + "\n" for b in found) if blocks else ""
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip the full-scan timing")
@@ -268,7 +278,7 @@ def main(argv=None) -> int:
         return 0
     bank, nab = bank_bench(), nab_bench()
     scan = None if a.quick else full_scan()
-    text = report(bank, nab, scan)
+    text = report(bank, nab, scan) + kept_sections()
     RESULTS.write_text(text, encoding="utf-8")
     print(text)
     return 0

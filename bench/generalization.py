@@ -250,6 +250,19 @@ def report(groups: dict[str, dict], split: str) -> str:
              "| instances | windows | detected | FP | precision | recall | F1 | FA/1k | decoy spans hit | "
              "FA/1k on clean series | seconds |", "|" + "---|" * 11]
     lines += [summary_row(k, v) for k, v in groups.items()]
+    goals = []
+    for name, r in groups.items():
+        if "(report)" in name:
+            goals.append((f"{name}: F1 ≥ {GOALS['f1']}", r["f1"] is not None and r["f1"] >= GOALS["f1"], _f(r["f1"])))
+            goals.append((f"{name}: ≤ {GOALS['fa_per_1k']} false alarms / 1,000 points",
+                          r["fa_per_1k"] <= GOALS["fa_per_1k"], _f(r["fa_per_1k"], 2)))
+            goals.append((f"{name}: < {GOALS['decoy_share']:.0%} of decoy spans hit",
+                          r["decoy_share"] < GOALS["decoy_share"], f"{r['decoy_share'] * 100:.1f} %"))
+        if name == "NAB subset":
+            goals.append((f"NAB: F1 ≥ {GOALS['nab_f1']} at defaults", (r["f1"] or 0) >= GOALS["nab_f1"], _f(r["f1"])))
+    if goals:
+        lines += ["", "Goals (issue 18):", "", "| goal | result | status |", "|---|---|---|"]
+        lines += [f"| {g} | {v} | {'PASS' if ok else 'MISS'} |" for g, ok, v in goals]
     for name, r in groups.items():
         lines += ["", f"**{name}** — per KPI (FP = false alarms) and per anomaly kind (recall):", "",
                   "| KPI | windows | detected | FP | F1 | FA/1k |", "|---|---|---|---|---|---|"]
