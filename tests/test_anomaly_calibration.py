@@ -135,3 +135,14 @@ def test_monthly_series_are_monthly():
     flags = detect(s)
     assert idx[24] in [f.date for f in flags]
     assert all(f.date >= idx[20] for f in flags), [f.date for f in flags]
+
+
+def test_a_new_level_becomes_the_baseline():
+    """A lasting +40 % shift is one event at its onset; the weeks after it are the new normal, not a
+    stream of flags (the CUSUM restarts and the trailing level moves to the new one)."""
+    rng = np.random.default_rng(9)
+    v = 200 * WEEK[IDX.day_of_week] * np.exp(0.08 * rng.standard_normal(len(IDX)))
+    v[600:] *= 1.4
+    flags = detect(SeriesInput(pd.Series(np.round(v), IDX), kind="count"))
+    assert [f.date for f in flags] == [IDX[600]]
+    assert flags[0].kind == "level_shift" and flags[0].direction == "up"
