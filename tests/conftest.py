@@ -34,6 +34,26 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo store of the session (3 outlets × 1 year, seed 1, through the real ingest; built
+    once, ~30 s). Read-only: a test that writes works on a copy (`app_db`)."""
+    from helpers_demo import demo_store
+
+    return demo_store(tmp_path_factory.getbasetemp() / "bankpulse_demo")
+
+
+@pytest.fixture()
+def app_db(demo_db, tmp_path, monkeypatch) -> Path:
+    """A copy of the demo store for this test, the app pointed at it, caches reset around it."""
+    from helpers_app import reset_caches, use_store
+
+    path = tmp_path / "bankpulse.duckdb"
+    shutil.copy(demo_db, path)
+    yield use_store(path, monkeypatch)
+    reset_caches()
+
+
+@pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory):
     """A small demo store (6 outlets in 3 regions, one year), built once per session."""
     from cli.main import main

@@ -14,12 +14,12 @@ from streamlit.testing.v1 import AppTest
 
 from data import audit
 from data.users import ROLES, Principal, UserStore, boundary_for, branch_master, ensure_admin
-from pages._ui.auth import PAGES, principal_from_claims
+from pages._ui.auth import principal_from_claims
+from pages._ui.pagelist import PAGES as DECLARED
 
 APP = str(ROOT / "app.py")
-PAGE_FILES = {"overview": "pages/overview.py", "counter": "pages/counter.py", "credit": "pages/credit.py",
-              "feedback": "pages/feedback.py", "market": "pages/market.py", "anomalies": "pages/anomalies.py",
-              "briefing": "pages/briefing.py", "data": "pages/data.py", "admin": "pages/admin.py"}
+PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
+PAGE_FILES = {p.url: p.path for p in DECLARED}
 ALLOWED = {  # what each role may open (the role table)
     "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies"},
     "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "briefing", "data"},
