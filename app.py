@@ -11,10 +11,7 @@ from pages._ui import auth, urlstate
 from pages._ui.filters import render_sidebar
 from pages._ui.i18n import LANG_NAMES, LANGS, t
 from pages._ui.pagelist import PageDecl, by_section, page_at
-from pages._ui.router import ensure_router
 from pages._ui.store import data_version, get_store
-
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 
 st.set_page_config(page_title="BankPulse 银行工作动态监测", page_icon=":material/monitoring:", layout="wide")
 

@@ -93,9 +93,15 @@ def secure_store(demo_db_template, tmp_path, monkeypatch):
     st.cache_data.clear()
 
 
-@pytest.fixture()
-def app_router(monkeypatch):
-    """AppTest as the real server runs once app.py's router is in charge (see test_app_data_page.py)."""
+@pytest.fixture(scope="session", autouse=True)
+def router_in_charge():
+    """Every AppTest run as a server runs once app.py's router is in charge (pages/_ui/router.py).
+
+    AppTest re-detects the legacy `pages/` folder before every run, as a fresh process would, so
+    each run would hand over to the router and drop the widget values of that run. The handover
+    itself is covered on a fresh server by the browser tests (tests/test_browser_data_page.py
+    opens /data first).
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
     original = PagesManager.__init__
@@ -104,7 +110,10 @@ def app_router(monkeypatch):
         original(self, *args, **kwargs)
         PagesManager.uses_pages_directory = False
 
-    monkeypatch.setattr(PagesManager, "__init__", init)
+    mp = pytest.MonkeyPatch()
+    mp.setattr(PagesManager, "__init__", init)
+    yield
+    mp.undo()
 
 
 # -- the adversarial suite's counts (tests/test_adversarial.py) ----------------------------------

@@ -72,7 +72,7 @@ def test_store_list_filters_before_the_limit(flagged):
     assert len(ids) == len(set(ids)) == total
 
 
-def test_scoped_viewer_sees_all_of_their_flags(flagged, app_router):
+def test_scoped_viewer_sees_all_of_their_flags(flagged):
     at = sign_in("vw")
     assert at.session_state["_filters"].scope.branch_ids == frozenset({MINE})
     want = _count(flagged, f"scope_kind = 'branch' AND scope_value = '{MINE}'")
@@ -84,7 +84,7 @@ def test_scoped_viewer_sees_all_of_their_flags(flagged, app_router):
     assert not at.number_input  # a single page: no page control
 
 
-def test_admin_pages_through_more_than_1000(flagged, app_router):
+def test_admin_pages_through_more_than_1000(flagged):
     total = _count(flagged, "TRUE")
     assert total > 1000
     at = sign_in("adm")

@@ -46,25 +46,6 @@ def tickets_csv(rows=ROWS, encoding="gbk", newline="\n") -> bytes:
     return (newline.join([HEADER, *rows]) + newline).encode(encoding)
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge.
-
-    AppTest re-detects the legacy `pages/` folder on every run, which would make every run
-    hand over to the router (pages/_ui/router.py) and drop the widget values of that run. The
-    first-visit handover itself is covered by the browser test on a fresh server.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
     """A fresh store file for this test; caches of settings, stores and Streamlit cleared."""

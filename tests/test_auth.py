@@ -56,7 +56,7 @@ def rows(store, action: str, user: str | None = None):
 
 
 # -- sign-in -------------------------------------------------------------------------------------
-def test_app_requires_sign_in(secure_store, app_router):
+def test_app_requires_sign_in(secure_store):
     at = open_app()
     assert not at.exception
     assert at.title[0].value.startswith("登录")
@@ -64,7 +64,7 @@ def test_app_requires_sign_in(secure_store, app_router):
     assert signed_in_name(at) is None
 
 
-def test_sign_in_and_out_are_audited(secure_store, app_router):
+def test_sign_in_and_out_are_audited(secure_store):
     at = sign_in("ana")
     assert signed_in_name(at) == "ana"
     assert at.title[0].value == "总览"
@@ -76,7 +76,7 @@ def test_sign_in_and_out_are_audited(secure_store, app_router):
     assert len(rows(secure_store, "sign_out", "ana")) == 1
 
 
-def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store, app_router):
+def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store):
     at = sign_in("ana", "wrong-password-123")
     bad = at.error[0].value
     at2 = sign_in("nobody-here", "whatever-password")
@@ -85,7 +85,7 @@ def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store,
     assert set(failed["target"]) == {"ana", "nobody-here"} and set(failed["outcome"]) == {"failed"}
 
 
-def test_lockout_after_repeated_failures(secure_store, app_router):
+def test_lockout_after_repeated_failures(secure_store):
     at = open_app()
     for _ in range(5):
         at = sign_in("vw", "not-the-password", at=at)
@@ -110,7 +110,7 @@ def test_lockout_expires_and_admin_reset_clears_it(secure_store):
     assert users.authenticate("vw", "a-brand-new-password").ok
 
 
-def test_idle_session_times_out(secure_store, app_router, monkeypatch):
+def test_idle_session_times_out(secure_store, monkeypatch):
     at = sign_in("vw")
     assert signed_in_name(at) == "vw"
     at.session_state["_auth"]["seen"] = datetime.now() - timedelta(minutes=31)  # default timeout: 30 min
@@ -127,7 +127,7 @@ def test_idle_session_times_out(secure_store, app_router, monkeypatch):
     assert signed_in_name(at) == "vw"
 
 
-def test_disabled_account_cannot_sign_in_and_open_session_ends(secure_store, app_router):
+def test_disabled_account_cannot_sign_in_and_open_session_ends(secure_store):
     at = sign_in("ana")
     UserStore(secure_store).set_disabled("adm", "ana")
     at.run()
@@ -145,7 +145,7 @@ def test_passwords_are_argon2_hashes(secure_store):
 
 # -- roles: every page for every role ----------------------------------------------------------
 @pytest.mark.parametrize("person", ["adm", "mgr", "ana", "vw"])
-def test_each_role_opens_its_pages_and_is_refused_the_others(secure_store, app_router, person):
+def test_each_role_opens_its_pages_and_is_refused_the_others(secure_store, person):
     role = ROLE_OF[person]
     at = sign_in(person)
     for url, path in PAGE_FILES.items():
@@ -169,7 +169,7 @@ def test_page_table_matches_the_role_table():
         assert {u for u, need in PAGES.items() if p.can(need)} == ALLOWED[role]
 
 
-def test_viewer_sees_no_triage_form_and_no_rollback(secure_store, app_router):
+def test_viewer_sees_no_triage_form_and_no_rollback(secure_store):
     at = sign_in("vw")
     at.switch_page("pages/anomalies.py").run()
     assert not at.exception
@@ -254,7 +254,7 @@ def test_claims_map_to_role_and_scope():
     assert p.role == "admin" and p.whole_bank
 
 
-def test_oidc_mode_signs_in_from_st_user(secure_store, app_router, monkeypatch):
+def test_oidc_mode_signs_in_from_st_user(secure_store, monkeypatch):
     monkeypatch.setenv("BANKPULSE_AUTH", "oidc")
     at = AppTest.from_file(APP, default_timeout=90)
     at.user = {"is_logged_in": False}
@@ -282,7 +282,7 @@ def test_oidc_mode_signs_in_from_st_user(secure_store, app_router, monkeypatch):
     assert rows(secure_store, "sign_in_failed", "x@bank.cn").iloc[0]["outcome"] == "denied"
 
 
-def test_none_mode_is_refused_off_loopback(secure_store, app_router, monkeypatch):
+def test_none_mode_is_refused_off_loopback(secure_store, monkeypatch):
     from streamlit import config
 
     monkeypatch.setenv("BANKPULSE_AUTH", "none")

@@ -110,7 +110,7 @@ def test_cli_exits_1_with_the_message(demo_db_template, tmp_path, capsys):
 
 
 @pytest.fixture()
-def app_db(demo_db_template, tmp_path, monkeypatch, app_router):
+def app_db(demo_db_template, tmp_path, monkeypatch):
     def use(sql: str | None) -> Path:
         path = _damaged(demo_db_template, tmp_path, sql)
         monkeypatch.setenv("BANKPULSE_DB", str(path))

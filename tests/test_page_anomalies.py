@@ -39,20 +39,6 @@ def scanned_demo(tmp_path_factory) -> Path:
     return build_scanned_db(tmp_path_factory.getbasetemp() / "bankpulse_anomaly_demo")
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(scanned_demo, tmp_path, monkeypatch):
     path = tmp_path / "bankpulse.duckdb"

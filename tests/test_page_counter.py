@@ -22,7 +22,6 @@ from tests import test_page_overview as _ov  # noqa: E402
 APP = _ov.APP
 build_demo_db = _ov.build_demo_db
 db = _ov.db  # the fixtures the overview tests use: a copy of the session's demo store per test
-router_mode = _ov.router_mode
 
 
 @pytest.fixture(scope="session")

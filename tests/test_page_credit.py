@@ -27,20 +27,6 @@ APP = str(ROOT / "app.py")
 TIMINGS: dict[str, float] = {}
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     src, story = demo_template(tmp_path_factory)

@@ -31,20 +31,6 @@ XSS_ID = "ZZXSS0001"
 MD_ID = "ZZXSS0002"
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def ui_lang(monkeypatch):
     """The language format functions see when AppTest calls them from the test thread.

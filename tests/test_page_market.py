@@ -30,20 +30,6 @@ EVENTS_CSV = ("事件日期,类别,标题,内容,影响领域,影响方向\n2025
               "2025-05-07,货币政策,降准0.5个百分点,释放长期流动性约1万亿元,流动性,利好\n")
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
     path = tmp_path / "bankpulse.duckdb"

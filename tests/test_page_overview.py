@@ -42,20 +42,6 @@ def demo_db(tmp_path_factory) -> Path:
     return build_demo_db(tmp_path_factory)
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(demo_db, tmp_path, monkeypatch):
     """A copy of the demo store for this test; settings, stores and Streamlit caches cleared."""

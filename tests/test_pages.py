@@ -71,7 +71,7 @@ def test_admin_may_open_every_page():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("p", PAGES, ids=IDS)
-def test_page_opens_in_both_languages(app_db, app_router, p, lang):
+def test_page_opens_in_both_languages(app_db, p, lang):
     """Through app.py (BANKPULSE_AUTH=none: the local admin), with its heading in the language and
     the sidebar filters drawn exactly when the declaration says they apply."""
     at = open_app(p.path, lang)
