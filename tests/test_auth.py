@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import helpers_app
 import pytest
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD
 from streamlit.testing.v1 import AppTest
 
 from data import audit
@@ -17,7 +18,6 @@ from data.users import ROLES, Principal, UserStore, boundary_for, branch_master,
 from pages._ui.auth import principal_from_claims
 from pages._ui.pagelist import PAGES as DECLARED
 
-APP = str(ROOT / "app.py")
 PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
 PAGE_FILES = {p.url: p.path for p in DECLARED}
 ALLOWED = {  # what each role may open (the role table)
@@ -30,10 +30,7 @@ ROLE_OF = {"adm": "admin", "mgr": "manager", "ana": "analyst", "vw": "viewer"}
 
 
 def open_app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return helpers_app.open_app(query=query, timeout=90)
 
 
 def sign_in(name: str, password: str = PASSWORD, at: AppTest | None = None, query: dict | None = None) -> AppTest:
@@ -256,16 +253,13 @@ def test_claims_map_to_role_and_scope():
 
 def test_oidc_mode_signs_in_from_st_user(secure_store, monkeypatch):
     monkeypatch.setenv("BANKPULSE_AUTH", "oidc")
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": False}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": False}, timeout=90)
     assert not at.exception
     assert at.button(key="auth_sso")  # the single sign-on button, no password form
     assert not at.text_input
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": True, "sub": "s1", "preferred_username": "zhang", "email": "zhang@bank.cn",
-               "groups": ["bankpulse-viewer", "bankpulse-branch:0101001"]}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": True, "sub": "s1", "preferred_username": "zhang",
+                                    "email": "zhang@bank.cn", "groups": ["bankpulse-viewer", "bankpulse-branch:0101001"]},
+                              timeout=90)
     assert not at.exception
     assert signed_in_name(at) == "zhang"
     assert at.session_state["_auth"]["user"].role == "viewer"
@@ -275,9 +269,8 @@ def test_oidc_mode_signs_in_from_st_user(secure_store, monkeypatch):
     assert len(r) == 1 and "oidc" in r.iloc[0]["detail"]
     assert UserStore(secure_store).get("zhang").source == "oidc"  # listed on the admin page
     # no role in the claims: refused, audited
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": True, "sub": "s2", "email": "x@bank.cn", "groups": ["staff"]}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": True, "sub": "s2", "email": "x@bank.cn", "groups": ["staff"]},
+                              timeout=90)
     assert signed_in_name(at) is None and at.error
     assert rows(secure_store, "sign_in_failed", "x@bank.cn").iloc[0]["outcome"] == "denied"
 

@@ -15,6 +15,7 @@ import subprocess
 import pandas as pd
 import pytest
 from conftest import PASSWORD, ROOT
+from helpers_app import open_app
 from streamlit.testing.v1 import AppTest
 
 from data import audit
@@ -24,7 +25,6 @@ from metrics import compute
 from metrics.model import Grain
 from metrics.scope import Scope
 
-APP = str(ROOT / "app.py")
 MINE = "0101001"
 OTHERS = {"0102001": "城西支行营业部", "0201001": "高新支行营业部", "0202001": "滨江支行营业部",
           "0301001": "开发区支行营业部", "0101002": "迎宾路网点"}
@@ -32,10 +32,7 @@ SOUTH = {"0201000", "0201001", "0202000", "0202001"}
 
 
 def sign_in(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
+    at = open_app(query=query, timeout=90)
     at.text_input(key="auth_user").set_value(name)
     at.text_input(key="auth_password").set_value(PASSWORD)
     at.form_submit_button[0].click().run()
