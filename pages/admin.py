@@ -1,20 +1,16 @@
 """用户与审计 Users and audit (administrators only): accounts, roles, scopes; the audit trail."""
 
-from pages._ui.router import ensure_router
+from datetime import date, datetime, time, timedelta
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import pandas as pd
+import streamlit as st
 
-from datetime import date, datetime, time, timedelta  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from data import audit  # noqa: E402
-from data.exports import to_csv_bytes  # noqa: E402
-from data.users import ROLE_LABELS, ROLES, UserError, UserStore, branch_master  # noqa: E402
-from pages._ui import auth  # noqa: E402
-from pages._ui.i18n import current_lang, pick, t  # noqa: E402
-from pages._ui.store import get_store  # noqa: E402
+from data import audit
+from data.exports import to_csv_bytes
+from data.users import ROLE_LABELS, ROLES, UserError, UserStore, branch_master
+from pages._ui import auth
+from pages._ui.i18n import current_lang, pick, t
+from pages._ui.store import get_store
 
 lang = current_lang()
 zh = lang == "zh"

@@ -13,11 +13,8 @@ from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
 from pages._ui import auth, cache, charts
 from pages._ui.i18n import current_lang, t
-from pages._ui.router import ensure_router
 from pages._ui.store import data_version, get_store
 from pages._ui.widgets import download_csv
-
-ensure_router()
 
 lang = current_lang()
 zh = lang == "zh"

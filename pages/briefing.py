@@ -5,25 +5,21 @@ run on click, off the script thread), never on a rerun. Numbers come from `brief
 which reads the same catalogue functions as every page.
 """
 
-from pages._ui.router import ensure_router
+from datetime import date
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import streamlit as st
 
-from datetime import date  # noqa: E402
-
-import streamlit as st  # noqa: E402
-
-from briefing import DEFAULT_SPEC, BriefingError, BriefingRequest, build_pdf, check_reads  # noqa: E402
-from briefing.spec import SECTION_TITLES, SectionKind  # noqa: E402
-from metrics import summary  # noqa: E402
-from metrics.model import Grain  # noqa: E402
-from metrics.periods import label as period_label  # noqa: E402
-from metrics.periods import period_end, period_start, shift  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from pages._ui import auth, cache  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
+from briefing import DEFAULT_SPEC, BriefingError, BriefingRequest, build_pdf, check_reads
+from briefing.spec import SECTION_TITLES, SectionKind
+from metrics import summary
+from metrics.model import Grain
+from metrics.periods import label as period_label
+from metrics.periods import period_end, period_start, shift
+from metrics.scope import Scope
+from pages._ui import auth, cache
+from pages._ui.filters import current
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t
+from pages._ui.store import data_version, get_store
 
 GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.WEEK)
 N_PERIODS = 24

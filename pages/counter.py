@@ -2,27 +2,23 @@
 hour pattern of arrivals and waits, the branch ranking and the split by service type — for the
 sidebar's period, grain and scope. Market and policy events mark every time-series chart."""
 
-from pages._ui.router import ensure_router
+from datetime import date
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
 
-from datetime import date  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import counter_analysis  # noqa: E402
-from metrics.catalogue import get_metric  # noqa: E402
-from metrics.model import Grain  # noqa: E402
-from metrics.options import DEFAULT_OPTIONS  # noqa: E402
-from metrics.periods import label as period_label  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from pages._ui import cache, charts, widgets  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import current_lang, t  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
-from pages._ui.text_counter import SERVICE_EN  # noqa: E402
+from metrics import counter_analysis
+from metrics.catalogue import get_metric
+from metrics.model import Grain
+from metrics.options import DEFAULT_OPTIONS
+from metrics.periods import label as period_label
+from metrics.scope import Scope
+from pages._ui import cache, charts, widgets
+from pages._ui.filters import current
+from pages._ui.i18n import current_lang, t
+from pages._ui.store import data_version, get_store
+from pages._ui.text_counter import SERVICE_EN
 
 lang = current_lang()
 f = current()

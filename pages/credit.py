@@ -1,28 +1,24 @@
 """信贷 Credit: headline KPIs, trends (with the industry NPL ratio), breakdowns, the five-class
 migration matrix, vintage curves by disbursement cohort and the loan list."""
 
-from pages._ui.router import ensure_router
+import math
+from datetime import date
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
 
-import math  # noqa: E402
-from datetime import date  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import credit_analysis as ca  # noqa: E402
-from metrics.catalogue import get_metric  # noqa: E402
-from metrics.format import fmt_pct  # noqa: E402
-from metrics.model import Grain, Unit  # noqa: E402
-from metrics.periods import label as period_label  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from pages._ui import cache, charts  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import current_lang, tr  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
-from pages._ui.widgets import download_csv, kpi_card  # noqa: E402
+from metrics import credit_analysis as ca
+from metrics.catalogue import get_metric
+from metrics.format import fmt_pct
+from metrics.model import Grain, Unit
+from metrics.periods import label as period_label
+from metrics.scope import Scope
+from pages._ui import cache, charts
+from pages._ui.filters import current
+from pages._ui.i18n import current_lang, tr
+from pages._ui.store import data_version, get_store
+from pages._ui.widgets import download_csv, kpi_card
 
 TTL = 3600
 PAGE_SIZE = 100

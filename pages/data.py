@@ -12,13 +12,10 @@ from data.sources import SOURCES
 from metrics.format import fmt_count
 from pages._ui import auth
 from pages._ui.i18n import current_lang, pick, source_label, t, tr
-from pages._ui.router import ensure_router
 from pages._ui.store import get_store
 from pages._ui.tables import batches_frame, columns_frame, issues_frame_for, mapping_frame, template_frame
 from pages._ui.upload import ACCEPTED_TYPES, load_upload, rejected_too_large, rights_for, too_large
 from pages._ui.widgets import inert
-
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 
 USER = auth.user_name()  # app.py lets analysts and above open this page; rollback is for admins
 ISSUE_PREVIEW_ROWS = 200

@@ -1,6 +1,3 @@
-from pages._ui.router import ensure_router
-
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 
 # 客户反馈 Feedback: headline KPIs, volume by channel/kind/cause, complaint hot topics, open
 # cases against their limit, satisfaction, and a searchable case list.
@@ -8,26 +5,26 @@ ensure_router()  # app.py routes every page (see pages/_ui/router.py)
 # Complaint descriptions are customer-written text: they are only ever shown in st.dataframe
 # cells (never as Markdown or HTML), and labels taken from data are escaped before Plotly sees them.
 
-import html  # noqa: E402
-import math  # noqa: E402
+import html
+import math
 
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
 
-from data.exports import to_csv_bytes  # noqa: E402
-from metrics import feedback_analysis as fa  # noqa: E402
-from metrics import topics as tp  # noqa: E402
-from metrics.catalogue import get_metric  # noqa: E402
-from metrics.model import Grain  # noqa: E402
-from metrics.options import resolve  # noqa: E402
-from metrics.periods import label as period_label  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from pages._ui import auth, cache, charts  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import current_lang, t, tr  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
-from pages._ui.widgets import download_csv, kpi_card  # noqa: E402
+from data.exports import to_csv_bytes
+from metrics import feedback_analysis as fa
+from metrics import topics as tp
+from metrics.catalogue import get_metric
+from metrics.model import Grain
+from metrics.options import resolve
+from metrics.periods import label as period_label
+from metrics.scope import Scope
+from pages._ui import auth, cache, charts
+from pages._ui.filters import current
+from pages._ui.i18n import current_lang, t, tr
+from pages._ui.store import data_version, get_store
+from pages._ui.widgets import download_csv, kpi_card
 
 lang = current_lang()
 f = current()

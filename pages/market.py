@@ -1,25 +1,21 @@
 """市场 Market: LPR and other indicators over their whole history, the industry NPL ratio next to
 ours, the market / policy / competitor event timeline, and a form to add an event."""
 
-from pages._ui.router import ensure_router
+from datetime import date
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
 
-from datetime import date  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import plotly.graph_objects as go  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from data.events import add_event  # noqa: E402
-from data.sources.market import MARKET_EVENTS  # noqa: E402
-from metrics import market_analysis as ma  # noqa: E402
-from metrics.model import Grain  # noqa: E402
-from pages._ui import auth, cache, charts  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import current_lang, pick, tr  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
-from pages._ui.widgets import download_csv, inert  # noqa: E402
+from data.events import add_event
+from data.sources.market import MARKET_EVENTS
+from metrics import market_analysis as ma
+from metrics.model import Grain
+from pages._ui import auth, cache, charts
+from pages._ui.filters import current
+from pages._ui.i18n import current_lang, pick, tr
+from pages._ui.store import data_version, get_store
+from pages._ui.widgets import download_csv, inert
 
 TTL = 3600
 USER = auth.user_name()  # recorded on the event's batch; adding events needs the upload permission

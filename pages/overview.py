@@ -1,25 +1,21 @@
 """总览 Overview: the headline KPI cards, the manager's trend summary, the latest market events
 and how fresh each data type is — for the sidebar's period, grain and scope."""
 
-from pages._ui.router import ensure_router
+from datetime import date
 
-ensure_router()  # app.py routes every page (see pages/_ui/router.py)
+import pandas as pd
+import streamlit as st
 
-from datetime import date  # noqa: E402
-
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from metrics import summary  # noqa: E402
-from metrics.catalogue import HEADLINE_IDS, get_metric  # noqa: E402
-from metrics.format import fmt_change, fmt_value  # noqa: E402
-from metrics.model import CATEGORY_LABELS, Category, Grain  # noqa: E402
-from metrics.periods import label as period_label  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from pages._ui import cache, widgets  # noqa: E402
-from pages._ui.filters import current  # noqa: E402
-from pages._ui.i18n import current_lang, t  # noqa: E402
-from pages._ui.store import data_version, get_store  # noqa: E402
+from metrics import summary
+from metrics.catalogue import HEADLINE_IDS, get_metric
+from metrics.format import fmt_change, fmt_value
+from metrics.model import CATEGORY_LABELS, Category, Grain
+from metrics.periods import label as period_label
+from metrics.scope import Scope
+from pages._ui import cache, widgets
+from pages._ui.filters import current
+from pages._ui.i18n import current_lang, t
+from pages._ui.store import data_version, get_store
 
 lang = current_lang()
 f = current()

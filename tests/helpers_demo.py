@@ -1,7 +1,8 @@
 """Demo stores for tests: the seeded demo files loaded through the real ingest path.
 
 Several modules need the same small store (3 outlets, one year, seed 1), some scanned; built here
-once per session directory and copied or shared by the modules that ask for it.
+once per session directory (tests/conftest.py: `demo_db`, `scanned_demo_db`) and copied or shared
+by the modules that ask for it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,28 @@ def demo_store(base: Path, spec: DemoSpec | None = None, *, scan: bool = False) 
             from anomaly.scan import scan as run_scan
 
             run_scan(store, trigger="test")
+    finally:
+        store.close()
+    (base / "done").write_text("ok")
+    return db
+
+
+def scanned_copy(src: Path, base: Path) -> Path:
+    """`base`/demo.duckdb: a copy of the store `src` after a full anomaly scan, made on the first
+    call only (as `demo_store`)."""
+    import shutil
+
+    from anomaly.scan import scan as run_scan
+    from data.store import Store
+
+    db = base / "demo.duckdb"
+    if (base / "done").exists():
+        return db
+    base.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, db)
+    store = Store(db)
+    try:
+        run_scan(store, trigger="test")
     finally:
         store.close()
     (base / "done").write_text("ok")

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD
+from helpers_app import open_app
 from streamlit.testing.v1 import AppTest
 
 from anomaly.store import AnomalyStore, anomaly_id
 
-APP = str(ROOT / "app.py")
 MINE = "0101001"  # vw's outlet (城东支行营业部, 华东区)
 OTHER = "0201001"  # 高新支行营业部, 华南区
 N_OTHER, N_MINE = 1200, 30
@@ -45,8 +45,7 @@ def _count(store, where: str) -> int:
 
 
 def sign_in(name: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
+    at = open_app(timeout=180)
     at.text_input(key="auth_user").set_value(name)
     at.text_input(key="auth_password").set_value(PASSWORD)
     at.form_submit_button[0].click().run()
@@ -72,7 +71,7 @@ def test_store_list_filters_before_the_limit(flagged):
     assert len(ids) == len(set(ids)) == total
 
 
-def test_scoped_viewer_sees_all_of_their_flags(flagged, app_router):
+def test_scoped_viewer_sees_all_of_their_flags(flagged):
     at = sign_in("vw")
     assert at.session_state["_filters"].scope.branch_ids == frozenset({MINE})
     want = _count(flagged, f"scope_kind = 'branch' AND scope_value = '{MINE}'")
@@ -84,7 +83,7 @@ def test_scoped_viewer_sees_all_of_their_flags(flagged, app_router):
     assert not at.number_input  # a single page: no page control
 
 
-def test_admin_pages_through_more_than_1000(flagged, app_router):
+def test_admin_pages_through_more_than_1000(flagged):
     total = _count(flagged, "TRUE")
     assert total > 1000
     at = sign_in("adm")

@@ -5,29 +5,20 @@ Each test gets its own store in tmp_path through BANKPULSE_DB, set before the ap
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers_app import open_app, reset_caches, use_store
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
-    sys.path.insert(0, str(ROOT))
+import data.store
+from data.exports import sanitize_cell, to_csv_bytes
+from data.sources import SOURCES
+from metrics.format import fmt_amount, fmt_count, fmt_pct, fmt_pp
+from pages._ui.i18n import T, pick, tr
+from pages._ui.tables import batches_frame, issues_frame_for, template_frame
+from pages._ui.upload import load_upload
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from data.exports import sanitize_cell, to_csv_bytes  # noqa: E402
-from data.sources import SOURCES  # noqa: E402
-from metrics.format import fmt_amount, fmt_count, fmt_pct, fmt_pp  # noqa: E402
-from pages._ui.i18n import T, pick, tr  # noqa: E402
-from pages._ui.tables import batches_frame, issues_frame_for, template_frame  # noqa: E402
-from pages._ui.upload import load_upload  # noqa: E402
-
-APP = str(ROOT / "app.py")
 HEADER = ("网点编号,网点名称,业务日期,票号,业务类型,客户级别,取号时间,叫号时间,开始办理时间,完成时间,"
           "窗口号,柜员号,状态,等待时长(秒),办理时长(秒)")
 ROWS = [
@@ -46,39 +37,11 @@ def tickets_csv(rows=ROWS, encoding="gbk", newline="\n") -> bytes:
     return (newline.join([HEADER, *rows]) + newline).encode(encoding)
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge.
-
-    AppTest re-detects the legacy `pages/` folder on every run, which would make every run
-    hand over to the router (pages/_ui/router.py) and drop the widget values of that run. The
-    first-visit handover itself is covered by the browser test on a fresh server.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
-    """A fresh store file for this test; caches of settings, stores and Streamlit cleared."""
-    path = tmp_path / "bankpulse.duckdb"
-    monkeypatch.setenv("BANKPULSE_DB", str(path))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    """A fresh store file for this test; caches of settings, stores and Streamlit reset."""
+    yield use_store(tmp_path / "bankpulse.duckdb", monkeypatch)
+    reset_caches()
 
 
 @pytest.fixture()
@@ -92,10 +55,8 @@ def history(at: AppTest) -> pd.DataFrame:
 
 
 def data_page(lang: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if lang:  # the language is a code in the URL: ?lang=en / ?lang=zh (pages/_ui/urlstate.py)
-        at.query_params["lang"] = lang
-    at.run()
+    # the language is a code in the URL: ?lang=en / ?lang=zh (pages/_ui/urlstate.py)
+    at = open_app(lang=lang, timeout=60)
     assert not at.exception, at.exception
     at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
@@ -107,14 +68,14 @@ def test_overview_shows_the_loaded_data(db, store):
     """After an upload the overview reads the store: its freshness line dates the counter data."""
     res = load_upload(store, "t.csv", tickets_csv())
     last = store.cursor().execute("SELECT max(business_date) FROM main.counter_tickets").fetchone()[0]
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_app(timeout=60)
     assert not at.exception and res.status == "loaded"
     assert at.title[0].value == "总览"
     assert any(f"柜台 {last.isoformat()}" in c.value for c in at.caption)
 
 
 def test_overview_empty_store(db):
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = open_app(timeout=60)
     assert not at.exception
     assert at.info and "尚未导入" in at.info[0].value
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import helpers_app
 import pytest
-from conftest import PASSWORD, ROOT
+from conftest import PASSWORD
 from streamlit.testing.v1 import AppTest
 
 from data import audit
 from data.users import ROLES, Principal, UserStore, boundary_for, branch_master, ensure_admin
-from pages._ui.auth import PAGES, principal_from_claims
+from pages._ui.auth import principal_from_claims
+from pages._ui.pagelist import PAGES as DECLARED
 
-APP = str(ROOT / "app.py")
-PAGE_FILES = {"overview": "pages/overview.py", "counter": "pages/counter.py", "credit": "pages/credit.py",
-              "feedback": "pages/feedback.py", "market": "pages/market.py", "anomalies": "pages/anomalies.py",
-              "briefing": "pages/briefing.py", "data": "pages/data.py", "admin": "pages/admin.py"}
+PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
+PAGE_FILES = {p.url: p.path for p in DECLARED}
 ALLOWED = {  # what each role may open (the role table)
     "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies"},
     "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "briefing", "data"},
@@ -30,10 +30,7 @@ ROLE_OF = {"adm": "admin", "mgr": "manager", "ana": "analyst", "vw": "viewer"}
 
 
 def open_app(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    return at.run()
+    return helpers_app.open_app(query=query, timeout=90)
 
 
 def sign_in(name: str, password: str = PASSWORD, at: AppTest | None = None, query: dict | None = None) -> AppTest:
@@ -56,7 +53,7 @@ def rows(store, action: str, user: str | None = None):
 
 
 # -- sign-in -------------------------------------------------------------------------------------
-def test_app_requires_sign_in(secure_store, app_router):
+def test_app_requires_sign_in(secure_store):
     at = open_app()
     assert not at.exception
     assert at.title[0].value.startswith("登录")
@@ -64,7 +61,7 @@ def test_app_requires_sign_in(secure_store, app_router):
     assert signed_in_name(at) is None
 
 
-def test_sign_in_and_out_are_audited(secure_store, app_router):
+def test_sign_in_and_out_are_audited(secure_store):
     at = sign_in("ana")
     assert signed_in_name(at) == "ana"
     assert at.title[0].value == "总览"
@@ -76,7 +73,7 @@ def test_sign_in_and_out_are_audited(secure_store, app_router):
     assert len(rows(secure_store, "sign_out", "ana")) == 1
 
 
-def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store, app_router):
+def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store):
     at = sign_in("ana", "wrong-password-123")
     bad = at.error[0].value
     at2 = sign_in("nobody-here", "whatever-password")
@@ -85,7 +82,7 @@ def test_wrong_password_unknown_user_look_the_same_and_are_audited(secure_store,
     assert set(failed["target"]) == {"ana", "nobody-here"} and set(failed["outcome"]) == {"failed"}
 
 
-def test_lockout_after_repeated_failures(secure_store, app_router):
+def test_lockout_after_repeated_failures(secure_store):
     at = open_app()
     for _ in range(5):
         at = sign_in("vw", "not-the-password", at=at)
@@ -110,7 +107,7 @@ def test_lockout_expires_and_admin_reset_clears_it(secure_store):
     assert users.authenticate("vw", "a-brand-new-password").ok
 
 
-def test_idle_session_times_out(secure_store, app_router, monkeypatch):
+def test_idle_session_times_out(secure_store, monkeypatch):
     at = sign_in("vw")
     assert signed_in_name(at) == "vw"
     at.session_state["_auth"]["seen"] = datetime.now() - timedelta(minutes=31)  # default timeout: 30 min
@@ -127,7 +124,7 @@ def test_idle_session_times_out(secure_store, app_router, monkeypatch):
     assert signed_in_name(at) == "vw"
 
 
-def test_disabled_account_cannot_sign_in_and_open_session_ends(secure_store, app_router):
+def test_disabled_account_cannot_sign_in_and_open_session_ends(secure_store):
     at = sign_in("ana")
     UserStore(secure_store).set_disabled("adm", "ana")
     at.run()
@@ -145,7 +142,7 @@ def test_passwords_are_argon2_hashes(secure_store):
 
 # -- roles: every page for every role ----------------------------------------------------------
 @pytest.mark.parametrize("person", ["adm", "mgr", "ana", "vw"])
-def test_each_role_opens_its_pages_and_is_refused_the_others(secure_store, app_router, person):
+def test_each_role_opens_its_pages_and_is_refused_the_others(secure_store, person):
     role = ROLE_OF[person]
     at = sign_in(person)
     for url, path in PAGE_FILES.items():
@@ -169,7 +166,7 @@ def test_page_table_matches_the_role_table():
         assert {u for u, need in PAGES.items() if p.can(need)} == ALLOWED[role]
 
 
-def test_viewer_sees_no_triage_form_and_no_rollback(secure_store, app_router):
+def test_viewer_sees_no_triage_form_and_no_rollback(secure_store):
     at = sign_in("vw")
     at.switch_page("pages/anomalies.py").run()
     assert not at.exception
@@ -254,18 +251,15 @@ def test_claims_map_to_role_and_scope():
     assert p.role == "admin" and p.whole_bank
 
 
-def test_oidc_mode_signs_in_from_st_user(secure_store, app_router, monkeypatch):
+def test_oidc_mode_signs_in_from_st_user(secure_store, monkeypatch):
     monkeypatch.setenv("BANKPULSE_AUTH", "oidc")
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": False}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": False}, timeout=90)
     assert not at.exception
     assert at.button(key="auth_sso")  # the single sign-on button, no password form
     assert not at.text_input
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": True, "sub": "s1", "preferred_username": "zhang", "email": "zhang@bank.cn",
-               "groups": ["bankpulse-viewer", "bankpulse-branch:0101001"]}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": True, "sub": "s1", "preferred_username": "zhang",
+                                    "email": "zhang@bank.cn", "groups": ["bankpulse-viewer", "bankpulse-branch:0101001"]},
+                              timeout=90)
     assert not at.exception
     assert signed_in_name(at) == "zhang"
     assert at.session_state["_auth"]["user"].role == "viewer"
@@ -275,14 +269,13 @@ def test_oidc_mode_signs_in_from_st_user(secure_store, app_router, monkeypatch):
     assert len(r) == 1 and "oidc" in r.iloc[0]["detail"]
     assert UserStore(secure_store).get("zhang").source == "oidc"  # listed on the admin page
     # no role in the claims: refused, audited
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.user = {"is_logged_in": True, "sub": "s2", "email": "x@bank.cn", "groups": ["staff"]}
-    at.run()
+    at = helpers_app.open_app(user={"is_logged_in": True, "sub": "s2", "email": "x@bank.cn", "groups": ["staff"]},
+                              timeout=90)
     assert signed_in_name(at) is None and at.error
     assert rows(secure_store, "sign_in_failed", "x@bank.cn").iloc[0]["outcome"] == "denied"
 
 
-def test_none_mode_is_refused_off_loopback(secure_store, app_router, monkeypatch):
+def test_none_mode_is_refused_off_loopback(secure_store, monkeypatch):
     from streamlit import config
 
     monkeypatch.setenv("BANKPULSE_AUTH", "none")

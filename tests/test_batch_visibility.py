@@ -44,7 +44,7 @@ def test_who_sees_a_batchs_issue_rows(secure_store, tmp_path):
     assert may_see_details(cur, _batch(secure_store, inside), bound, "adm")
 
 
-def test_the_data_page_disables_foreign_batch_issues(secure_store, app_router, tmp_path):
+def test_the_data_page_disables_foreign_batch_issues(secure_store, tmp_path):
     foreign = _load(secure_store, tmp_path, "a.csv", [OUTSIDE, OUTSIDE, MINE], "adm")
     inside = _load(secure_store, tmp_path, "b.csv", [MINE, MINE, MINE], "adm")
     at = sign_in("ana")

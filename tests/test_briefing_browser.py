@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from helpers_browser import (
-    CHROMIUM,
     ROOT,
     require_chromium,
     running_app,
@@ -33,28 +32,22 @@ def server(tmp_path_factory):
         yield base, tmp, db
 
 
-def test_download_builds_a_pdf_with_the_title(server):
-    from playwright.sync_api import sync_playwright
+def test_download_builds_a_pdf_with_the_title(server, browser):
     from pypdf import PdfReader
 
     base, tmp, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
-            page.goto(base, wait_until="networkidle")
-            button = page.get_by_role("button", name="生成并下载PDF")
-            button.wait_for(timeout=60_000)
-            preview = page.get_by_text("摘要预览")
-            preview.wait_for(timeout=30_000)
-            with page.expect_download(timeout=120_000) as info:
-                button.click()
-            dl = info.value
-            path = tmp / dl.suggested_filename
-            dl.save_as(path)
-            page.screenshot(path=str(tmp / "briefing_page.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page.goto(base, wait_until="networkidle")
+    button = page.get_by_role("button", name="生成并下载PDF")
+    button.wait_for(timeout=60_000)
+    preview = page.get_by_text("摘要预览")
+    preview.wait_for(timeout=30_000)
+    with page.expect_download(timeout=120_000) as info:
+        button.click()
+    dl = info.value
+    path = tmp / dl.suggested_filename
+    dl.save_as(path)
+    page.screenshot(path=str(tmp / "briefing_page.png"), full_page=True)
     data = path.read_bytes()
     assert data[:5] == b"%PDF-" and data.rstrip().endswith(b"%%EOF")
     assert path.name.startswith("BankPulse_briefing_") and path.suffix == ".pdf"

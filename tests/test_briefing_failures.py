@@ -11,11 +11,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import streamlit as st
+from helpers_app import open_app, reset_caches, use_store
 from streamlit.testing.v1 import AppTest
 
-import data.settings
-import data.store
 from briefing import BriefingError, BriefingRequest, build_document
 from briefing.spec import SectionKind
 from data.store import Store
@@ -110,41 +108,31 @@ def test_cli_exits_1_with_the_message(demo_db_template, tmp_path, capsys):
 
 
 @pytest.fixture()
-def app_db(demo_db_template, tmp_path, monkeypatch, app_router):
+def damaged_db(demo_db_template, tmp_path, monkeypatch):
+    """The app pointed at a copy of the demo store damaged by `sql` (None: intact)."""
     def use(sql: str | None) -> Path:
-        path = _damaged(demo_db_template, tmp_path, sql)
-        monkeypatch.setenv("BANKPULSE_DB", str(path))
-        data.store.close_all()
-        data.settings.get_settings.cache_clear()
-        st.cache_resource.clear()
-        st.cache_data.clear()
-        return path
+        return use_store(_damaged(demo_db_template, tmp_path, sql), monkeypatch)
 
     yield use
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    reset_caches()
 
 
 def _page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
-    at.switch_page("pages/briefing.py").run()
+    at = open_app("pages/briefing.py", timeout=180)
     assert not at.exception, at.exception
     return at
 
 
-def test_page_shows_the_error_and_disables_the_download(app_db):
-    app_db(BREAKS["anomalies_dropped_column"][1])
+def test_page_shows_the_error_and_disables_the_download(damaged_db):
+    damaged_db(BREAKS["anomalies_dropped_column"][1])
     at = _page()
     errors = [e.value for e in at.error]
     assert any("简报无法生成" in e and "ops.anomalies" in e for e in errors), errors
     assert " / " not in errors[0]  # the reader's language only
 
 
-def test_page_without_damage_shows_no_error(app_db):
-    app_db(None)
+def test_page_without_damage_shows_no_error(damaged_db):
+    damaged_db(None)
     at = _page()
     assert not at.error
     assert at.get("download_button")

@@ -1,4 +1,4 @@
-"""The 异常预警 Anomalies page in headless Chromium against the real app (a server per module).
+"""The 异常预警 Anomalies page in headless Chromium against the real app (the shared `demo_server`).
 
 Covers what AppTest cannot: selecting a row of the anomaly list (a canvas data grid), the detail
 panel (series with its band, explanation), acknowledging through the triage form and seeing the
@@ -6,37 +6,10 @@ new status in the list. Screenshots in tests/artifacts/ (zh and en).
 """
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from helpers_browser import (
-    ARTIFACTS,
-    chromium,
-    idle,
-    require_chromium,
-    running_app,
-)
+from helpers_browser import ARTIFACTS, idle
 
 pytestmark = pytest.mark.browser
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    require_chromium()
-    from tests.test_page_anomalies import build_scanned_db
-
-    src = build_scanned_db(tmp_path_factory.getbasetemp() / "bankpulse_anomaly_demo")
-    tmp = tmp_path_factory.mktemp("browser_anomalies")
-    db = tmp / "bankpulse.duckdb"
-    shutil.copy(src, db)
-    with running_app(db, tmp) as (base, _):
-        yield base, db
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
-
 
 _idle = idle
 
@@ -75,8 +48,8 @@ def _click_first_row(page):
     _idle(page)
 
 
-def test_select_and_acknowledge(server, browser):
-    base, db = server
+def test_select_and_acknowledge(demo_server, browser):
+    base, db = demo_server
     page = _open(browser, f"{base}/anomalies", "异常预警")
     page.get_by_text("在上表中选择一条异常查看详情。").wait_for(timeout=30_000)
     _select_first_row(page, "异常详情")
@@ -107,8 +80,8 @@ def test_select_and_acknowledge(server, browser):
     page.close()
 
 
-def test_english_details(server, browser):
-    base, _ = server
+def test_english_details(demo_server, browser):
+    base, _ = demo_server
     page = _open(browser, f"{base}/anomalies?lang=en", "Anomalies")
     _select_first_row(page, "Anomaly details")
     page.get_by_text("Series with its expected band").wait_for()

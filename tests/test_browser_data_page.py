@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from helpers_browser import (
     ARTIFACTS,
-    chromium,
     idle,
     require_chromium,
     running_app,
@@ -37,12 +36,6 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     with running_app(tmp / "bankpulse.duckdb", tmp, timeout=60) as (base, _):
         yield base, tmp
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def _idle(page, timeout=30_000):

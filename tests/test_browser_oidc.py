@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 from helpers_browser import (
-    CHROMIUM,
     free_port,
     require_chromium,
     running_app,
@@ -55,38 +54,33 @@ def _sign_in(page, base: str, who: str) -> None:
     page.wait_for_url(f"{base}/**", timeout=30_000)
 
 
-def test_oidc_sign_in_roles_and_deep_link(sso):
-    from playwright.sync_api import expect, sync_playwright
+def test_oidc_sign_in_roles_and_deep_link(sso, browser):
+    from playwright.sync_api import expect
 
     base, db, server = sso
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page()
-            _sign_in(page, base, "li")
-            sidebar = page.get_by_test_id("stSidebar")
-            expect(sidebar.get_by_text("Li Ming · 查看者")).to_be_visible(timeout=60_000)
-            nav = page.get_by_test_id("stSidebarNav")
-            expect(nav.get_by_text("柜台业务")).to_be_visible()
-            for hidden in ("数据管理", "用户与审计", "简报"):
-                expect(nav.get_by_text(hidden, exact=True)).to_have_count(0)
-            # the branch filter offers their outlet only
-            page.goto(f"{base}/admin")
-            expect(page.get_by_text("无权访问")).to_be_visible(timeout=60_000)
-            page.goto(f"{base}/?branch=0201001")
-            expect(sidebar.get_by_text("Li Ming · 查看者")).to_be_visible(timeout=60_000)
-            page.get_by_role("button", name="退出登录").click()
-            # st.logout ends the session at the provider too (RP-initiated logout); the mock asks first
-            page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
-            page.get_by_role("button", name="End session").click()
-            page.goto(base)
-            expect(page.get_by_role("button", name="使用单点登录")).to_be_visible(timeout=60_000)
+    page = browser.new_page()
+    _sign_in(page, base, "li")
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text("Li Ming · 查看者")).to_be_visible(timeout=60_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("柜台业务")).to_be_visible()
+    for hidden in ("数据管理", "用户与审计", "简报"):
+        expect(nav.get_by_text(hidden, exact=True)).to_have_count(0)
+    # the branch filter offers their outlet only
+    page.goto(f"{base}/admin")
+    expect(page.get_by_text("无权访问")).to_be_visible(timeout=60_000)
+    page.goto(f"{base}/?branch=0201001")
+    expect(sidebar.get_by_text("Li Ming · 查看者")).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="退出登录").click()
+    # st.logout ends the session at the provider too (RP-initiated logout); the mock asks first
+    page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
+    page.get_by_role("button", name="End session").click()
+    page.goto(base)
+    expect(page.get_by_role("button", name="使用单点登录")).to_be_visible(timeout=60_000)
 
-            guest = browser.new_page()
-            _sign_in(guest, base, "guest")
-            expect(guest.get_by_text("未被授予本系统的角色")).to_be_visible(timeout=60_000)
-        finally:
-            browser.close()
+    guest = browser.new_page()
+    _sign_in(guest, base, "guest")
+    expect(guest.get_by_text("未被授予本系统的角色")).to_be_visible(timeout=60_000)
     import duckdb
 
     server.terminate()  # DuckDB: one process holds the file

@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from tests.test_browser_anomalies import ARTIFACTS, _idle, browser, server  # noqa: F401 - fixtures
+from helpers_browser import ARTIFACTS
+from helpers_browser import idle as _idle
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ PAGES = [  # url path, Chinese title, English title
 ]
 
 
-def _goto(browser, url):  # noqa: F811 - the fixture
+def _goto(browser, url):
     page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="zh-CN")
     page.goto(url)
     page.wait_for_selector("[data-testid=stApp]", timeout=60_000)
@@ -36,8 +36,8 @@ def _goto(browser, url):  # noqa: F811 - the fixture
 
 
 @pytest.mark.parametrize(("path", "zh", "en"), PAGES)
-def test_page_filter_in_url_survives_reload(server, browser, path, zh, en):  # noqa: F811
-    base, _db = server
+def test_page_filter_in_url_survives_reload(demo_server, browser, path, zh, en):
+    base, _db = demo_server
     page = _goto(browser, f"{base}/{path}")
     if zh:
         page.get_by_role("heading", name=zh, level=1).wait_for(timeout=60_000)

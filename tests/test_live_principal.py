@@ -81,7 +81,7 @@ def test_every_user_change_bumps_the_version(secure_store):
 
 
 # -- changes reach an open session -----------------------------------------------------------------
-def test_demoted_admin_gets_the_viewers_pages_and_boundary_at_the_next_run(secure_store, app_router, nav):
+def test_demoted_admin_gets_the_viewers_pages_and_boundary_at_the_next_run(secure_store, nav):
     UserStore(secure_store).add("test-setup", "adm2", "admin", password=PASSWORD)
     at = sign_in("adm2")
     assert nav() == ALLOWED["admin"]
@@ -102,7 +102,7 @@ def test_demoted_admin_gets_the_viewers_pages_and_boundary_at_the_next_run(secur
     assert len(r) == 1 and r.iloc[0]["role"] == "viewer" and r.iloc[0]["scope"] == f"branches:{MINE}"
 
 
-def test_scope_change_applies_to_an_open_session(secure_store, app_router):
+def test_scope_change_applies_to_an_open_session(secure_store):
     at = sign_in("vw")
     assert at.session_state["_filters"].scope.branch_ids == frozenset({MINE})
     UserStore(secure_store).update("adm", "vw", branches=["0102001"])
@@ -112,7 +112,7 @@ def test_scope_change_applies_to_an_open_session(secure_store, app_router):
     assert at.selectbox(key="branch").options[1:] == [OTHERS["0102001"]]
 
 
-def test_an_unchanged_account_costs_one_lookup_per_run(secure_store, app_router, monkeypatch):
+def test_an_unchanged_account_costs_one_lookup_per_run(secure_store, monkeypatch):
     at = sign_in("vw")
     calls = {"version": 0, "get": 0}
     version, get = UserStore.version, UserStore.get
@@ -132,7 +132,7 @@ def test_an_unchanged_account_costs_one_lookup_per_run(secure_store, app_router,
     assert calls == {"version": 1, "get": 0}
 
 
-def test_disabled_account_is_signed_out_at_the_next_run_with_a_message(secure_store, app_router):
+def test_disabled_account_is_signed_out_at_the_next_run_with_a_message(secure_store):
     at = sign_in("ana")
     assert signed_in_name(at) == "ana"
     UserStore(secure_store).set_disabled("adm", "ana")
@@ -146,7 +146,7 @@ def test_disabled_account_is_signed_out_at_the_next_run_with_a_message(secure_st
     assert len(rows(secure_store, "sign_out_disabled", "ana")) == 1
 
 
-def test_deleted_account_is_signed_out(secure_store, app_router):
+def test_deleted_account_is_signed_out(secure_store):
     at = sign_in("vw")
     with secure_store.transaction() as cur:  # no UserStore call deletes; an operator might, in SQL
         cur.execute("DELETE FROM ops.users WHERE user_name = 'vw'")
@@ -158,7 +158,7 @@ def test_deleted_account_is_signed_out(secure_store, app_router):
 
 
 # -- absolute session lifetime ----------------------------------------------------------------------
-def test_session_ends_after_its_lifetime_however_active(secure_store, app_router):
+def test_session_ends_after_its_lifetime_however_active(secure_store):
     at = sign_in("vw")
     at.session_state["_auth"]["since"] = datetime.now() - timedelta(hours=13)  # default lifetime: 12 h
     at.session_state["_auth"]["seen"] = datetime.now()  # active a moment ago
@@ -172,7 +172,7 @@ def test_session_ends_after_its_lifetime_however_active(secure_store, app_router
     assert rows(secure_store, "session_timeout", "vw").empty  # not an idle timeout
 
 
-def test_session_lifetime_is_configurable(secure_store, app_router, monkeypatch):
+def test_session_lifetime_is_configurable(secure_store, monkeypatch):
     monkeypatch.setenv("BANKPULSE_SESSION_MAX_HOURS", "2")
     at = sign_in("vw")
     at.session_state["_auth"]["since"] = datetime.now() - timedelta(hours=1, minutes=50)

@@ -7,71 +7,18 @@ tests/test_browser_anomalies.py (and the triage rules by tests/test_anomaly_scan
 """
 from __future__ import annotations
 
-import shutil
-import sys
-from pathlib import Path
-
 import pytest
+from helpers_app import open_app
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import data.store
+from anomaly.store import AnomalyStore
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from anomaly.store import AnomalyStore  # noqa: E402
-
-APP = str(ROOT / "app.py")
 PAGE = "pages/anomalies.py"
 
 
-def build_scanned_db(base: Path) -> Path:
-    from helpers_demo import demo_store
-
-    return demo_store(base, scan=True)
-
-
-@pytest.fixture(scope="session")
-def scanned_demo(tmp_path_factory) -> Path:
-    return build_scanned_db(tmp_path_factory.getbasetemp() / "bankpulse_anomaly_demo")
-
-
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture()
-def db(scanned_demo, tmp_path, monkeypatch):
-    path = tmp_path / "bankpulse.duckdb"
-    shutil.copy(scanned_demo, path)
-    monkeypatch.setenv("BANKPULSE_DB", str(path))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 def anomalies_page(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
+    at = open_app(timeout=180)
     if lang == "en":
         at.get_by_key("lang").set_value("en").run()
     at.switch_page(PAGE).run()
@@ -79,11 +26,11 @@ def anomalies_page(lang: str) -> AppTest:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_page_lists_the_stored_anomalies(db, lang):
+def test_page_lists_the_stored_anomalies(scanned_app_db, lang):
     at = anomalies_page(lang)
     assert not at.exception, at.exception
     assert at.title[0].value == ("异常预警" if lang == "zh" else "Anomalies")
-    n = len(AnomalyStore(data.store.open_store(db)).list())
+    n = len(AnomalyStore(data.store.open_store(scanned_app_db)).list())
     assert n > 0
     captions = [c.value for c in at.caption]
     assert (f"共 {n} 条，第 1/1 页" if lang == "zh" else f"{n} flags, page 1 of 1") in captions
@@ -95,11 +42,11 @@ def test_page_lists_the_stored_anomalies(db, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh"])
-def test_filters_narrow_the_list(db, lang):
+def test_filters_narrow_the_list(scanned_app_db, lang):
     """Each filter on a fresh page. Chinese only: AppTest formats a selectbox's current value outside
     a script run, where `t()` falls back to Chinese, so it cannot set a selectbox on an English page
     (the English filters are exercised in the browser test)."""
-    store = data.store.open_store(db)
+    store = data.store.open_store(scanned_app_db)
     astore = AnomalyStore(store)
     for key, value, kw in (("an_scope", "branch", {"scope_kind": "branch"}), ("an_cat", "counter", {"category": "counter"}),
                            ("an_sev", "medium", {"severity": "medium"})):

@@ -1,47 +1,28 @@
 """The counter page (AppTest) on the real demo store, in zh and en; the DuckDB analyses (plain pytest)."""
 from __future__ import annotations
 
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
+from helpers_app import open_app
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.store  # noqa: E402
-from metrics import compute, counter_analysis  # noqa: E402
-from metrics.model import Grain  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-from tests import test_page_overview as _ov  # noqa: E402
-
-APP = _ov.APP
-build_demo_db = _ov.build_demo_db
-db = _ov.db  # the fixtures the overview tests use: a copy of the session's demo store per test
-router_mode = _ov.router_mode
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    return build_demo_db(tmp_path_factory)
+import data.store
+from metrics import compute, counter_analysis
+from metrics.model import Grain
+from metrics.scope import Scope
 
 
 def counter_page(lang: str) -> AppTest:
     """The counter page in `lang` (English through the language control; see test_page_overview.overview)."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page("pages/counter.py").run()
+    at = open_app("pages/counter.py")
     if lang == "en":
         at.get_by_key("lang").set_value("en").run()
     return at
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_counter_renders(db, lang):
+def test_counter_renders(app_db, lang):
     at = counter_page(lang)
     assert not at.exception, at.exception
     assert at.title[0].value == ("柜台业务" if lang == "zh" else "Counter")
@@ -54,10 +35,10 @@ def test_counter_renders(db, lang):
     assert any(s.startswith("网点排名" if lang == "zh" else "Branch ranking") for s in subheaders)
 
 
-def test_ranking_matches_catalogue(db):
+def test_ranking_matches_catalogue(app_db):
     """The ranking shows, per outlet, the catalogue KPIs of the last period."""
     at = counter_page("zh")
-    store = data.store.open_store(db)
+    store = data.store.open_store(app_db)
     table = at.dataframe[0].value
     assert len(table) == 3  # three demo outlets
     hi = compute.data_span(store, "counter_tickets")[1]
@@ -72,8 +53,8 @@ def test_ranking_matches_catalogue(db):
     assert list(table["served"]) == sorted(table["served"], reverse=True)
 
 
-def test_histogram_and_heatmap(db):
-    store = data.store.open_store(db)
+def test_histogram_and_heatmap(app_db):
+    store = data.store.open_store(app_db)
     start, end = date(2025, 1, 1), date(2025, 12, 31)
     hist = counter_analysis.wait_histogram(store, start, end)
     assert list(hist["bucket"]) == list(range(0, 65, 5))
@@ -95,9 +76,9 @@ def test_histogram_and_heatmap(db):
     assert (hm["arrivals_per_day"] * hm["days"]).round(6).tolist() == hm["tickets"].astype(float).tolist()
 
 
-def test_scope_applies(db):
+def test_scope_applies(app_db):
     """A branch filter narrows the DuckDB analyses (access scope goes through compiler.scoped)."""
-    store = data.store.open_store(db)
+    store = data.store.open_store(app_db)
     start, end = date(2025, 1, 1), date(2025, 12, 31)
     one = store.cursor().execute("SELECT min(branch_id) FROM counter_tickets").fetchone()[0]
     all_ = counter_analysis.wait_histogram(store, start, end)["tickets"].sum()

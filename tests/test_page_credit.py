@@ -4,67 +4,32 @@ Timings of the first page run in each language are printed (pytest -s) and kept 
 """
 from __future__ import annotations
 
+import json
 import shutil
-import sys
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers_app import open_app, reset_caches, use_store
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from tests.test_credit_analysis import demo_template  # noqa: E402
-
-APP = str(ROOT / "app.py")
 TIMINGS: dict[str, float] = {}
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    src, story = demo_template(tmp_path_factory)
+def credit_db(demo_db, tmp_path_factory):
+    """One copy of the demo store for the module, the app pointed at it; yields the demo's story."""
     db = tmp_path_factory.mktemp("credit_page") / "bankpulse.duckdb"
-    shutil.copy(src, db)
+    shutil.copy(demo_db, db)
     mp = pytest.MonkeyPatch()
-    mp.setenv("BANKPULSE_DB", str(db))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield story
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    use_store(db, mp)
+    yield json.loads((demo_db.parent / "files" / "story.json").read_text(encoding="utf-8"))
+    reset_caches()
     mp.undo()
 
 
 def credit_page(lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
+    at = open_app(lang="en" if lang == "en" else None)
     assert not at.exception, at.exception
     t0 = time.monotonic()
     at.switch_page("pages/credit.py").run()
@@ -79,7 +44,7 @@ def frame_with(at: AppTest, column: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("lang,title,cls", [("zh", "信贷", "正常"), ("en", "Credit", "Normal")])
-def test_credit_page_renders(demo_db, lang, title, cls):
+def test_credit_page_renders(credit_db, lang, title, cls):
     at = credit_page(lang)
     assert at.title[0].value == title
     assert len(at.metric) == 4
@@ -97,8 +62,8 @@ def test_credit_page_renders(demo_db, lang, title, cls):
     print(f"credit page rerun ({lang}): {time.monotonic() - t0:.1f}s")
 
 
-def test_controls_drive_the_views(demo_db):
-    story = demo_db
+def test_controls_drive_the_views(credit_db):
+    story = credit_db
     at = credit_page("zh")
     at.segmented_control(key="cr_basis").set_value("amount").run()
     assert not at.exception
@@ -124,5 +89,5 @@ def test_controls_drive_the_views(demo_db):
     assert any("共" in c.value and "笔" in c.value for c in at.caption)
 
 
-def test_print_timings(demo_db):
+def test_print_timings(credit_db):
     print("\nAppTest timings (s):", {k: round(v, 2) for k, v in TIMINGS.items()})

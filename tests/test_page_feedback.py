@@ -1,48 +1,26 @@
-"""The 客户反馈 / Feedback page (AppTest) on a real store: the demo data, loaded once per module.
+"""The 客户反馈 / Feedback page (AppTest) on a real store: a copy of the demo store per module.
 
 Also the case-level reads behind it (metrics/feedback_analysis.py) on the same store, and an
 XSS/Markdown payload in a complaint description, which must stay literal text.
 """
 from __future__ import annotations
 
-import sys
+import shutil
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers_app import open_app, reset_caches, use_store
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
-    sys.path.insert(0, str(ROOT))
+import data.store
+from metrics import feedback_analysis as fa
+from metrics.scope import Scope
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from metrics import feedback_analysis as fa  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-
-APP = str(ROOT / "app.py")
 XSS = "<script>alert(1)</script>"
 MD = "**bold** [link](http://x)"
 XSS_ID = "ZZXSS0001"
 MD_ID = "ZZXSS0002"
-
-
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture()
@@ -69,21 +47,14 @@ def ui_lang(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    """The demo export files (3 outlets, one year) loaded through the real ingest, plus two
-    complaints whose descriptions carry an HTML/script and a Markdown payload."""
-    from helpers_demo import ingest_demo
-
-    from data.demo import DemoSpec
-
+def feedback_db(demo_db, tmp_path_factory):
+    """A copy of the demo store (3 outlets, one year) for the module, the app pointed at it, plus
+    two complaints whose descriptions carry an HTML/script and a Markdown payload."""
     mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("feedback_page")
-    db = tmp / "bankpulse.duckdb"
-    mp.setenv("BANKPULSE_DB", str(db))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
+    db = tmp_path_factory.mktemp("feedback_page") / "bankpulse.duckdb"
+    shutil.copy(demo_db, db)
+    use_store(db, mp)
     store = data.store.open_store(db)
-    ingest_demo(store, DemoSpec(seed=1, branches=3, years=1), tmp / "demo")
     cur = store.cursor()
     branch = cur.execute("SELECT min(branch_id) FROM main.feedback_records").fetchone()[0]
     last = cur.execute("SELECT max(received_at) FROM main.feedback_records").fetchone()[0]
@@ -94,21 +65,14 @@ def demo_db(tmp_path_factory):
             "description, status, complexity, batch_id) VALUES ($id, 'online', $at, 'complaint', $b, $d, "
             "'in_progress', 'simple', $batch)", {"id": fid, "at": last, "b": branch, "d": text, "batch": batch})
     cur.execute("UPDATE ops.meta SET value = value + 1 WHERE key = 'data_version'")
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield store
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    reset_caches()  # the app reads the new rows and data version afresh
+    yield data.store.open_store(db)
+    reset_caches()
     mp.undo()
 
 
 def feedback_page(lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
+    at = open_app(lang="en" if lang == "en" else None)
     assert not at.exception, at.exception
     at.switch_page("pages/feedback.py").run()
     assert not at.exception, at.exception
@@ -138,7 +102,7 @@ def case_table(at: AppTest) -> pd.DataFrame:
     ("en", "Customer feedback", {"Complaints", "On-time closure rate", "Satisfaction (CSAT)", "Open cases past limit"},
      "Case ID"),
 ])
-def test_page_renders_in_both_languages(demo_db, ui_lang, lang, title, metric_names, case_id):
+def test_page_renders_in_both_languages(feedback_db, ui_lang, lang, title, metric_names, case_id):
     ui_lang["lang"] = lang
     at = feedback_page(lang)
     assert at.title[0].value == title
@@ -160,7 +124,7 @@ def test_page_renders_in_both_languages(demo_db, ui_lang, lang, title, metric_na
     assert ("数据版本" if lang == "zh" else "Data version") in sidebar
 
 
-def test_volume_breakdown_switch(demo_db):
+def test_volume_breakdown_switch(feedback_db):
     at = feedback_page()
     at.get_by_key("fb_by").set_value("category").run()
     assert not at.exception
@@ -169,7 +133,7 @@ def test_volume_breakdown_switch(demo_db):
     assert not at.exception
 
 
-def test_search_filters_the_case_table(demo_db):
+def test_search_filters_the_case_table(feedback_db):
     at = feedback_page()
     before = case_table(at)
     total_before = next(c.value for c in at.caption if c.value.startswith("共 "))
@@ -190,7 +154,7 @@ def test_search_filters_the_case_table(demo_db):
     assert any("没有符合条件的工单" in i.value for i in at.info)
 
 
-def test_pagination_moves_through_the_results(demo_db):
+def test_pagination_moves_through_the_results(feedback_db):
     at = feedback_page()
     first = case_table(at)
     at.number_input(key="fb_page").set_value(2).run()
@@ -205,7 +169,7 @@ def test_pagination_moves_through_the_results(demo_db):
 
 
 @pytest.mark.parametrize("payload,case_id", [(XSS, XSS_ID), (MD, MD_ID)])
-def test_description_payload_is_literal_text(demo_db, payload, case_id):
+def test_description_payload_is_literal_text(feedback_db, payload, case_id):
     at = feedback_page()
     at.text_input(key="fb_q").set_value(case_id).run()
     assert not at.exception
@@ -222,9 +186,9 @@ def test_description_payload_is_literal_text(demo_db, payload, case_id):
     assert not at.get("html")
 
 
-def test_open_cases_and_summary_agree_with_the_kpi(demo_db):
-    backend = demo_db.ibis()
-    as_of = demo_db.cursor().execute("SELECT max(received_at)::DATE FROM main.feedback_records").fetchone()[0]
+def test_open_cases_and_summary_agree_with_the_kpi(feedback_db):
+    backend = feedback_db.ibis()
+    as_of = feedback_db.cursor().execute("SELECT max(received_at)::DATE FROM main.feedback_records").fetchone()[0]
     summary = fa.open_summary(backend, as_of, Scope())
     cases = fa.open_cases(backend, as_of, Scope(), limit=10_000)
     assert summary.open == len(cases)
@@ -235,7 +199,7 @@ def test_open_cases_and_summary_agree_with_the_kpi(demo_db):
     from metrics import compute
     from metrics.model import Grain
 
-    card = compute.card(demo_db, "feedback.open_past_limit", Grain.MONTH, as_of, Scope())
+    card = compute.card(feedback_db, "feedback.open_past_limit", Grain.MONTH, as_of, Scope())
     month_end = date(as_of.year, 12, 31) if as_of.month == 12 else date(as_of.year, as_of.month + 1, 1)
     if as_of.month != 12:
         from datetime import timedelta
@@ -245,8 +209,8 @@ def test_open_cases_and_summary_agree_with_the_kpi(demo_db):
     assert card.value == at_end.overdue
 
 
-def test_search_cases_is_scoped_and_literal(demo_db):
-    backend = demo_db.ibis()
+def test_search_cases_is_scoped_and_literal(feedback_db):
+    backend = feedback_db.ibis()
     start, end = date(2025, 1, 1), date(2025, 12, 31)
     _, total = fa.search_cases(backend, start, end, Scope())
     _, none = fa.search_cases(backend, start, end, Scope(branch_ids=frozenset()))

@@ -2,26 +2,17 @@
 the real ingest; adding an event from the form (a new batch, +1 row) and a rejected submission."""
 from __future__ import annotations
 
-import sys
 import time
 from datetime import date
-from pathlib import Path
 
 import pytest
+from helpers_app import open_app, reset_caches, use_store
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
-    sys.path.insert(0, str(ROOT))
+import data.store
+from data.events import add_event, event_csv
+from data.ingest import ingest_file
 
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from data.events import add_event, event_csv  # noqa: E402
-from data.ingest import ingest_file  # noqa: E402
-
-APP = str(ROOT / "app.py")
 TIMINGS: dict[str, float] = {}
 LPR_CSV = "日期,LPR1Y,LPR5Y\n2024-10-21,3.10,3.60\n2025-05-20,3.00,3.50\n2025-06-20,3.00,3.50\n"
 NPL_CSV = ("指标代码,指标名称,日期,数值,单位,频率\nNPL_RATIO_CB,商业银行不良贷款率,2025-03-31,1.51,%,季\n"
@@ -30,45 +21,21 @@ EVENTS_CSV = ("事件日期,类别,标题,内容,影响领域,影响方向\n2025
               "2025-05-07,货币政策,降准0.5个百分点,释放长期流动性约1万亿元,流动性,利好\n")
 
 
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 @pytest.fixture()
 def db(tmp_path, monkeypatch):
-    path = tmp_path / "bankpulse.duckdb"
-    monkeypatch.setenv("BANKPULSE_DB", str(path))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    """An empty store with the hand-made market files loaded, the app pointed at it."""
+    path = use_store(tmp_path / "bankpulse.duckdb", monkeypatch)
     store = data.store.open_store(path)
     for name, text in (("lpr.csv", LPR_CSV), ("npl.csv", NPL_CSV), ("events.csv", EVENTS_CSV)):
         (tmp_path / name).write_text(text, encoding="utf-8")
         res = ingest_file(store, tmp_path / name)
         assert res.status == "loaded", (name, res.issues)
     yield store
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    reset_caches()
 
 
 def market_page(lang: str = "zh") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if lang == "en":
-        at.query_params["lang"] = "en"
-    at.run()
+    at = open_app(lang="en" if lang == "en" else None, timeout=60)
     assert not at.exception, at.exception
     t0 = time.monotonic()
     at.switch_page("pages/market.py").run()

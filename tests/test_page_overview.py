@@ -5,80 +5,25 @@ and copied for every test; BANKPULSE_DB points the app at the copy before the ap
 """
 from __future__ import annotations
 
-import shutil
-import sys
 from datetime import date
-from pathlib import Path
 
 import pytest
+from helpers_app import open_app
+from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `pages` is not an installed package; the app adds its own dir
-    sys.path.insert(0, str(ROOT))
-
-import streamlit as st  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-import data.settings  # noqa: E402
-import data.store  # noqa: E402
-from metrics import compute, summary  # noqa: E402
-from metrics.catalogue import HEADLINE_IDS, get_metric  # noqa: E402
-from metrics.format import fmt_card, fmt_value  # noqa: E402
-from metrics.model import Grain, Unit  # noqa: E402
-from metrics.scope import Scope  # noqa: E402
-
-APP = str(ROOT / "app.py")
-
-
-def build_demo_db(tmp_path_factory) -> Path:
-    """The demo store of the session (built once, ~30 s), shared by the page tests."""
-    from helpers_demo import demo_store
-
-    return demo_store(tmp_path_factory.getbasetemp() / "bankpulse_demo")
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    return build_demo_db(tmp_path_factory)
-
-
-@pytest.fixture(autouse=True)
-def router_mode(monkeypatch):
-    """Run AppTest as the real server runs once app.py's router is in charge (see test_app_data_page.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture()
-def db(demo_db, tmp_path, monkeypatch):
-    """A copy of the demo store for this test; settings, stores and Streamlit caches cleared."""
-    path = tmp_path / "bankpulse.duckdb"
-    shutil.copy(demo_db, path)
-    monkeypatch.setenv("BANKPULSE_DB", str(path))
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    data.store.close_all()
-    data.settings.get_settings.cache_clear()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+import data.store
+from metrics import compute, summary
+from metrics.catalogue import HEADLINE_IDS, get_metric
+from metrics.format import fmt_card, fmt_value
+from metrics.model import Grain, Unit
+from metrics.scope import Scope
 
 
 def overview(lang: str) -> AppTest:
     """The overview in `lang`. English is chosen with the language control after a first Chinese run:
     AppTest evaluates the sidebar selectboxes' format functions outside a script run, where `t()`
     falls back to Chinese, so a run that starts from an English page cannot be rerun."""
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
+    at = open_app()
     if lang == "en":
         at.get_by_key("lang").set_value("en").run()
     return at
@@ -91,7 +36,7 @@ def last_date(store) -> date:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_overview_renders(db, lang):
+def test_overview_renders(app_db, lang):
     at = overview(lang)
     assert not at.exception, at.exception
     assert at.title[0].value == ("总览" if lang == "zh" else "Overview")
@@ -106,11 +51,11 @@ def test_overview_renders(db, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_cards_equal_compute(db, lang):
+def test_cards_equal_compute(app_db, lang):
     """Each card shows the value `metrics.compute.card` (and so `bankpulse metric`) gives for the period."""
     at = overview(lang)
     assert not at.exception
-    store = data.store.open_store(db)
+    store = data.store.open_store(app_db)
     as_of = last_date(store)
     shown = {m.label: m.value for m in at.metric}
     for mid in HEADLINE_IDS:
@@ -124,9 +69,9 @@ def test_cards_equal_compute(db, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_summary_matches_module(db, lang):
+def test_summary_matches_module(app_db, lang):
     at = overview(lang)
-    store = data.store.open_store(db)
+    store = data.store.open_store(app_db)
     # the overview shows the briefing's executive summary for its filters (issue 5)
     from briefing.content import executive_summary
 
@@ -136,9 +81,9 @@ def test_summary_matches_module(db, lang):
     assert shown == "\n".join(f"- {s}" for s in expected)
 
 
-def test_events_table(db):
+def test_events_table(app_db):
     at = overview("zh")
-    store = data.store.open_store(db)
+    store = data.store.open_store(app_db)
     n = store.cursor().execute("SELECT count(*) FROM main.market_events WHERE event_date BETWEEN $s AND $e",
                                {"s": date(last_date(store).year - 1, last_date(store).month, 1),
                                 "e": last_date(store)}).fetchone()[0]

@@ -15,6 +15,7 @@ import subprocess
 import pandas as pd
 import pytest
 from conftest import PASSWORD, ROOT
+from helpers_app import open_app
 from streamlit.testing.v1 import AppTest
 
 from data import audit
@@ -24,7 +25,6 @@ from metrics import compute
 from metrics.model import Grain
 from metrics.scope import Scope
 
-APP = str(ROOT / "app.py")
 MINE = "0101001"
 OTHERS = {"0102001": "城西支行营业部", "0201001": "高新支行营业部", "0202001": "滨江支行营业部",
           "0301001": "开发区支行营业部", "0101002": "迎宾路网点"}
@@ -32,10 +32,7 @@ SOUTH = {"0201000", "0201001", "0202000", "0202001"}
 
 
 def sign_in(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
+    at = open_app(query=query, timeout=90)
     at.text_input(key="auth_user").set_value(name)
     at.text_input(key="auth_password").set_value(PASSWORD)
     at.form_submit_button[0].click().run()
@@ -57,7 +54,7 @@ def shown_text(at: AppTest) -> str:
 
 
 # -- the boundary in the query layer -------------------------------------------------------------
-def test_url_parameters_cannot_leave_the_scope(secure_store, app_router):
+def test_url_parameters_cannot_leave_the_scope(secure_store):
     at = sign_in("vw", {"branch": "0201001", "region": "华南区"})
     f = at.session_state["_filters"]
     assert f.scope.branch_ids == frozenset({MINE})
@@ -71,7 +68,7 @@ def test_url_parameters_cannot_leave_the_scope(secure_store, app_router):
     assert filters.current is not None and at.session_state["_filters"].scope.branch_ids == frozenset({MINE})
 
 
-def test_manager_sees_their_whole_region(secure_store, app_router):
+def test_manager_sees_their_whole_region(secure_store):
     at = sign_in("mgr")
     assert at.session_state["_filters"].scope.branch_ids == SOUTH
     assert at.selectbox(key="region").options[1:] == ["华南区"]
@@ -79,7 +76,7 @@ def test_manager_sees_their_whole_region(secure_store, app_router):
 
 @pytest.mark.parametrize("page", ["pages/overview.py", "pages/counter.py", "pages/credit.py", "pages/feedback.py",
                                   "pages/anomalies.py"])
-def test_pages_show_only_the_scope(secure_store, app_router, page):
+def test_pages_show_only_the_scope(secure_store, page):
     at = sign_in("vw")
     at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -116,7 +113,7 @@ def test_scoped_numbers_equal_an_independent_count(secure_store, person):
     assert int(whole["value"].sum()) == _served_by_sql(secure_store, start, end, everyone) > expected
 
 
-def test_exports_are_within_scope_and_audited(secure_store, app_router):
+def test_exports_are_within_scope_and_audited(secure_store):
     at = sign_in("vw")
     at.switch_page("pages/counter.py").run()
     buttons = at.download_button
@@ -145,7 +142,7 @@ def test_briefing_cannot_leave_the_scope(secure_store):
         assert name not in text
 
 
-def test_briefing_page_offers_only_the_scope(secure_store, app_router):
+def test_briefing_page_offers_only_the_scope(secure_store):
     at = sign_in("ana")
     at.switch_page("pages/briefing.py").run()
     assert not at.exception
@@ -222,7 +219,7 @@ def mine_csv() -> bytes:
     return csv_text([header, *[[*r[:col], MINE, *r[col + 1:]] for r in rows]]).encode("utf-8-sig")
 
 
-def test_upload_and_rollback_on_the_page_are_audited(secure_store, app_router):
+def test_upload_and_rollback_on_the_page_are_audited(secure_store):
     at = sign_in("ana")
     at.switch_page("pages/data.py").run()
     at.file_uploader(key="data_files").upload("<img src=x onerror=alert(1)>[a](b).csv", mine_csv())
@@ -291,7 +288,7 @@ def test_audit_log_is_append_only_and_tamper_evident(secure_store):
     assert not v.ok and v.reason == "the row was changed"
 
 
-def test_admin_page_filters_and_exports_the_audit_trail(secure_store, app_router):
+def test_admin_page_filters_and_exports_the_audit_trail(secure_store):
     at = sign_in("adm")
     at.switch_page("pages/admin.py").run()
     assert not at.exception
@@ -303,7 +300,7 @@ def test_admin_page_filters_and_exports_the_audit_trail(secure_store, app_router
 
 
 # -- payloads stay inert: upload → page → export → PDF --------------------------------------------
-def test_payloads_stay_inert_from_upload_to_pdf(secure_store, app_router):
+def test_payloads_stay_inert_from_upload_to_pdf(secure_store):
     from pypdf import PdfReader
 
     from briefing import build_pdf

@@ -181,7 +181,7 @@ def test_cli_ingest_as_a_scoped_analyst_is_refused(secure_store, tmp_path):
                                   [OUTSIDE]).fetchone()[0] != MINE
 
 
-def test_the_data_page_refuses_the_exploit(secure_store, app_router):
+def test_the_data_page_refuses_the_exploit(secure_store):
     from data.audit import search
     from tests.helpers_ingest import csv_text
     from tests.test_security import sign_in

@@ -7,8 +7,8 @@ Modes (`BANKPULSE_AUTH`, see data/users.AuthSettings):
   none   no sign-in, everyone is the local admin "test" — for the test suite only, and refused
          unless the server listens on the loopback interface
 
-Pages never decide who may see what: app.py shows only the pages of the role (`PAGES`) and
-refuses a deep link to any other; `filters.current()` folds `boundary()` into every Scope,
+Pages never decide who may see what: app.py shows only the pages of the role (each page's
+permission in pages/_ui/pagelist.py) and refuses a deep link to any other; `filters.current()` folds `boundary()` into every Scope,
 which the query layer applies. Pages ask `current_user()` for the name to record and `can()`
 to show an action (a triage form, a rollback button).
 """
@@ -25,6 +25,7 @@ import streamlit as st
 from data.audit import audit
 from data.users import ROLE_LABELS, Principal, UserStore, auth_settings, visible_anomalies
 from pages._ui.i18n import current_lang, t, tr
+from pages._ui.pagelist import page_at
 from pages._ui.store import data_version, get_store
 
 _KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime, "version": int}
@@ -36,12 +37,6 @@ _ENDED = {"session_timeout": ("auth.timed_out", ":material/schedule:"),
           "sign_out_deleted": ("auth.deleted_out", ":material/block:")}
 TEST_USER = Principal("test", "admin", source="none", display="Test (BANKPULSE_AUTH=none)")
 LOOPBACK = {None, "", "127.0.0.1", "localhost", "::1"}
-
-# The permission each page needs (url path → permission of data/users.PERMISSIONS).
-PAGES: dict[str, str] = {
-    "overview": "read", "counter": "read", "credit": "read", "feedback": "read", "market": "read",
-    "anomalies": "read", "briefing": "briefing", "data": "upload", "admin": "users",
-}
 
 
 # -- who is signed in ------------------------------------------------------------------------
@@ -69,9 +64,9 @@ def can(permission: str) -> bool:
 
 
 def may_open(url_path: str) -> bool:
-    """True when the signed-in role may open the page at `url_path` (pages not listed: no one)."""
-    need = PAGES.get(url_path or "overview")
-    return need is not None and can(need)
+    """True when the signed-in role may open the page at `url_path` (pages not declared: no one)."""
+    page = page_at(url_path)
+    return page is not None and can(page.permission)
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=256)
