@@ -25,6 +25,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 BUDGET = 0.1  # false alarms per series-year at sensitivity "medium" (≈ 0.3–0.4 per 1,000 daily points)
 SPIKE_SHARE, SHIFT_SHARE, VARIANCE_SHARE = 0.5, 0.3, 0.2
@@ -47,9 +48,13 @@ def points_per_year(index: pd.DatetimeIndex) -> float:
     return n / years
 
 
-def spike_z(ppy: float, budget: float = BUDGET) -> float:
-    """|z| a calibrated point must reach: the two-sided normal quantile of α per point."""
+def spike_z(ppy: float, budget: float = BUDGET, df: float | None = None) -> float:
+    """|z| a calibrated point must reach: the two-sided normal quantile of α per point — or, when
+    the scale rests on only `df` residuals and no tail fit could calibrate it (a monthly series has
+    a dozen), Student's t quantile with those degrees of freedom."""
     alpha = min(max(budget * SPIKE_SHARE / max(ppy, 1.0), 1e-12), 0.5)
+    if df is not None:
+        return float(student_t.isf(alpha / 2, max(df, 1.0)))
     return float(norm.isf(alpha / 2))
 
 

@@ -255,6 +255,11 @@ class SeasonalBaseline(BlockDetector):
         sig = MAD_TO_SIGMA * rolling(ae, 2 * w, "median", w)  # unknown until w residuals
         small = 1e-6 * (row_nanmedian(np.abs(y)) + 1e-9)
         half = 0.5 * glob
+        # a series that is mostly one value (a rate that is 0 in most months) has a robust sigma of 0:
+        # half its mean absolute residual keeps one non-zero month from scoring in the hundreds
+        with np.errstate(invalid="ignore"):
+            mean_abs = np.where(row_any_finite(ae), np.nanmean(np.where(np.isfinite(ae), ae, np.nan), axis=1), np.nan)
+        half = np.fmax(half, 0.5 * mean_abs)
         floor = np.where(np.isfinite(glob), np.where(small > half, small, half), 1e-9)  # = max(half, small)
         sig = np.maximum(sig, floor[:, None])  # NaN (not enough history) stays NaN
         exp_t = level + season
@@ -266,7 +271,9 @@ class SeasonalBaseline(BlockDetector):
         else:
             z, nu, scale = normal_scores(e / sig)
         ppy = points_per_year(b.index)
-        thr = spike_z(ppy)
+        # a monthly series is too short for the tail fit: its scale rests on 2w residuals, so t(2w − 1)
+        df = 2 * w - 1 if b.freq is Freq.MONTHLY else None
+        thr = spike_z(ppy, df=df)
         band = raw_threshold(thr, nu, scale)[:, None] * sig  # the calibrated threshold, in the data's unit
         expected, lower, upper = exp_t.copy(), exp_t - band, exp_t + band
         for a in (expected, lower, upper):
@@ -276,4 +283,4 @@ class SeasonalBaseline(BlockDetector):
         lower = np.where(closed, 0.0, lower)  # closed is normal on those days
         change = (v - expected) / np.fmax(np.abs(expected), 1e-9)
         return Scores(b.index, expected, lower, upper, z, change, resid_z=z, threshold=thr,
-                      per_budget=lambda budget: spike_z(ppy, budget))
+                      per_budget=lambda budget: spike_z(ppy, budget, df))
