@@ -30,10 +30,10 @@ from anomaly.budget import BUDGET  # noqa: E402
 from anomaly.ensemble import detect  # noqa: E402
 from anomaly.generic import iter_series, read_long  # noqa: E402
 from bench.generalization import RESULTS, instance  # noqa: E402
+from bench.results import write_section  # noqa: E402
 
 BUDGETS = (0.03, 0.1, 0.3, 1.0)
 SVG = ROOT / "bench" / "calibration.svg"
-MARK_START, MARK_END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 IDX = pd.date_range("2023-01-02", periods=3 * 364, freq="D")
 WEEK = np.array([1.15, 1.0, 0.95, 0.97, 1.1, 0.5, 0.4])
 
@@ -124,12 +124,7 @@ def main(argv=None) -> int:
     print(text)
     if a.write:
         SVG.write_text(svg(rows), encoding="utf-8")
-        old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-        block = f"{MARK_START}\n## False-alarm calibration\n\n{text}{MARK_END}\n"
-        if MARK_START in old:
-            head, rest = old.split(MARK_START, 1)
-            old = head + rest.split(MARK_END, 1)[1].lstrip("\n")
-        RESULTS.write_text(old.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+        write_section(RESULTS, "calibration", "False-alarm calibration", text)
     return 0
 
 

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from anomaly.base import Controls  # noqa: E402
 from anomaly.ensemble import detect  # noqa: E402
 from anomaly.generic import fmt_ts, iter_series, read_long  # noqa: E402
+from bench.results import cpu, write_section  # noqa: E402
 
 # the shared folder sits beside the checkout; BANKPULSE_SHARED points elsewhere (a worktree)
 SHARED = Path(os.environ.get("BANKPULSE_SHARED", ROOT.parent / "shared")) / "benchmarks"
@@ -54,7 +55,6 @@ NAB = SHARED / "nab"
 SCORER = SHARED / "score.py"
 OUT = ROOT / "bench" / "out" / "generalization"
 RESULTS = ROOT / "bench" / "ANOMALY_RESULTS.md"
-MARK_START, MARK_END = "<!-- generalization:start -->", "<!-- generalization:end -->"
 
 TUNE = [("A", 1), ("A", 2), ("A", 3), ("inhouse", 0)]
 REPORT = [("A", s) for s in (101, 102, 103)] + [("B", s) for s in (101, 102, 103)] + [("NAB", 0)]
@@ -93,15 +93,12 @@ def _inhouse(out: Path) -> None:
 
 
 def nab_instance() -> tuple[list, dict, dict, dict]:
-    """NAB as series (its one repeated timestamp: the first reading, as `--on-duplicate first`)."""
-    from anomaly.base import SeriesInput
+    """NAB as series, read as the anomaly bench reads it (its repeated timestamps: the first reading,
+    as `--on-duplicate first`)."""
+    from bench.anomaly_bench import nab_series
 
     labels = json.loads((NAB / "labels.json").read_text())
-    series = []
-    for name in labels:
-        df = pd.read_csv(NAB / "data" / name).drop_duplicates("timestamp").sort_values("timestamp")
-        idx = pd.DatetimeIndex(pd.to_datetime(df["timestamp"]))
-        series.append(SeriesInput(pd.Series(df["value"].to_numpy(float), idx), series_id=name))
+    series = nab_series()
     n_points = json.loads((NAB / "n_points.json").read_text())
     return series, labels, n_points, {name: {"kpi": name.split("/", 1)[0]} for name in labels}
 
@@ -244,7 +241,7 @@ def summary_row(name: str, r: dict) -> str:
 
 
 def report(groups: dict[str, dict], split: str) -> str:
-    lines = [f"Run {datetime.now():%Y-%m-%d %H:%M} UTC, machine: {os.cpu_count()} CPUs ({_cpu()}), Python "
+    lines = [f"Run {datetime.now():%Y-%m-%d %H:%M} UTC, machine: {os.cpu_count()} CPUs ({cpu()}), Python "
              f"{platform.python_version()}; `bench/generalization.py --split {split}`, BankPulse at shipped "
              "defaults (`Controls()`).", "",
              "| instances | windows | detected | FP | precision | recall | F1 | FA/1k | decoy spans hit | "
@@ -274,17 +271,6 @@ def report(groups: dict[str, dict], split: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def run_split(split: str) -> dict[str, dict]:
     plan = {"tune": TUNE, "report": REPORT, "all": TUNE + REPORT}[split]
     by_group: dict[str, list[dict]] = defaultdict(list)
@@ -300,16 +286,6 @@ def run_split(split: str) -> dict[str, dict]:
     return {k: pooled(v) for k, v in by_group.items()}
 
 
-def write_section(text: str) -> None:
-    """Replace the generalization section of bench/ANOMALY_RESULTS.md (anomaly_bench.py keeps it)."""
-    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    block = f"{MARK_START}\n## Generalization (issue 18 protocol)\n\n{text}{MARK_END}\n"
-    if MARK_START in old:
-        head, rest = old.split(MARK_START, 1)
-        old = head + rest.split(MARK_END, 1)[1].lstrip("\n")
-    RESULTS.write_text(old.rstrip("\n") + "\n\n" + block, encoding="utf-8")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=["tune", "report", "all"], default="tune")
@@ -323,7 +299,7 @@ def main(argv=None) -> int:
     if a.json:
         a.json.write_text(json.dumps(groups, indent=1, default=str), encoding="utf-8")
     if a.write:
-        write_section(text)
+        write_section(RESULTS, "generalization", "Generalization (issue 18 protocol)", text)
     return 0
 
 
