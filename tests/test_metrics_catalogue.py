@@ -18,7 +18,7 @@ import pytest
 
 from data.sources import SOURCES
 from data.store import Store
-from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric
+from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric, headlines
 from metrics.columns import DIMENSIONS
 from metrics.compiler import MetricQueryError, Window, compile_metric
 from metrics.compute import series
@@ -30,11 +30,13 @@ GOLDEN = TESTS / "golden_sql"
 GOLDEN_GRAIN, GOLDEN_WINDOW = Grain.MONTH, Window(date(2025, 1, 1), date(2025, 6, 30))
 AS_OF = date(2025, 6, 30)
 
-STABLE_HEADLINES = {
+# What users see (overview cards, summary, briefing), in the order they see it: a pinned
+# expectation like the golden SQL, not a list anything reads. HEADLINE_IDS comes from the flag.
+STABLE_HEADLINES = (
     "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
     "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
     "feedback.complaints", "feedback.on_time_closure_rate", "feedback.satisfaction_rate",
-}
+)
 
 
 def _value_asserted_ids(sources: dict[str, str]) -> dict[str, str]:
@@ -94,9 +96,13 @@ def test_the_kpi_test_check_can_fail():
 
 
 def test_stable_headline_ids():
-    assert set(CATALOGUE) >= STABLE_HEADLINES
-    assert set(HEADLINE_IDS) == STABLE_HEADLINES
-    assert {m.id for m in CATALOGUE.values() if m.headline} == STABLE_HEADLINES
+    assert set(CATALOGUE) >= set(STABLE_HEADLINES)
+    assert set(HEADLINE_IDS) == set(STABLE_HEADLINES)
+    assert {m.id for m in CATALOGUE.values() if m.headline} == set(STABLE_HEADLINES)
+    assert HEADLINE_IDS == STABLE_HEADLINES, "the headline order is the declaration order users see"
+    assert [m.id for m in headlines()] == list(HEADLINE_IDS)
+    for c in Category:
+        assert [m.id for m in headlines(c)] == [mid for mid in HEADLINE_IDS if CATALOGUE[mid].category is c]
     with pytest.raises(KeyError, match="unknown metric"):
         get_metric("credit.no_such_kpi")
 
