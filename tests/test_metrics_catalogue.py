@@ -22,7 +22,7 @@ from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric, 
 from metrics.columns import DIMENSIONS
 from metrics.compiler import MetricQueryError, Window, compile_metric
 from metrics.compute import series
-from metrics.model import Category, Direction, Grain, Unit
+from metrics.model import Agg, Category, Direction, Grain, Measure, Unit
 from metrics.periods import period_start, shift
 
 TESTS = Path(__file__).parent
@@ -105,6 +105,23 @@ def test_stable_headline_ids():
         assert [m.id for m in headlines(c)] == [mid for mid in HEADLINE_IDS if CATALOGUE[mid].category is c]
     with pytest.raises(KeyError, match="unknown metric"):
         get_metric("credit.no_such_kpi")
+
+
+@pytest.mark.parametrize(("kw", "additive"), [
+    ({"agg": Agg.COUNT}, True), ({"agg": Agg.SUM, "column": "wait_min"}, True),
+    ({"agg": Agg.MEAN, "column": "wait_min"}, True), ({"agg": Agg.QUANTILE, "column": "wait_min", "q": 0.9}, False),
+    ({"agg": Agg.COUNT_DISTINCT, "column": "branch_id"}, False), ({"agg": Agg.LAST, "column": "wait_min"}, False),
+    ({"agg": Agg.CUSTOM, "custom": "window_capacity_seconds", "sums_over_branches": True}, True),
+    ({"agg": Agg.CUSTOM, "custom": "open_past_limit"}, False),
+])
+def test_additivity_is_declared_on_the_measure(kw, additive):
+    """The scan rolls additive measures up from branches (anomaly/extract.py reads `Measure.additive`)."""
+    assert Measure(source="counter_tickets", **kw).additive is additive
+
+
+def test_only_custom_measures_declare_sums_over_branches():
+    with pytest.raises(ValueError, match="sums_over_branches"):
+        Measure(source="counter_tickets", agg=Agg.QUANTILE, column="wait_min", q=0.5, sums_over_branches=True)
 
 
 @pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
