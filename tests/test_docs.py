@@ -39,3 +39,10 @@ def test_catalogue_ids_are_unique_and_listed_by_the_cli(capsys):
     out = capsys.readouterr().out
     for mid in CATALOGUE:
         assert mid in out
+
+
+def test_metrics_doc_is_current():
+    """docs/metrics.md is `python -m metrics.docs` output; regenerate it when a KPI changes."""
+    from metrics.docs import render_markdown as render_metrics
+
+    assert (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8") == render_metrics()
