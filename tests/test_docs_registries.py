@@ -1,10 +1,11 @@
 """Every registry entry is documented (datasette's tests/test_docs.py): sources, KPIs, detectors,
-CLI commands (nested ones too), settings and ingest issue codes each walk their registry, and an
-entry that no page of docs/ or README.md mentions fails under its own name.
+pages, CLI commands (nested ones too), settings and ingest issue codes each walk their registry,
+and an entry that no page of docs/ or README.md mentions fails under its own name.
 
 "Mentioned" is deliberately literal: a name in backticks (`` `counter.tickets_served` ``,
-`` `cusum` ``, `` `BANKPULSE_DB` ``), a command as `bankpulse user add` (or in an alternation,
-`bankpulse user add|list|update`). Adding an entry means adding its line to a doc.
+`` `cusum` ``, `` `pages/overview.py` ``, `` `BANKPULSE_DB` ``), a command as `bankpulse user add`
+(or in an alternation, `bankpulse user add|list|update`). Adding an entry means adding its line to
+a doc. (tests/test_pages.py checks each page's docs/pages.md row cell by cell.)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from data.ingest.issues import Code
 from data.settings import Settings
 from data.sources import SOURCES
 from metrics.catalogue import CATALOGUE
+from pages._ui.pagelist import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -54,6 +56,7 @@ REGISTRIES: dict[str, list[str]] = {
     "source": list(SOURCES),
     "kpi": list(CATALOGUE),
     "detector": list(DETECTORS),
+    "page": [p.path for p in PAGES],
     "cli": cli_commands(),
     "setting": [f"BANKPULSE_{name.upper()}" for name in Settings.model_fields],
     "issue_code": [c.value for c in Code],
