@@ -1,10 +1,12 @@
 """Every registry entry is documented (datasette's tests/test_docs.py): sources, KPIs, detectors,
-pages, CLI commands (nested ones too), settings and ingest issue codes each walk their registry,
-and an entry that no page of docs/ or README.md mentions fails under its own name.
+pages, CLI commands (nested ones too), settings (data/settings.py and the sign-in ones of
+data/users.py) and ingest issue codes each walk their registry, and an entry that no page of
+docs/ or README.md mentions fails under its own name.
 
 "Mentioned" is deliberately literal: a name in backticks (`` `counter.tickets_served` ``,
-`` `cusum` ``, `` `pages/overview.py` ``, `` `BANKPULSE_DB` ``), a command as `bankpulse user add`
-(or in an alternation, `bankpulse user add|list|update`). Adding an entry means adding its line to
+`` `cusum` ``, `` `pages/overview.py` ``), a setting's whole variable name (`BANKPULSE_DB`, also
+in `BANKPULSE_X=true`), a command as `bankpulse user add` (or in an alternation,
+`bankpulse user add|list|update`). Adding an entry means adding its line to
 a doc. (tests/test_pages.py checks each page's docs/pages.md row cell by cell.)
 """
 
@@ -21,6 +23,7 @@ from cli.main import build_parser
 from data.ingest.issues import Code
 from data.settings import Settings
 from data.sources import SOURCES
+from data.users import AuthSettings
 from metrics.catalogue import CATALOGUE
 from pages._ui.pagelist import PAGES
 
@@ -58,7 +61,7 @@ REGISTRIES: dict[str, list[str]] = {
     "detector": list(DETECTORS),
     "page": [p.path for p in PAGES],
     "cli": cli_commands(),
-    "setting": [f"BANKPULSE_{name.upper()}" for name in Settings.model_fields],
+    "setting": [f"BANKPULSE_{name.upper()}" for cls in (Settings, AuthSettings) for name in cls.model_fields],
     "issue_code": [c.value for c in Code],
 }
 
@@ -66,6 +69,8 @@ REGISTRIES: dict[str, list[str]] = {
 def documented(registry: str, entry: str, text: str = TEXT) -> bool:
     if registry == "cli":
         return entry in _documented_commands(text)
+    if registry == "setting":  # a whole variable name, also in `BANKPULSE_X=value`
+        return re.search(rf"(?<![A-Z_]){entry}(?![A-Z_])", text) is not None
     return f"`{entry}`" in text
 
 
