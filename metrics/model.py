@@ -4,7 +4,8 @@ A :class:`Metric` is data: names in two languages, the measure(s) it divides, it
 direction and allowed dimensions. `metrics.compiler` turns a declaration plus a window, grain,
 scope and options into one Ibis expression, so the same KPI runs on DuckDB today and on Spark
 (Spark Connect) at scale. Pages, the briefing, the anomaly scan, the CLI and the tests all read
-the catalogue (`metrics.catalogue.CATALOGUE`); adding a KPI is one declaration.
+the catalogue (`metrics.catalogue.CATALOGUE`); adding a KPI is one declaration (with its value
+test, its golden SQL and `python -m metrics.docs > docs/metrics.md`, which tests/test_docs.py checks).
 """
 
 from __future__ import annotations
