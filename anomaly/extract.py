@@ -7,8 +7,8 @@ every KPI × level against `series_for`), read differently:
 
 * every measure that shares a source, date column and window is aggregated in one query, by
   period × branch (the same `compiler.base_table` / `compiler.reduction` the pages use);
-* a measure that is additive over outlets — a count, a sum, a mean (as sum ÷ count), a custom
-  measure listed in ADDITIVE_CUSTOM — is read at branch level only; region and bank are the sums
+* a measure that is additive over outlets (`Measure.additive`: a count, a sum, a mean as sum ÷
+  count, a custom measure declared `sums_over_branches`) is read at branch level only; region and bank are the sums
   of their branches (regions joined from the branch master exactly as the compiler joins them);
 * the others (quantiles, distinct counts, last values) are read per level, all of a source's in
   one query per level;
@@ -60,15 +60,7 @@ from metrics.model import Agg, Grain, Measure, Metric, Unit
 from metrics.periods import period_end, periods
 from metrics.scope import Scope
 
-# custom measures that are sums over outlets (Σ open windows × opening minutes over branch-days):
-# their region and bank values are the sums of the branches'
-ADDITIVE_CUSTOM = frozenset({"window_capacity_seconds"})
-ADDITIVE = (Agg.COUNT, Agg.SUM, Agg.MEAN)
 LEVELS = {"bank": (), "region": ("region",), "branch": ("branch",)}
-
-
-def additive(m: Measure) -> bool:
-    return m.agg in ADDITIVE or (m.agg is Agg.CUSTOM and m.custom in ADDITIVE_CUSTOM)
 
 
 def count_of(den: Measure | None) -> Measure | None:
@@ -82,7 +74,7 @@ def by_branch(metric: Metric, options: dict) -> bool:
     """Whether every measure of the KPI can be read per branch and rolled up."""
     ms = [metric.measure(options), *([metric.denominator] if metric.denominator else [])]
     return ("branch" in metric.dimensions and all(DIMENSIONS["branch"].available(set(), m.source) for m in ms)
-            and all(additive(m) or m.agg is not Agg.CUSTOM for m in ms))
+            and all(m.additive or m.agg is not Agg.CUSTOM for m in ms))
 
 
 @dataclass
@@ -226,7 +218,7 @@ class Reader:
                 g = groups.setdefault(_key(m, r.grain, r.window), _Group())
                 if m not in g.measures:
                     g.measures.append(m)
-                if not additive(m):
+                if not m.additive:
                     g.levels |= set(r.levels)
         self._daily = {(k[0], k[2], k[3]) for k in groups if k[1] is Grain.DAY}
         self._daily |= {(_key(m, g, w)[0], w.start, w.end) for m, g, w in customs if g is Grain.DAY}
@@ -301,8 +293,8 @@ class Reader:
         opts = self._opts(window)
         names = {m: f"m{i}" for i, m in enumerate(g.measures)}
         first = g.measures[0]
-        add = [m for m in g.measures if additive(m)]
-        non = [m for m in g.measures if not additive(m)]
+        add = [m for m in g.measures if m.additive]
+        non = [m for m in g.measures if not m.additive]
         wanted = {"branch": g.measures, **{lv: non for lv in ("region", "bank") if lv in g.levels and non}}
         # values that depend on the as-of date (matured cases) are read afresh: a kept one would be
         # for one last day only, and a new one comes with every upload
@@ -403,7 +395,7 @@ class Reader:
 
     def _read_custom(self, m: Measure, grain: Grain, window: Window) -> None:
         opts = self._opts(window)
-        if self.cache is not None and cacheable(m) and m.custom in ADDITIVE_CUSTOM:
+        if self.cache is not None and cacheable(m) and m.additive:
             df = self._read_custom_kept(m, grain, window, opts)
         else:
             df = self._run(measure_table(self.backend, m, grain, window, ("branch",), Scope(), opts, "v"))
@@ -413,7 +405,7 @@ class Reader:
 
     def _read_custom_kept(self, m: Measure, grain: Grain, window: Window, opts: dict) -> pd.DataFrame:
         """An additive custom measure per branch with kept values: its value for a branch and period
-        is a function of that branch's rows in the period and of the branch master (ADDITIVE_CUSTOM),
+        is a function of that branch's rows in the period and of the branch master (`sums_over_branches`),
         so a kept value holds while the rows' fingerprint and a digest of the master (in the
         fingerprint's `members`, unused at branch level) are unchanged — after a master reload every
         period is read afresh and replaces what was kept. Fresh values are read joined to their rows'

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from metrics.catalogue import CATALOGUE, HEADLINE_IDS
+from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category
 from metrics.model import Category
 
 _Frozen = ConfigDict(frozen=True, extra="forbid")
@@ -94,20 +94,19 @@ class BriefingSpec(BaseModel):
         return next((s for s in self.sections if s.kind is kind), None)
 
 
-KPI_IDS = (
-    "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
-    "counter.abandonment_rate",
-    "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
-    "credit.special_mention_share", "credit.five_class_violations",
-    "feedback.complaints", "feedback.complaints_per_10k", "feedback.on_time_closure_rate",
-    "feedback.satisfaction_rate", "feedback.nps", "feedback.open_past_limit",
-)
+# 二、主要指标: every headline KPI and these, in declaration order (a new headline KPI joins the table)
+_KPI_TABLE_MORE = frozenset({
+    "counter.abandonment_rate", "credit.special_mention_share", "credit.five_class_violations",
+    "feedback.complaints_per_10k", "feedback.nps", "feedback.open_past_limit",
+})
+assert not _KPI_TABLE_MORE - CATALOGUE.keys(), f"unknown metric ids {sorted(_KPI_TABLE_MORE - CATALOGUE.keys())}"
+KPI_IDS = tuple(m.id for m in CATALOGUE.values() if m.headline or m.id in _KPI_TABLE_MORE)
 TREND_IDS = (
     "counter.tickets_served", "counter.wait_p90_min",
     "credit.balance", "credit.npl_ratio",
     "feedback.complaints", "feedback.satisfaction_rate",
 )
-MARKET_IDS = ("market.lpr_1y", "market.lpr_5y", "market.industry_npl_ratio")
+MARKET_IDS = tuple(m.id for m in by_category(Category.MARKET))  # 六、市场动态: every market KPI
 
 DEFAULT_SPEC = BriefingSpec(sections=(
     Section(kind=SectionKind.COVER),

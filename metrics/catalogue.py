@@ -11,11 +11,9 @@ from metrics.model import Category, Metric
 CATALOGUE: dict[str, Metric] = {m.id: m for m in (*COUNTER, *CREDIT, *FEEDBACK, *MARKET)}
 assert len(CATALOGUE) == len(COUNTER) + len(CREDIT) + len(FEEDBACK) + len(MARKET), "duplicate metric id"
 
-HEADLINE_IDS = (
-    "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
-    "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
-    "feedback.complaints", "feedback.on_time_closure_rate", "feedback.satisfaction_rate",
-)
+# The headline KPIs are the ones declared `headline=True`, in declaration order (the order the
+# overview cards, the summary and the briefing show them in): no second list to keep in step.
+HEADLINE_IDS: tuple[str, ...] = tuple(m.id for m in CATALOGUE.values() if m.headline)
 
 
 def get_metric(metric_id: str) -> Metric:
@@ -27,3 +25,8 @@ def get_metric(metric_id: str) -> Metric:
 
 def by_category(category: Category) -> list[Metric]:
     return [m for m in CATALOGUE.values() if m.category is category]
+
+
+def headlines(category: Category | None = None) -> list[Metric]:
+    """The headline KPIs (of one category, or all), in declaration order."""
+    return [m for m in CATALOGUE.values() if m.headline and (category is None or m.category is category)]

@@ -53,6 +53,7 @@ COUNTER = (
            description_zh="办理时长合计 ÷（开放窗口数 × 营业分钟数），按有业务的网点日计算。",
            description_en="Total service time over open windows × opening minutes, on branch-days with business.",
            numerator=_m(agg=Agg.SUM, column="service_seconds", where=(SERVED,)),
-           denominator=_m(agg=Agg.CUSTOM, custom="window_capacity_seconds"), unit=Unit.RATE,
+           denominator=_m(agg=Agg.CUSTOM, custom="window_capacity_seconds", sums_over_branches=True),
+           unit=Unit.RATE,
            direction=Direction.NEUTRAL, default_grain=Grain.DAY, dimensions=("branch", "region", "sub_branch")),
 )

@@ -4,7 +4,8 @@ A :class:`Metric` is data: names in two languages, the measure(s) it divides, it
 direction and allowed dimensions. `metrics.compiler` turns a declaration plus a window, grain,
 scope and options into one Ibis expression, so the same KPI runs on DuckDB today and on Spark
 (Spark Connect) at scale. Pages, the briefing, the anomaly scan, the CLI and the tests all read
-the catalogue (`metrics.catalogue.CATALOGUE`); adding a KPI is one declaration.
+the catalogue (`metrics.catalogue.CATALOGUE`); adding a KPI is one declaration (with its value
+test, its golden SQL and `python -m metrics.docs > docs/metrics.md`, which tests/test_docs.py checks).
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class Measure(BaseModel):
     stock: bool = False  # a balance: evaluated on the last snapshot of each period, never summed over dates
     distinct_loans: bool = False  # flows read from snapshots: count each loan once
     custom: str | None = None
+    # a custom measure whose region and bank values are the sums of its branches' (Σ over outlets);
+    # the other aggregates' additivity follows from `agg` (see `additive`)
+    sums_over_branches: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Measure:
@@ -128,7 +132,21 @@ class Measure(BaseModel):
             raise ValueError("custom measures name their function")
         if self.agg not in (Agg.COUNT, Agg.CUSTOM) and not self.column:
             raise ValueError(f"{self.agg} needs a column")
+        if self.sums_over_branches and self.agg is not Agg.CUSTOM:
+            raise ValueError("sums_over_branches is declared on custom measures; the others follow from agg")
         return self
+
+    @property
+    def additive(self) -> bool:
+        """Whether a region's or the bank's value is built from its branches' (a count or sum as their
+        sum, a mean as Σ sum ÷ Σ count): the scan then reads it per branch only and rolls it up."""
+        match self.agg:
+            case Agg.COUNT | Agg.SUM | Agg.MEAN:
+                return True
+            case Agg.CUSTOM:
+                return self.sums_over_branches
+            case Agg.QUANTILE | Agg.COUNT_DISTINCT | Agg.LAST:
+                return False
 
 
 class Metric(BaseModel):

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics import summary
-from metrics.catalogue import HEADLINE_IDS, get_metric
+from metrics.catalogue import HEADLINE_IDS, get_metric, headlines
 from metrics.format import fmt_change, fmt_value
 from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
@@ -55,8 +55,10 @@ with st.container(border=True):
 
 # -- KPI cards by category ---------------------------------------------------------------------
 st.subheader(t("ov.kpis"), anchor=False)
-for category in (Category.COUNTER, Category.CREDIT, Category.FEEDBACK):
-    ids = [mid for mid in HEADLINE_IDS if get_metric(mid).category is category]
+for category in Category:  # the categories with headline KPIs (market has none), in their order
+    ids = [m.id for m in headlines(category)]
+    if not ids:
+        continue
     zh, en = CATEGORY_LABELS[category]
     st.markdown(f"**{zh if lang == 'zh' else en}**")
     with st.grid(4, gap="small", min_column_width=180, key=f"ov_grid_{category.value}"):

@@ -28,8 +28,11 @@ def test_readme_names_every_cli_command_and_page():
 
     for cmd in COMMANDS:
         assert f"bankpulse {cmd}" in readme, cmd
-    for page in ("总览", "柜台业务", "信贷", "客户反馈", "市场", "异常预警", "简报", "数据管理"):
-        assert page in readme
+    from pages._ui.i18n import tr
+    from pages._ui.pagelist import PAGES
+
+    for page in PAGES:  # the README's page table names every declared page, in both languages
+        assert f"{tr(page.title_key, 'zh')} {tr(page.title_key, 'en')}" in readme, page.url
 
 
 def test_catalogue_ids_are_unique_and_listed_by_the_cli(capsys):
@@ -39,3 +42,10 @@ def test_catalogue_ids_are_unique_and_listed_by_the_cli(capsys):
     out = capsys.readouterr().out
     for mid in CATALOGUE:
         assert mid in out
+
+
+def test_metrics_doc_is_current():
+    """docs/metrics.md is `python -m metrics.docs` output; regenerate it when a KPI changes."""
+    from metrics.docs import render_markdown as render_metrics
+
+    assert (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8") == render_metrics()

@@ -18,11 +18,11 @@ import pytest
 
 from data.sources import SOURCES
 from data.store import Store
-from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric
+from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric, headlines
 from metrics.columns import DIMENSIONS
 from metrics.compiler import MetricQueryError, Window, compile_metric
 from metrics.compute import series
-from metrics.model import Category, Direction, Grain, Unit
+from metrics.model import Agg, Category, Direction, Grain, Measure, Unit
 from metrics.periods import period_start, shift
 
 TESTS = Path(__file__).parent
@@ -30,11 +30,13 @@ GOLDEN = TESTS / "golden_sql"
 GOLDEN_GRAIN, GOLDEN_WINDOW = Grain.MONTH, Window(date(2025, 1, 1), date(2025, 6, 30))
 AS_OF = date(2025, 6, 30)
 
-STABLE_HEADLINES = {
+# What users see (overview cards, summary, briefing), in the order they see it: a pinned
+# expectation like the golden SQL, not a list anything reads. HEADLINE_IDS comes from the flag.
+STABLE_HEADLINES = (
     "counter.tickets_served", "counter.wait_avg_min", "counter.wait_p90_min", "counter.overtime_wait_rate",
     "credit.disbursed_amount", "credit.balance", "credit.overdue_rate", "credit.npl_ratio",
     "feedback.complaints", "feedback.on_time_closure_rate", "feedback.satisfaction_rate",
-}
+)
 
 
 def _value_asserted_ids(sources: dict[str, str]) -> dict[str, str]:
@@ -94,11 +96,32 @@ def test_the_kpi_test_check_can_fail():
 
 
 def test_stable_headline_ids():
-    assert set(CATALOGUE) >= STABLE_HEADLINES
-    assert set(HEADLINE_IDS) == STABLE_HEADLINES
-    assert {m.id for m in CATALOGUE.values() if m.headline} == STABLE_HEADLINES
+    assert set(CATALOGUE) >= set(STABLE_HEADLINES)
+    assert set(HEADLINE_IDS) == set(STABLE_HEADLINES)
+    assert {m.id for m in CATALOGUE.values() if m.headline} == set(STABLE_HEADLINES)
+    assert HEADLINE_IDS == STABLE_HEADLINES, "the headline order is the declaration order users see"
+    assert [m.id for m in headlines()] == list(HEADLINE_IDS)
+    for c in Category:
+        assert [m.id for m in headlines(c)] == [mid for mid in HEADLINE_IDS if CATALOGUE[mid].category is c]
     with pytest.raises(KeyError, match="unknown metric"):
         get_metric("credit.no_such_kpi")
+
+
+@pytest.mark.parametrize(("kw", "additive"), [
+    ({"agg": Agg.COUNT}, True), ({"agg": Agg.SUM, "column": "wait_min"}, True),
+    ({"agg": Agg.MEAN, "column": "wait_min"}, True), ({"agg": Agg.QUANTILE, "column": "wait_min", "q": 0.9}, False),
+    ({"agg": Agg.COUNT_DISTINCT, "column": "branch_id"}, False), ({"agg": Agg.LAST, "column": "wait_min"}, False),
+    ({"agg": Agg.CUSTOM, "custom": "window_capacity_seconds", "sums_over_branches": True}, True),
+    ({"agg": Agg.CUSTOM, "custom": "open_past_limit"}, False),
+])
+def test_additivity_is_declared_on_the_measure(kw, additive):
+    """The scan rolls additive measures up from branches (anomaly/extract.py reads `Measure.additive`)."""
+    assert Measure(source="counter_tickets", **kw).additive is additive
+
+
+def test_only_custom_measures_declare_sums_over_branches():
+    with pytest.raises(ValueError, match="sums_over_branches"):
+        Measure(source="counter_tickets", agg=Agg.QUANTILE, column="wait_min", q=0.5, sums_over_branches=True)
 
 
 @pytest.mark.parametrize("metric_id", sorted(CATALOGUE))
