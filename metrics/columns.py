@@ -49,6 +49,8 @@ DERIVED: dict[tuple[str, str], Expr] = {
         | ((t.days_past_due > 360) & (t.risk_class != "loss"))
     ),
     ("feedback_records", "handling_days"): _handling_days,
+    ("feedback_records", "first_reply_days"): lambda t, o: (
+        t.replied_at.epoch_seconds() - t.received_at.epoch_seconds()) / 86400.0,
     ("feedback_records", "sla_days"): _sla_days,
     # a complaint whose outcome is known: closed, or its limit passed by the end of the query
     # window (open cases still within their limit are not late yet and must not count against it)

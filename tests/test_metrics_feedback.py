@@ -184,3 +184,23 @@ def test_open_past_limit_at_period_end(store):
     assert daily.get(date(2025, 1, 23), 0) == 0
     assert daily[date(2025, 1, 24)] == 1
     assert _v(store, "feedback.open_past_limit", by=("branch",)) == {(JAN, "B1"): 1, (FEB, "B1"): 1}
+
+
+def test_first_reply_days_avg_over_replied_complaints(tmp_path):
+    # B1: R1 replied after 6 h (0.25 d), R2 after 30 h (1.25 d), R3 not replied (left out); the suggestion R4
+    # (replied after 48 h) is not a complaint → Jan B1 (0.25 + 1.25) / 2 = 0.75; B2: R5 after 12 h → 0.5;
+    # bank (0.25 + 1.25 + 0.5) / 3 = 0.667
+    s = Store(tmp_path / "reply.duckdb")
+    s.cursor().execute(
+        "INSERT INTO main.feedback_records (feedback_id, feedback_kind, branch_id, complexity, received_at, status, "
+        "replied_at, channel, batch_id) VALUES "
+        "('R1', 'complaint', 'B1', 'simple', '2025-01-06 09:00', 'in_progress', '2025-01-06 15:00', 'hotline', 1), "
+        "('R2', 'complaint', 'B1', 'simple', '2025-01-07 09:00', 'in_progress', '2025-01-08 15:00', 'hotline', 1), "
+        "('R3', 'complaint', 'B1', 'simple', '2025-01-08 09:00', 'received', NULL, 'hotline', 1), "
+        "('R4', 'suggestion', 'B1', NULL, '2025-01-09 09:00', 'closed', '2025-01-11 09:00', 'app', 1), "
+        "('R5', 'complaint', 'B2', 'simple', '2025-01-10 09:00', 'in_progress', '2025-01-10 21:00', 'app', 1)")
+    jan_end = date(2025, 1, 31)
+    assert _v(s, "feedback.first_reply_days_avg", start=JAN, end=jan_end) == pytest.approx({JAN: 2 / 3})
+    assert _v(s, "feedback.first_reply_days_avg", by=("branch",), start=JAN, end=jan_end) == pytest.approx(
+        {(JAN, "B1"): 0.75, (JAN, "B2"): 0.5})
+    s.close()
