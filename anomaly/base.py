@@ -271,7 +271,7 @@ class Flag:
     lower: float
     upper: float
     score: float
-    severity: str  # low / medium / high
+    severity: str  # a Severity value
     direction: str  # up / down
     detector: str
     kind: str  # AnomalyKind value
@@ -279,19 +279,29 @@ class Flag:
     extra: dict = field(default_factory=dict)
 
 
+class Severity(StrEnum):
+    """How urgent a flag is, least first: the one ranking (merging events, the list's order — bound
+    into data/sql/anomaly.sql — and the page's filter all read it)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+SEV_RANK = {s.value: i for i, s in enumerate(Severity)}
+MOST_SEVERE_FIRST = tuple(s.value for s in reversed(Severity))
+
+
 def severity(score: float, threshold: float) -> str:
     r = abs(score) / threshold
-    return "high" if r >= 2.0 else "medium" if r >= 1.4 else "low"
-
-
-SEV_RANK = {"low": 0, "medium": 1, "high": 2}
+    return (Severity.HIGH if r >= 2.0 else Severity.MEDIUM if r >= 1.4 else Severity.LOW).value
 
 
 def shift_severity(size_z: float) -> str:
     """A CUSUM statistic restarts after each alarm, so it says *that* the level moved, not by how
     much: a shift's severity is its size, the mean standardized residual since the onset."""
     a = abs(size_z) if np.isfinite(size_z) else 0.0
-    return "high" if a >= 3.0 else "medium" if a >= 1.5 else "low"
+    return (Severity.HIGH if a >= 3.0 else Severity.MEDIUM if a >= 1.5 else Severity.LOW).value
 
 
 _WEEK, _DAY, _TWO_MONTHS = pd.Timedelta(days=7), pd.Timedelta(days=1), pd.Timedelta(days=62)

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from anomaly.base import MOST_SEVERE_FIRST
+
 STATUSES = ("new", "acknowledged", "explained", "false_alarm", "resolved")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("acknowledged", "explained", "false_alarm"),
@@ -127,7 +129,8 @@ class AnomalyStore:
         """Most severe and recent first; `boundary` (a person's branch ids, None: the whole bank)
         filters in the query, before `limit`/`offset`, so nobody's own flags fall off the end."""
         params = self._filters(status, severity, category, scope_kind, metric, since, boundary)
-        return self.q("anomaly.list_anomalies", **params, limit=limit, offset=offset).df()
+        return self.q("anomaly.list_anomalies", **params, limit=limit, offset=offset,
+                      severity_order=list(MOST_SEVERE_FIRST)).df()
 
     def count(self, *, status=None, severity=None, category=None, scope_kind=None, metric=None, since=None,
               boundary: frozenset[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from anomaly.base import MOST_SEVERE_FIRST
 from anomaly.store import STATUS_LABELS, TRANSITIONS, AnomalyStore, NoiseControls, TriageError
 from metrics.catalogue import CATALOGUE, get_metric
 from metrics.format import fmt_value
@@ -29,7 +30,7 @@ st.caption(t("an.caption"))
 c1, c2, c3, c4 = st.columns(4)
 status = c1.selectbox(t("an.status"), ["", *STATUS_LABELS], key="an_status",
                       format_func=lambda s: STATUS_LABELS[s][0 if zh else 1] if s else t("an.any"))
-severity = c2.selectbox(t("an.severity"), ["", "high", "medium", "low"], key="an_sev",
+severity = c2.selectbox(t("an.severity"), ["", *MOST_SEVERE_FIRST], key="an_sev",
                         format_func=lambda s: t(f"sev.{s}") if s else t("an.any"))
 category = c3.selectbox(t("an.category"), ["", *[c.value for c in Category]], key="an_cat",
                         format_func=lambda c: CATEGORY_LABELS[Category(c)][0 if zh else 1] if c else t("an.any"))

@@ -310,3 +310,11 @@ def test_choose_reads_the_registry_in_order():
     for s in (rate(), volume(), SeriesInput(pd.Series(np.ones(len(IDX)), IDX), kind="count")):
         assert type(registry_choose(s)) is next(c for c in BASE if c.applies(s))
         assert type(choose(s)) is type(registry_choose(s))
+
+
+def test_one_severity_ranking():
+    from anomaly.base import MOST_SEVERE_FIRST, SEV_RANK, Severity, severity, shift_severity
+
+    assert list(SEV_RANK) == [s.value for s in Severity] == list(reversed(MOST_SEVERE_FIRST))
+    assert {severity(9.0, 4.0), severity(6.0, 4.0), severity(4.0, 4.0)} == set(SEV_RANK)
+    assert shift_severity(3.5) == Severity.HIGH and shift_severity(float("nan")) == Severity.LOW

@@ -101,3 +101,15 @@ def test_admin_pages_through_more_than_1000(flagged):
     n_low = _count(flagged, "severity = 'low'")
     assert len(at.dataframe[0].value) == n_low
     assert f"共 {n_low} 条，第 1/1 页" in [c.value for c in at.caption]
+
+
+def test_list_is_most_severe_first(flagged):
+    """The list's order comes from the one severity ranking (anomaly.base.Severity), bound into the SQL."""
+    from anomaly.base import SEV_RANK
+
+    astore = AnomalyStore(flagged)
+    with flagged.transaction() as cur:
+        astore.upsert_many(cur, [_row(MINE, "城东支行营业部", date(2023, 6, 1), "medium")], datetime.now())
+    got = list(astore.list(limit=2000)["severity"])
+    assert set(got) == {"high", "medium", "low"}
+    assert got == sorted(got, key=lambda s: -SEV_RANK[s])

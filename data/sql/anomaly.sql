@@ -59,6 +59,7 @@ SELECT * FROM ops.anomaly_history WHERE anomaly_id = $id ORDER BY happened_at, a
 -- Anomalies for the list page, most severe and recent first (filters are optional: NULL = any).
 -- $branch_ids/$regions: the reader's visible branch- and region-level scopes (NULL: the whole
 -- bank), applied before LIMIT/OFFSET so a page of the list is a page of what the reader may see.
+-- $severity_order: the severities most severe first (anomaly.base.MOST_SEVERE_FIRST, the one ranking).
 SELECT * FROM ops.anomalies
 WHERE ($status IS NULL OR status = $status) AND ($severity IS NULL OR severity = $severity)
   AND ($category IS NULL OR category = $category) AND ($scope_kind IS NULL OR scope_kind = $scope_kind)
@@ -66,7 +67,7 @@ WHERE ($status IS NULL OR status = $status) AND ($severity IS NULL OR severity =
   AND ($branch_ids::VARCHAR[] IS NULL
        OR (scope_kind = 'branch' AND list_contains($branch_ids::VARCHAR[], scope_value))
        OR (scope_kind = 'region' AND list_contains($regions::VARCHAR[], scope_value)))
-ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, period DESC, abs(score) DESC, anomaly_id
+ORDER BY list_position($severity_order::VARCHAR[], severity), period DESC, abs(score) DESC, anomaly_id
 LIMIT $limit OFFSET $offset;
 
 -- name: count_anomalies
