@@ -17,8 +17,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import nbinom, norm, poisson
 
-from anomaly.base import Detector, Kind, Scores, SeriesInput, rolling, z_from_p
+from anomaly.base import Detector, Kind, Scores, SeriesInput
 from anomaly.budget import points_per_year, spike_z
+from anomaly.kernels import rolling, z_from_p
 from anomaly.rate import window
 from anomaly.seasonal import calendar_frame
 

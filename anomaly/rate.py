@@ -16,20 +16,9 @@ import numpy as np
 from scipy.special import betaln
 from scipy.stats import betabinom, binom, norm
 
-from anomaly.base import (
-    AnomalyKind,
-    Block,
-    BlockDetector,
-    Freq,
-    Kind,
-    Scores,
-    SeriesError,
-    rolling,
-    row_any_finite,
-    row_nanmedian,
-    z_from_p,
-)
+from anomaly.base import AnomalyKind, Block, BlockDetector, Freq, Kind, Scores, SeriesError
 from anomaly.budget import points_per_year, spike_z
+from anomaly.kernels import rolling, row_any_finite, row_nanmedian, z_from_p
 
 WINDOW = 56
 MONTHS = 6  # a monthly rate is a stock (overdue, NPL): compared with its last quarter, not a year

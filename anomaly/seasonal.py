@@ -24,19 +24,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.base import (
-    MAD_TO_SIGMA,
-    Block,
-    BlockDetector,
-    Freq,
-    Kind,
-    Scores,
-    rolling,
-    row_any_finite,
-    row_nanmedian,
-)
+from anomaly.base import Block, BlockDetector, Freq, Kind, Scores
 from anomaly.budget import points_per_year, spike_z
 from anomaly.calibrate import normal_scores, raw_threshold
+from anomaly.kernels import MAD_TO_SIGMA, rolling, row_any_finite, row_nanmedian
 from data.calendar import day_table
 
 EFFECTS = ("post_holiday", "pre_holiday", "month_end", "quarter_end", "year_end")

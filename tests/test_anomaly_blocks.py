@@ -193,7 +193,7 @@ def test_rolling_median_equals_pandas(seed):
     """bottleneck's kernel (anomaly.base.rolling_median) against pandas' rolling median, value for
     value: windows longer than the series, centered odd and even windows, NaN runs and ±inf (pandas
     reads them as missing), one series and blocks."""
-    from anomaly.base import rolling
+    from anomaly.kernels import rolling
 
     rng = np.random.default_rng(seed)
     for _ in range(400):
