@@ -46,11 +46,13 @@ CELL_CODES = {"type", "required", "enum", "range", "id_scientific"}
 ROW_CODES = CELL_CODES | {"malformed_row", "duplicate_key", "check"}
 
 
-def record(part: str, counts: dict[str, int]) -> None:
-    """Write this test's counts where the terminal summary finds them."""
+def record(part: str, counts: dict[str, int], name: str = "") -> None:
+    """Write this test's counts where the terminal summary finds them (one file per part, `name`
+    and worker: several tests may add to one part, e.g. the URL payloads to "injection")."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    (ARTIFACTS / f"{part}-{worker}.json").write_text(json.dumps({"part": part, **counts}), encoding="utf-8")
+    stem = f"{part}-{name}" if name else part
+    (ARTIFACTS / f"{stem}-{worker}.json").write_text(json.dumps({"part": part, **counts}), encoding="utf-8")
 
 
 # -- broken CSV/XLSX files --------------------------------------------------------------------
