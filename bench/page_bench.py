@@ -55,9 +55,24 @@ def _preimport() -> None:
     import pages._ui.filters  # noqa: F401
 
 
+def _router_in_charge() -> None:
+    """As on a server after its first session: app.py routes every run (pages/_ui/router.py).
+    AppTest re-detects the legacy pages/ folder before each run; tests/conftest.py does the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+
+
 def child_page(path: str) -> dict:
     """In a fresh process: the page's first run (cold) and the same view again (warm)."""
     _preimport()
+    _router_in_charge()
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)

@@ -43,20 +43,6 @@ def _record_counts():
     record("access", COUNTS)
 
 
-@pytest.fixture(autouse=True)
-def _router(monkeypatch):
-    """AppTest as the real server runs once app.py's router is in charge (tests/conftest.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 def declared_pages() -> dict[str, str]:
     """url → file of every page the app declares."""
     try:

@@ -25,20 +25,6 @@ from metrics.model import Grain
 pytestmark = pytest.mark.adversarial
 
 
-@pytest.fixture(autouse=True)
-def _router(monkeypatch):
-    """AppTest as the real server runs once app.py's router is in charge (tests/conftest.py)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
 def url_keys() -> list[str]:
     """Every key the app seeds from the URL: the first argument of each `urlstate.seed(...)` call."""
     keys: list[str] = []
