@@ -45,12 +45,8 @@ def _record_counts():
 
 def declared_pages() -> dict[str, str]:
     """url → file of every page the app declares."""
-    try:
-        from pages._ui.pagelist import PAGES
-    except ImportError:  # before the page declaration module: the permission table lists every page
-        from pages._ui.auth import PAGES as PERMS
+    from pages._ui.pagelist import PAGES
 
-        return {u: f"pages/{u}.py" for u in PERMS}
     return {p.url: p.path for p in PAGES}
 
 
@@ -229,14 +225,9 @@ def test_out_of_scope_page_requests(secure_store, downloads, person):
 
 
 def _permission(url: str) -> str:
-    try:
-        from pages._ui.pagelist import BY_URL
+    from pages._ui.pagelist import BY_URL
 
-        return BY_URL[url].permission
-    except ImportError:
-        from pages._ui.auth import PAGES
-
-        return PAGES[url]
+    return BY_URL[url].permission
 
 
 def test_briefing_pdf_requests(secure_store):
