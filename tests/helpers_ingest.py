@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -179,3 +180,12 @@ def ticket_csv_sql(path: Path, n: int, start_day: str = "2025-01-02") -> str:
       FROM range({n}) r(i)
     ) TO '{path}' (HEADER, DELIMITER ',')
     """
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, db) -> subprocess.CompletedProcess:
+    """The installed `bankpulse` command, as a user runs it, on the database `db`."""
+    return subprocess.run([str(ROOT / ".venv/bin/bankpulse"), "--db", str(db), *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)

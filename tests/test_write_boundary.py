@@ -13,8 +13,7 @@ from data.batches import RollbackError, rollback
 from data.events import add_event
 from data.ingest import ingest_file
 from data.users import UserStore
-from tests.helpers_ingest import SAMPLES, count, issues_of, write_csv
-from tests.test_security import run_cli
+from tests.helpers_ingest import SAMPLES, count, issues_of, run_cli, write_csv
 
 OUTSIDE = "0201001"  # an outlet of 华南区: outside ana (analyst of outlet 0101001)
 MINE = "0101001"
