@@ -168,8 +168,16 @@ if not band.empty:
     fig.add_trace(go.Scatter(x=[p], y=[a["observed"] * scale], mode="markers", name=metric.name(lang),
                              marker={"color": "#c0392b", "size": 13, "symbol": "circle-open", "line": {"width": 3}}))
     charts.add_events(fig, cache.events(win["period"].min().date(), win["period"].max().date()), lang)
+    # the axis follows the data, not the band: on heavy-tailed noise the calibrated band is honestly
+    # very wide (anomaly/calibrate.py) and would flatten the series it is drawn around
+    seen = pd.concat([win["value"], win["expected"], pd.Series([a["observed"]])]).dropna() * scale
+    yaxis = {"ticksuffix": "%" if scale == 100 else ""}
+    if not seen.empty:
+        top, bottom = float(seen.max()), float(seen.min())
+        pad = 0.15 * max(top - bottom, abs(top), 1e-9)
+        yaxis["range"] = [0.0 if bottom >= 0 else bottom - pad, top + pad]
     fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
-                      legend={"orientation": "h", "y": -0.2}, yaxis={"ticksuffix": "%" if scale == 100 else ""})
+                      legend={"orientation": "h", "y": -0.2}, yaxis=yaxis)
     st.plotly_chart(fig, key="an_band_chart")
     download_csv(win, f"anomaly_{a['anomaly_id']}", key="dl_band")
 

@@ -86,6 +86,14 @@ def test_english_details(demo_server, browser):
     _select_first_row(page, "Anomaly details")
     page.get_by_text("Series with its expected band").wait_for()
     page.wait_for_timeout(800)
+    # the chart's axis follows the series, not a heavy-tailed band (a wait in minutes, not millions)
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=30_000)
+    top = plot.evaluate("el => el._fullLayout.yaxis.range[1]")
+    # the series and the expectation (traces 2 and 3; 0 and 1 draw the band), as plotly.js decoded them
+    observed = plot.evaluate("el => Math.max(...[2, 3].flatMap(i => Array.from(el._fullData[i].y))"
+                             ".filter(v => Number.isFinite(v)))")
+    assert top < 3 * max(observed, 1e-9), (top, observed)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "anomalies_en.png"), full_page=True)
     page.close()
