@@ -46,3 +46,26 @@ def test_changed_line_endings_name_the_first_other_line(tmp_path):
     assert r.status == "rejected" and n == 0  # DuckDB refuses it: the issue must say where
     issue = r.issues[r.issues["code"] == "malformed_row"].iloc[0]
     assert int(issue["row"]) == 4 and "CRLF" in issue["value"]
+
+
+def test_lone_crs_after_an_lf_header_name_their_line(tmp_path):
+    """The case the 10,000-example fuzz found (upload_6391.csv): an LF header, then `\\r\\r` before
+    the first record. Python's csv reads two empty records and a good one, a LF-only line split
+    sees no change of ending, DuckDB refuses the file: the issue still names line 2."""
+    header, rows = SAMPLES["counter_tickets"]
+    text = csv_text([header, *rows])
+    first, rest = text.split("\n", 1)
+    r, n = _load(tmp_path, (first + "\n\r\r" + rest).encode())
+    assert r.status == "rejected" and n == 0
+    issue = r.issues[r.issues["code"] == "malformed_row"].iloc[0]
+    assert int(issue["row"]) == 2 and issue["value"] == "CR ≠ LF" and issue["file"] == "f.csv"
+
+
+def test_line_endings_inside_a_quoted_cell_do_not_count(tmp_path):
+    """A multi-line complaint text may hold CRLF in an LF file; the scan skips quoted cells, so the
+    line it names is the record's own ending that changed, not the cell's."""
+    from data.ingest.stage import _first_other_line_end
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'a,b\n1,"x\r\ny"\n2,z\r\n')
+    assert _first_other_line_end(path) == (3, "CRLF ≠ LF")

@@ -11,6 +11,8 @@ then read only if an issue row needs them (`Shown`).
 from __future__ import annotations
 
 import csv
+import re
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -87,17 +89,34 @@ def first_bad_line(part: RawPart) -> tuple[int | None, str | None]:
     return _first_other_line_end(part.csv_path)
 
 
+# A record ends at CRLF, LF or a lone CR (as Excel and DuckDB read it); a quote toggles "inside a
+# cell" (a doubled "" toggles twice, so escaped quotes need no special case).
+_ENDING_OR_QUOTE = re.compile(rb'"|\r\n|\n|\r')
+_SHOWN_ENDING = {b"\r\n": "CRLF", b"\n": "LF", b"\r": "CR"}
+
+
 def _first_other_line_end(path) -> tuple[int | None, str | None]:
     """The first line ending in another way than line 1 (LF vs CRLF vs CR): DuckDB refuses a file
-    whose line endings change midway, although every record has the right fields."""
-    with open(path, "rb") as fh:
-        first = fh.readline()
-        ending = first[len(first.rstrip(b"\r\n")):]
-        for no, line in enumerate(fh, start=2):
-            end = line[len(line.rstrip(b"\r\n")):]
-            if end and end != ending:
-                shown = {b"\r\n": "CRLF", b"\n": "LF", b"\r": "CR"}
-                return no, f"{shown.get(end, repr(end))} ≠ {shown.get(ending, repr(ending))}"
+    whose line endings change midway, although every record has the right fields.
+
+    Endings inside a quoted cell do not count (a multi-line 投诉内容 may hold any), and a lone CR
+    counts wherever it stands: `\\r\\r,人民路网点,…\\n` after an LF header is two empty CR lines
+    and then a record, which DuckDB refuses and a `readline()` split on LF alone never sees.
+    """
+    data = Path(path).read_bytes()  # only on the failure path, for a file DuckDB could not read
+    quoted, line, ending = False, 1, None
+    for m in _ENDING_OR_QUOTE.finditer(data):
+        token = m.group()
+        if token == b'"':
+            quoted = not quoted
+            continue
+        if quoted:
+            continue
+        if ending is None:
+            ending = token
+        elif token != ending:
+            return line, f"{_SHOWN_ENDING[token]} ≠ {_SHOWN_ENDING[ending]}"
+        line += 1
     return None, None
 
 
