@@ -48,11 +48,17 @@ def plans_frame(plans: list[Plan]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PLAN_COLUMNS)
 
 
-def steps_frame(plans: list[Plan]) -> pd.DataFrame:
-    """One row per step of the plans, with the plan's title, status and owner department."""
-    rows = [{**{k: _plain(v) for k, v in s.model_dump().items()}, "title": p.title, "status": p.status.value,
-             "owner_dept": p.owner_dept} for p in plans for s in p.steps]
-    return pd.DataFrame(rows, columns=[*STEP_COLUMNS, "title", "status", "owner_dept"])
+def export_frame(plans: list[Plan]) -> pd.DataFrame:
+    """One row per step, with every column of its plan (`step_*` columns); a plan without steps
+    still has one row (empty step columns), so no plan is missing from an export."""
+    base = plans_frame(plans)
+    rows = []
+    for p, (_, row) in zip(plans, base.iterrows(), strict=True):
+        steps = [{f"step_{k}": _plain(v) for k, v in s.model_dump().items() if k != "plan_id"} for s in p.steps]
+        for st in steps or [{}]:
+            rows.append({**row.to_dict(), **st})
+    step_cols = [f"step_{c}" for c in STEP_COLUMNS if c != "plan_id"]
+    return pd.DataFrame(rows, columns=[*PLAN_COLUMNS, *step_cols])
 
 
 def notice_dict(n: Notice) -> dict:
