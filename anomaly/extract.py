@@ -44,7 +44,7 @@ from anomaly.valuecache import (
     same_rows,
     text,
 )
-from data.sources import SOURCES
+from data.sources import TABLES
 from metrics.compiler import (
     DIMENSIONS,
     Window,
@@ -96,7 +96,7 @@ class _Group:
 
 
 def _key(m: Measure, grain: Grain, window: Window) -> tuple:
-    return (_base_key(m, SOURCES[m.source].time_column), grain, window.start, window.end)
+    return (_base_key(m, TABLES[m.source].time_column), grain, window.start, window.end)
 
 
 def _parts(t, m: Measure, options: dict, name: str) -> dict:
@@ -453,7 +453,7 @@ class Reader:
             return Grid(g.index, g.keys, g.present, {"value": g.col("value").astype(float) * metric.multiplier})
         den = metric.denominator
         n, d = get(num), get(den)
-        same_base = (_base_key(num, SOURCES[num.source].time_column) == _base_key(den, SOURCES[den.source].time_column)
+        same_base = (_base_key(num, TABLES[num.source].time_column) == _base_key(den, TABLES[den.source].time_column)
                      and Agg.CUSTOM not in (num.agg, den.agg))
         nv = d.align(n.col("value"), n.keys)  # the numerator on the denominator's rows
         if not same_base:  # compile_metric fills a missing numerator with 0 when it joins two tables

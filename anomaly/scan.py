@@ -372,6 +372,6 @@ def scan_after_batch(store, batch) -> ScanResult | None:
 
 
 def _has_branch(source: str) -> bool:
-    from data.sources import SOURCES
+    from data.sources import TABLES
 
-    return any(c.name == "branch_id" for c in SOURCES[source].columns)
+    return any(c.name == "branch_id" for c in TABLES[source].columns)

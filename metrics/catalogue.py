@@ -7,9 +7,10 @@ from metrics.credit import CREDIT
 from metrics.feedback import FEEDBACK
 from metrics.market import MARKET
 from metrics.model import Category, Metric
+from metrics.supervision import SUPERVISION
 
-CATALOGUE: dict[str, Metric] = {m.id: m for m in (*COUNTER, *CREDIT, *FEEDBACK, *MARKET)}
-assert len(CATALOGUE) == len(COUNTER) + len(CREDIT) + len(FEEDBACK) + len(MARKET), "duplicate metric id"
+CATALOGUE: dict[str, Metric] = {m.id: m for m in (*COUNTER, *CREDIT, *FEEDBACK, *MARKET, *SUPERVISION)}
+assert len(CATALOGUE) == len(COUNTER) + len(CREDIT) + len(FEEDBACK) + len(MARKET) + len(SUPERVISION), "duplicate metric id"
 
 # The headline KPIs are the ones declared `headline=True`, in declaration order (the order the
 # overview cards, the summary and the briefing show them in): no second list to keep in step.

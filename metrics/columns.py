@@ -60,6 +60,14 @@ DERIVED: dict[tuple[str, str], Expr] = {
     ("feedback_records", "on_time"): lambda t, o: (t.status == "closed") & (_calendar_days(t, o) <= _sla_days(t, o)),
     ("feedback_records", "nps_class"): lambda t, o: ibis.cases(
         (t.nps_score >= 9, 1), (t.nps_score <= 6, -1), else_=0),
+    # supervision (data/sources/supervision.py): a notice or step is *due* once its deadline is on or
+    # before the query's as-of day; a notice is rectified on time when its first reported
+    # rectification is on or before the deadline it was issued with (re-check quality is the
+    # separate 复查通过率)
+    ("sup_notices", "due"): lambda t, o: t.first_deadline <= ibis.date(o["_as_of"]),
+    ("sup_notices", "rectified_in_time"): lambda t, o: (
+        t.first_rectified_on.notnull() & (t.first_rectified_on <= t.first_deadline)),
+    ("sup_steps", "due"): lambda t, o: (t.deadline <= ibis.date(o["_as_of"])) | t.done_on.notnull(),
 }
 
 
@@ -73,7 +81,8 @@ SNAPSHOT_STATE: dict[str, tuple[str, ...]] = {
 
 # derived columns that read the query's as-of date (options["_as_of"], the window's last day): their
 # values change as the window ends later, so whatever is kept of them must carry that date
-READS_AS_OF: frozenset[tuple[str, str]] = frozenset({("feedback_records", "matured")})
+READS_AS_OF: frozenset[tuple[str, str]] = frozenset({("feedback_records", "matured"), ("sup_notices", "due"),
+                                                     ("sup_steps", "due")})
 
 
 class Dimension:
@@ -94,7 +103,8 @@ class Dimension:
         return self.label_zh if lang == "zh" else self.label_en
 
 
-_ALL_BRANCH = {s: "branch_id" for s in ("counter_tickets", "loan_snapshot", "feedback_records")}
+_ALL_BRANCH = {s: "branch_id" for s in ("counter_tickets", "loan_snapshot", "feedback_records", "sup_notices",
+                                         "sup_rechecks", "sup_steps", "sup_plans")}
 DIMENSIONS: dict[str, Dimension] = {d.key: d for d in (
     Dimension("branch", "网点", "Branch", _ALL_BRANCH),
     Dimension("region", "区域", "Region", via_branch="region"),

@@ -19,7 +19,7 @@ from typing import Any
 
 import ibis
 
-from data.sources import SOURCES
+from data.sources import TABLES
 from metrics.columns import DIMENSIONS, READS_AS_OF
 from metrics.custom import CUSTOM
 from metrics.model import Agg, Filter, Grain, Measure, Metric, Op
@@ -96,7 +96,7 @@ def reduction(t, m: Measure, options: dict, backend=None):
             return column_expr(t, m.source, m.column, options).nunique(where=where)
         case Agg.LAST:
             col = column_expr(t, m.source, m.column, options)
-            return col.argmax(t[m.time or SOURCES[m.source].time_column], where=where)
+            return col.argmax(t[m.time or TABLES[m.source].time_column], where=where)
         case Agg.CUSTOM:
             raise MetricQueryError("custom measures are compiled by metrics.custom")
 
@@ -125,7 +125,7 @@ def compile_metric(backend, metric: Metric, grain: Grain, window: Window, dims: 
         out = measure_table(backend, num, grain, window, dims, scope, options)
         return out.select(*keys, value=out.value.cast("float64") * metric.multiplier).order_by(keys)
     den = metric.denominator
-    src_time = {m.source: SOURCES[m.source].time_column for m in (num, den)}
+    src_time = {m.source: TABLES[m.source].time_column for m in (num, den)}
     same_base = (_base_key(num, src_time[num.source]) == _base_key(den, src_time[den.source])
                  and Agg.CUSTOM not in (num.agg, den.agg))
     if same_base:

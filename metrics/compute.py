@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from data.sources import SOURCES
+from data.sources import TABLES
 from metrics.catalogue import get_metric
 from metrics.compiler import Window, compile_metric
 from metrics.model import Agg, Direction, Grain, Metric, Unit
@@ -24,7 +24,7 @@ from metrics.scope import Scope
 
 def data_span(store, source: str) -> tuple[date | None, date | None]:
     """First and last business date held for a source."""
-    col = SOURCES[source].time_column
+    col = TABLES[source].time_column
     t = store.ibis().table(source)
     row = t.aggregate(lo=t[col].min(), hi=t[col].max()).execute().iloc[0]
     conv = lambda v: None if pd.isna(v) else pd.Timestamp(v).date()  # noqa: E731

@@ -76,7 +76,33 @@ def open_past_limit(backend, m, grain, window, dims, scope, options):
     return j.group_by(["period", *dims]).aggregate(value=j.count())
 
 
+def notices_overdue_open(backend, m, grain, window, dims, scope, options):
+    """整改通知书 open at each period end past their deadline: issued by then, deadline before it and
+    the current round not reported rectified by then. The deadline and rectification are the
+    notice's current round as recorded (a notice reopened after a failed re-check counts with its
+    new deadline)."""
+    t = scoped(backend, "sup_notices", scope)
+    ps = periods(window.start, window.end, grain)
+    ends = ibis.memtable({"period": ps, "period_end": [period_end(p, grain) for p in ps]})
+    t = with_dimensions(backend, t, "sup_notices", dims)
+    j = t.join(ends, t.issued_on <= ends.period_end)
+    open_then = j.settled_on.isnull() | (j.settled_on > j.period_end)
+    j = j.filter(open_then & (j.deadline < j.period_end))
+    return j.group_by(["period", *dims]).aggregate(value=j.count())
+
+
+def plan_delivery_days(backend, m, grain, window, dims, scope, options):
+    """Mean days from approval to completion over the plans completed in the period, each plan once
+    (a plan covering several branches is one plan at region and bank level)."""
+    t = base_table(backend, m, grain, window, dims, scope)
+    t = t.filter(t.approved_on.notnull() & t.done_on.notnull())
+    plans = t.select("plan_id", "period", "delivery_days", *dims).distinct()
+    return plans.group_by(["period", *dims]).aggregate(value=plans.delivery_days.mean())
+
+
 CUSTOM = {
+    "notices_overdue_open": notices_overdue_open,
+    "plan_delivery_days": plan_delivery_days,
     "window_capacity_seconds": window_capacity_seconds,
     "sm_migration_down": sm_migration_down,
     "sm_migration_base": sm_migration_base,

@@ -23,6 +23,7 @@ class Category(StrEnum):
     CREDIT = "credit"
     FEEDBACK = "feedback"
     MARKET = "market"
+    SUPERVISION = "supervision"
 
 
 CATEGORY_LABELS = {
@@ -30,6 +31,7 @@ CATEGORY_LABELS = {
     Category.CREDIT: ("信贷", "Credit"),
     Category.FEEDBACK: ("客户反馈", "Feedback"),
     Category.MARKET: ("市场", "Market"),
+    Category.SUPERVISION: ("监督整改", "Supervision"),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from data.sources import SOURCES
+from data.sources import TABLES
 from metrics.columns import DERIVED, DIMENSIONS, SNAPSHOT_STATE
 from metrics.model import Grain, Measure
 from metrics.scope import Scope
@@ -29,7 +29,7 @@ class Window:
 
 def columns_of(source: str) -> set[str]:
     """The declared columns of a source."""
-    return {c.name for c in SOURCES[source].columns}
+    return {c.name for c in TABLES[source].columns}
 
 
 def column_expr(t, source: str, name: str, options: dict):
@@ -79,7 +79,7 @@ def with_dimensions(backend, t, source: str, dims: tuple[str, ...]):
 def once_per_entity(t, source: str):
     """Each entity of a snapshot source once (a flow read from snapshots, such as disbursements:
     each loan counted once, with the attributes that do not change between its snapshots)."""
-    src = SOURCES[source]
+    src = TABLES[source]
     entity = [k for k in src.key if k != src.time_column]
     fixed = columns_of(source) - {src.time_column, *entity, *SNAPSHOT_STATE[source]}
     return t.group_by(entity).aggregate(**{c: t[c].max() for c in t.columns if c in fixed})
@@ -87,7 +87,7 @@ def once_per_entity(t, source: str):
 
 def base_table(backend, m: Measure, grain: Grain, window: Window, dims: tuple[str, ...], scope: Scope):
     """Scoped rows of the measure's source with `period` and the dimension columns, in the window."""
-    src = SOURCES[m.source]
+    src = TABLES[m.source]
     t = scoped(backend, m.source, scope)
     time_col = m.time or src.time_column
     if m.distinct_loans:

@@ -16,7 +16,7 @@ from pathlib import Path
 import ibis
 import pytest
 
-from data.sources import SOURCES
+from data.sources import TABLES
 from data.store import Store
 from metrics.catalogue import CATALOGUE, HEADLINE_IDS, by_category, get_metric, headlines
 from metrics.columns import DIMENSIONS
@@ -139,7 +139,7 @@ def test_declaration_is_complete(metric_id):
     for d in m.dimensions:
         assert d in DIMENSIONS, f"{metric_id}: unknown dimension {d}"
         for src in m.sources:
-            assert DIMENSIONS[d].available({c.name for c in SOURCES[src].columns}, src), (metric_id, d, src)
+            assert DIMENSIONS[d].available({c.name for c in TABLES[src].columns}, src), (metric_id, d, src)
     if m.unit is Unit.RATE and m.target is not None:
         assert 0 <= m.target <= 10
     assert 0 <= m.decimals <= 4

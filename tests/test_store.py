@@ -8,7 +8,7 @@ import pytest
 from helpers_ingest import LINEAGE, sample_csv
 
 from data.ingest import ingest_file
-from data.sources import SOURCES
+from data.sources import SOURCES, VIEWS
 from data.store import Store, migrations
 
 
@@ -78,9 +78,11 @@ def test_table_columns_equal_declaration_plus_lineage(store, source):
 
 
 def test_no_undeclared_analytical_tables(store):
-    tables = {t for (t,) in store.cursor().execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
-    assert tables == set(SOURCES)
+    """Tables in main are the uploaded sources; views are the declared read-only ones (VIEWS)."""
+    rows = store.cursor().execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    assert {t for t, kind in rows if kind == "BASE TABLE"} == set(SOURCES)
+    assert {t for t, kind in rows if kind == "VIEW"} == set(VIEWS)
 
 
 def test_one_cursor_per_thread_from_four_threads(store, tmp_path):
