@@ -78,6 +78,8 @@ PAGES: tuple[PageDecl, ...] = (
              section=Section.MONITOR, permission="read", filters=False),
     PageDecl(path="pages/briefing.py", url="briefing", icon=":material/picture_as_pdf:", section=Section.MONITOR,
              permission="briefing"),
+    PageDecl(path="pages/actions.py", url="actions", icon=":material/task_alt:", section=Section.MANAGE,
+             permission="read", filters=False),
     PageDecl(path="pages/data.py", url="data", icon=":material/upload_file:", section=Section.MANAGE,
              permission="upload", filters=False),
     PageDecl(path="pages/admin.py", url="admin", icon=":material/admin_panel_settings:", section=Section.ADMIN,

@@ -1,0 +1,15 @@
+-- Reads of the 调整与整改 page (pages/actions.py) beyond data/plans' own API.
+
+-- name: ops_version
+-- A cheap fingerprint of the plans and notices: the page's cache key, so a change made in another
+-- session (or by the CLI) shows on the next run without waiting for a cache to expire.
+SELECT (SELECT count(*) || '@' || coalesce(CAST(max(updated_at) AS VARCHAR), '') FROM ops.plans) || '|' ||
+       (SELECT count(*) || '@' || coalesce(CAST(max(updated_at) AS VARCHAR), '') FROM ops.notices) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.plan_steps WHERE done_on IS NOT NULL);
+
+-- name: step_summary
+-- Per plan of the list: steps, steps done, the next open deadline, whether an open step is past it.
+SELECT plan_id, count(*) AS steps, count(done_on) AS done,
+       min(deadline) FILTER (WHERE done_on IS NULL) AS next_deadline,
+       coalesce(bool_or(done_on IS NULL AND deadline < $today), false) AS late
+FROM ops.plan_steps WHERE list_contains($ids, plan_id) GROUP BY plan_id;
