@@ -305,6 +305,14 @@ def cmd_demo(args) -> int:
         r = scan(store, trigger="demo")
         print(f"异常扫描：{r.series} 条序列，发现 {r.flags} 个异常（{r.seconds:.1f} 秒） / anomaly scan: {r.series} series, "
               f"{r.flags} flags ({r.seconds:.1f} s)")
+    if worst == EXIT_OK:
+        from data.demo.plans import seed_plans
+
+        story_path = Path(args.out) / "story.json"
+        story = json.loads(story_path.read_text(encoding="utf-8")) if story_path.exists() else None
+        seeded = seed_plans(store, story, end=spec.end)
+        print(f"调整方案 {seeded.plans} 个、检查 {seeded.inspections} 次、整改通知书 {seeded.notices} 份 / "
+              f"{seeded.plans} plans, {seeded.inspections} inspections, {seeded.notices} notices")
     return worst
 
 

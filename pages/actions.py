@@ -149,12 +149,12 @@ def _new_plan_form(prefill: dict | None) -> None:
             st.caption(t("ac.new.from", label=inert(pre.get("origin_label") or pre["origin_ref"])))
         with st.form("ac_new_plan", clear_on_submit=False):
             c1, c2 = st.columns([3, 1])
-            title = c1.text_input(t("ac.f.title"), value=pre.get("title", ""), max_chars=120)
+            title = c1.text_input(t("ac.f.title"), value=pre.get("title", ""), max_chars=120, key="ac_f_title")
             kinds = [k.value for k in PlanKind]
             kind = c2.selectbox(t("ac.f.kind"), kinds, index=kinds.index(pre["kind"]) if pre.get("kind") in kinds else 0,
                                 format_func=lambda k: PlanKind(k).label(lang))
-            change = st.text_area(t("ac.f.change"), max_chars=2000, height=80)
-            kpis = st.multiselect(t("ac.f.kpis"), kpi_ids, default=[pre["kpi"]] if pre.get("kpi") in CATALOGUE else [],
+            change = st.text_area(t("ac.f.change"), max_chars=2000, height=80, key="ac_f_change")
+            kpis = st.multiselect(t("ac.f.kpis"), kpi_ids, key="ac_f_kpis", default=[pre["kpi"]] if pre.get("kpi") in CATALOGUE else [],
                                   format_func=lambda k: CATALOGUE[k].name(lang))
             pre_br = [b for b in pre.get("branches", "").split(",") if b in set(branches["branch_id"])]
             kinds_scope = [s.value for s in ScopeKind]
@@ -167,22 +167,23 @@ def _new_plan_form(prefill: dict | None) -> None:
             region = s2.selectbox(t("ac.f.region"), ["", *regions],
                                   index=(regions.index(pre["region"]) + 1) if pre.get("region") in regions else 0)
             names = dict(zip(branches["branch_id"], branches["branch_name"], strict=True))
-            picked = st.multiselect(t("ac.f.branches"), list(branches["branch_id"]), default=pre_br,
+            picked = st.multiselect(t("ac.f.branches"), list(branches["branch_id"]), default=pre_br, key="ac_f_branches",
                                     format_func=lambda b: f"{names.get(b, b)}（{b}）" if zh else f"{names.get(b, b)} ({b})")
             o1, o2, o3 = st.columns(3)
             owner_default = pre.get("owner") or (suggested_owner(CATALOGUE[pre["kpi"]].category.value)
                                                  if pre.get("kpi") in CATALOGUE else "")
-            owner = o1.text_input(t("ac.f.owner"), value=owner_default, max_chars=60)
+            owner = o1.text_input(t("ac.f.owner"), value=owner_default, max_chars=60, key="ac_f_owner")
             person = o2.text_input(t("ac.f.person"), max_chars=60)
-            effect_start = o3.date_input(t("ac.f.effect_start"), value=None, help=t("ac.f.effect_start.help"))
+            effect_start = o3.date_input(t("ac.f.effect_start"), value=None, help=t("ac.f.effect_start.help"),
+                                         key="ac_f_start")
             e1, e2, e3 = st.columns(3)
-            necessity = e1.text_area(t("ac.f.necessity"), max_chars=1000, height=80)
-            feasibility = e2.text_area(t("ac.f.feasibility"), max_chars=1000, height=80)
-            impact = e3.text_area(t("ac.f.impact"), max_chars=1000, height=80)
-            steps_text = st.text_area(t("ac.f.steps"), max_chars=4000, height=100,
+            necessity = e1.text_area(t("ac.f.necessity"), max_chars=1000, height=80, key="ac_f_nec")
+            feasibility = e2.text_area(t("ac.f.feasibility"), max_chars=1000, height=80, key="ac_f_fea")
+            impact = e3.text_area(t("ac.f.impact"), max_chars=1000, height=80, key="ac_f_imp")
+            steps_text = st.text_area(t("ac.f.steps"), max_chars=4000, height=100, key="ac_f_steps",
                                       placeholder="调整叫号规则｜运营管理部｜2026-01-15" if zh else
                                       "Change the queue rules | Operations | 2026-01-15")
-            if st.form_submit_button(t("ac.f.create"), type="primary"):
+            if st.form_submit_button(t("ac.f.create"), type="primary", key="ac_f_create"):
                 steps, bad = [], []
                 for n, line in enumerate([x for x in steps_text.splitlines() if x.strip()], 1):
                     parts = [x.strip() for x in line.replace("｜", "|").split("|")]
@@ -302,7 +303,7 @@ def _moves(plan) -> None:
         return
     with st.form(f"ac_move_{plan.plan_id}"):
         c1, c2 = st.columns([3, 1])
-        reason = c1.text_input(t("ac.move.reason"), max_chars=500)
+        reason = c1.text_input(t("ac.move.reason"), max_chars=500, key=f"ac_reason_{plan.plan_id}")
         on = c2.date_input(t("ac.move.on"), value=today, max_value=today)
         cols = st.columns(len(actions))
         pressed = None
@@ -533,9 +534,11 @@ def _notice_detail(notice_id: str) -> None:
     if actions:
         with st.form(f"ac_notice_move_{n.notice_id}"):
             c1, c2, c3 = st.columns([3, 1, 1])
-            text = c1.text_input(t("ac.n.measures") + " / " + t("ac.move.reason"), max_chars=1000)
+            text = c1.text_input(t("ac.n.measures") + " / " + t("ac.move.reason"), max_chars=1000,
+                                 key=f"ac_ntext_{n.notice_id}")
             on = c2.date_input(t("ac.move.on"), value=today, max_value=today)
-            new_deadline = c3.date_input(t("ac.n.new_deadline"), value=today + timedelta(days=30))
+            new_deadline = c3.date_input(t("ac.n.new_deadline"), value=today + timedelta(days=30),
+                                         key=f"ac_ndl_{n.notice_id}")
             cols = st.columns(len(actions))
             pressed = None
             for col, a in zip(cols, actions, strict=True):

@@ -7,6 +7,7 @@ by the modules that ask for it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from data.demo import DemoSpec
@@ -35,11 +36,15 @@ def demo_store(base: Path, spec: DemoSpec | None = None, *, scan: bool = False) 
     base.mkdir(parents=True, exist_ok=True)
     store = Store(db)
     try:
-        ingest_demo(store, spec or DemoSpec(seed=1, branches=3, years=1), base / "files")
+        spec = spec or DemoSpec(seed=1, branches=3, years=1)
+        ingest_demo(store, spec, base / "files")
         if scan:
             from anomaly.scan import scan as run_scan
 
             run_scan(store, trigger="test")
+        from data.demo.plans import seed_plans
+
+        seed_plans(store, json.loads((base / "files" / "story.json").read_text(encoding="utf-8")), end=spec.end)
     finally:
         store.close()
     (base / "done").write_text("ok")
