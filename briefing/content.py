@@ -297,7 +297,7 @@ class _Builder:
         spec = self.req.spec
         ids: list[str] = []
         for s in spec.sections:
-            if s.kind in (SectionKind.SUMMARY, SectionKind.KPI_TABLE, SectionKind.MARKET):
+            if s.kind in (SectionKind.SUMMARY, SectionKind.KPI_TABLE, SectionKind.MARKET, SectionKind.ACTIONS):
                 ids += list(s.metrics)
         if spec.section(SectionKind.SUMMARY):
             ids += list(HEADLINE_IDS)
@@ -821,6 +821,10 @@ def build_document(store, req: BriefingRequest) -> Document:
                 items = b.feedback(s)
             case SectionKind.MARKET:
                 items = b.market(s)
+            case SectionKind.ACTIONS:
+                from briefing.actions import items as action_items
+
+                items = action_items(b, s)
         sections.append(DocSection(s.kind, s.title(lang), items))
     plabel = period_label(req.start, req.grain, lang)
     slabel = req.scope_label(lang)

@@ -25,6 +25,7 @@ class SectionKind(StrEnum):
     ANOMALIES = "anomalies"
     FEEDBACK = "feedback"
     MARKET = "market"
+    ACTIONS = "actions"
 
 
 SECTION_TITLES: dict[SectionKind, tuple[str, str]] = {
@@ -35,6 +36,7 @@ SECTION_TITLES: dict[SectionKind, tuple[str, str]] = {
     SectionKind.ANOMALIES: ("四、重点异常", "4. Top anomalies"),
     SectionKind.FEEDBACK: ("五、客户反馈", "5. Customer feedback"),
     SectionKind.MARKET: ("六、市场动态", "6. Market"),
+    SectionKind.ACTIONS: ("七、调整与整改", "7. Actions and rectification"),
 }
 
 
@@ -107,6 +109,7 @@ TREND_IDS = (
     "feedback.complaints", "feedback.satisfaction_rate",
 )
 MARKET_IDS = tuple(m.id for m in by_category(Category.MARKET))  # 六、市场动态: every market KPI
+SUPERVISION_IDS = tuple(m.id for m in by_category(Category.SUPERVISION))  # 七、调整与整改: every supervision KPI
 
 DEFAULT_SPEC = BriefingSpec(sections=(
     Section(kind=SectionKind.COVER),
@@ -117,4 +120,5 @@ DEFAULT_SPEC = BriefingSpec(sections=(
     Section(kind=SectionKind.FEEDBACK, metrics=("feedback.volume", "feedback.complaints", "feedback.open_past_limit"),
             limit=12),
     Section(kind=SectionKind.MARKET, metrics=MARKET_IDS, limit=10),
+    Section(kind=SectionKind.ACTIONS, metrics=SUPERVISION_IDS, limit=10),
 ))

@@ -12,7 +12,7 @@ from metrics.catalogue import CATALOGUE, get_metric
 from metrics.format import fmt_value
 from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
-from pages._ui import auth, cache, charts
+from pages._ui import auth, cache, charts, plan_links
 from pages._ui.i18n import current_lang, t
 from pages._ui.store import data_version, get_store
 from pages._ui.widgets import download_csv
@@ -123,6 +123,15 @@ grain = Grain(a["grain"])
 st.subheader(t("an.detail"), anchor=False)
 with st.container(border=True):
     st.text(a["sentence_zh"] if zh else a["sentence_en"])  # generated text, shown as plain text
+    # the plans this flag led to, and one click to a pre-filled new one (pages/_ui/plan_links.py)
+    plan_links.show_plans_for("anomaly", a["anomaly_id"])
+    plan_links.create_plan_link(
+        origin_kind="anomaly", origin_ref=a["anomaly_id"],
+        origin_label=f"{metric.name(lang)} {a.get('scope_label') or ''} {pd.Timestamp(a['period']):%Y-%m-%d}",
+        kpi=a["metric_id"], branches=[a["scope_value"]] if a["scope_kind"] == "branch" else [],
+        region=a["scope_value"] if a["scope_kind"] == "region" else None,
+        owner=a.get("owner_dept") or plan_links.suggested_owner(metric.category.value, a.get("cause")),
+        kind="process")
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=32)

@@ -20,7 +20,7 @@ from metrics.model import Grain
 from metrics.options import resolve
 from metrics.periods import label as period_label
 from metrics.scope import Scope
-from pages._ui import auth, cache, charts
+from pages._ui import auth, cache, charts, plan_links
 from pages._ui.filters import current
 from pages._ui.i18n import current_lang, t, tr
 from pages._ui.store import data_version, get_store
@@ -198,11 +198,23 @@ with st.container(border=True):
         tf_show = tf[["name", "complaints", "share", "trend", "terms"]].rename(columns={
             "name": t("fb.col.topic"), "complaints": t("fb.col.complaints"), "share": t("fb.col.share"),
             "trend": t("fb.col.trend"), "terms": t("fb.col.terms")})
-        st.dataframe(tf_show, hide_index=True, key="fb_topic_table", alt=t("fb.topics.table"), column_config={
+        topic_pick = st.dataframe(tf_show, hide_index=True, key="fb_topic_table", alt=t("fb.topics.table"),
+                                  on_select="rerun", selection_mode="single-row", column_config={
             t("fb.col.share"): st.column_config.NumberColumn(format="percent"),
             t("fb.col.trend"): st.column_config.LineChartColumn(y_min=0),
             t("fb.col.terms"): st.column_config.TextColumn(width="large")})
         download_csv(tf_show.drop(columns=t("fb.col.trend")), "feedback_topics", key="fb_dl_topics")
+        picked_rows = topic_pick.selection.rows if topic_pick and topic_pick.selection else []
+        if picked_rows:  # a hot topic becomes a plan in one click (pages/_ui/plan_links.py)
+            topic = tf.iloc[picked_rows[0]]
+            ref = f"{topic['topic']}@{f.start.isoformat()}..{f.end.isoformat()}"
+            plan_links.show_plans_for("topic", ref)
+            plan_links.create_plan_link(origin_kind="topic", origin_ref=ref,
+                                        origin_label=f"{topic['name']}（{topic['complaints']} 件）",
+                                        kpi="feedback.complaints", region=f.scope.region,
+                                        branches=[f.scope.branch] if f.scope.branch else [],
+                                        owner=plan_links.suggested_owner("feedback"),
+                                        title=f"{topic['name']}投诉整治" if lang == "zh" else f"Complaints: {topic['name']}")
 
 # -- open cases ---------------------------------------------------------------------------------------
 with st.container(border=True):

@@ -11,7 +11,7 @@ from data.events import add_event
 from data.sources.market import MARKET_EVENTS
 from metrics import market_analysis as ma
 from metrics.model import Grain
-from pages._ui import auth, cache, charts
+from pages._ui import auth, cache, charts, plan_links
 from pages._ui.filters import current
 from pages._ui.i18n import current_lang, pick, tr
 from pages._ui.store import data_version, get_store
@@ -233,10 +233,20 @@ else:
         t("mk.ec.detail"): ev["detail"].fillna(""),
         t("mk.ec.source"): ev["source"].fillna(""),
     })
-    st.dataframe(table, hide_index=True, alt=t("mk.ev.alt"),
-                 column_config={t("mk.ec.date"): st.column_config.DateColumn(format="YYYY-MM-DD"),
-                                t("mk.ec.title"): st.column_config.TextColumn(width="large")})
+    ev_pick = st.dataframe(table, hide_index=True, alt=t("mk.ev.alt"), key="mk_ev_table", on_select="rerun",
+                           selection_mode="single-row",
+                           column_config={t("mk.ec.date"): st.column_config.DateColumn(format="YYYY-MM-DD"),
+                                          t("mk.ec.title"): st.column_config.TextColumn(width="large")})
     download_csv(table, "market_events", key="mk_ev_dl")
+    ev_rows = ev_pick.selection.rows if ev_pick and ev_pick.selection else []
+    if ev_rows:  # a market or policy event becomes a plan in one click (pages/_ui/plan_links.py)
+        e = ev.iloc[ev_rows[0]]
+        plan_links.show_plans_for("market_event", str(e["event_id"]))
+        plan_links.create_plan_link(origin_kind="market_event", origin_ref=str(e["event_id"]),
+                                    origin_label=f"{pd.Timestamp(e['event_date']):%Y-%m-%d} {e['title']}",
+                                    kpi=plan_links.KPI_BY_IMPACT.get(e["impact_area"]),
+                                    owner=plan_links.OWNER_BY_IMPACT.get(e["impact_area"], ""),
+                                    title=(f"应对：{e['title']}" if lang == "zh" else f"Response: {e['title']}")[:120])
 
 # -- add an event ------------------------------------------------------------------------------
 if not may_add_events():  # viewers and branch-scoped people read the market; see may_add_events

@@ -22,3 +22,26 @@ FROM ops.anomalies
 WHERE metric_id = $metric_id AND scope_kind = 'branch' AND list_contains($branches, scope_value) AND tone = 'worse'
 ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, abs(score) DESC NULLS LAST, period
 LIMIT 1;
+
+-- name: briefing_plans
+-- Plans for the briefing's 调整与整改 section: those whose every branch lies in $ids ($whole: the
+-- whole bank, bank-wide plans included), with their milestone days and whether an open step was
+-- past its deadline on $as_of.
+SELECT p.plan_id, p.title, p.kind, p.status, p.owner_dept, p.created_at, p.approved_on, p.done_on,
+       p.effect_start, p.target_kpis, p.scope_branches,
+       (SELECT min(s.deadline) FROM ops.plan_steps s WHERE s.plan_id = p.plan_id AND s.done_on IS NULL
+          AND s.deadline < $as_of) AS late_since
+FROM ops.plans p
+WHERE ($whole OR (p.scope_branches IS NOT NULL AND len(p.scope_branches) > 0
+                  AND list_has_all($ids, p.scope_branches)))
+ORDER BY p.plan_id;
+
+-- name: briefing_notices
+-- Notices of branches in $ids ($whole: every branch) with the days the section counts.
+SELECT n.notice_id, n.branch_id, n.issued_on, n.deadline, n.status, n.round, n.responsible_dept,
+       v.first_rectified_on, v.passed_on,
+       (SELECT count(*) FROM main.sup_rechecks r WHERE r.recheck_id LIKE n.notice_id || '#%'
+          AND r.rechecked_on BETWEEN $start AND $end AND NOT r.passed) AS failed_in_period
+FROM ops.notices n JOIN main.sup_notices v ON v.notice_id = n.notice_id
+WHERE $whole OR list_contains($ids, n.branch_id)
+ORDER BY n.deadline, n.notice_id;

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._ui.i18n import t
+from pages._ui.i18n import current_lang, t
 
 PAGE = "pages/actions.py"
 KEYS = ("new", "origin_kind", "origin_ref", "origin_label", "kpi", "branches", "region", "owner", "title", "kind")
@@ -23,6 +23,11 @@ MAX_LEN = 200
 # (DOMAIN.md §1.5: 运营管理部 for counter work, 授信审批部/风险管理部 for credit, 消费者权益保护部 for complaints).
 OWNER_BY_CATEGORY = {"counter": "运营管理部", "credit": "风险管理部", "feedback": "消费者权益保护部",
                      "market": "计划财务部", "supervision": "内控合规部"}
+# A market or policy event: the KPI a response would target and the department that owns it.
+KPI_BY_IMPACT = {"credit_pricing": "credit.disbursed_amount", "credit_risk": "credit.overdue_rate",
+                 "liquidity": "credit.balance", "counter": "counter.wait_avg_min", "complaints": "feedback.complaints"}
+OWNER_BY_IMPACT = {"credit_pricing": "计划财务部", "credit_risk": "风险管理部", "liquidity": "计划财务部",
+                   "counter": "运营管理部", "complaints": "消费者权益保护部"}
 OWNER_BY_CAUSE = {"internal_approval": "授信审批部", "customer_segment": "公司业务部", "market": "计划财务部"}
 
 
@@ -55,6 +60,14 @@ def create_plan_link(**prefill) -> None:
     if not auth.can("plan"):
         return
     st.page_link(PAGE, label=t("pl.create"), icon=":material/add_task:", query_params=prefill_params(**prefill))
+
+
+def show_plans_for(origin_kind: str, origin_ref: str) -> None:
+    """A caption naming the plans this finding already led to (inside the person's boundary)."""
+    found = plans_for(origin_kind, origin_ref)
+    if found:
+        st.caption(t("pl.led_to", ids="、".join(f"{p.plan_id}（{p.status.label('zh')}）" for p in found)
+                     if current_lang() == "zh" else ", ".join(f"{p.plan_id} ({p.status.label('en')})" for p in found)))
 
 
 def plans_for(origin_kind: str, origin_ref: str) -> list:
