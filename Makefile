@@ -30,7 +30,7 @@ run: install
 
 ## make test: install the test dependencies and run the whole suite
 test: install-test
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 demo: install
 	$(BIN)/bankpulse demo --load
