@@ -1,4 +1,4 @@
-"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect.
+"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, plan, rectification.
 
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
@@ -109,7 +109,34 @@ def build_parser() -> argparse.ArgumentParser:
                                        "only these sections")
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     _add_user_commands(sub)
+    _add_plan_commands(sub)
     return p
+
+
+def _add_plan_commands(sub) -> None:
+    """`bankpulse plan list|show|export` and `bankpulse rectification list` (read-only, scoped by --as)."""
+    pl = sub.add_parser("plan", help="业务调整方案（只读，按 --as 的数据范围） / adjustment plans (read-only, scoped)")
+    ps = pl.add_subparsers(dest="plan_cmd", required=True, parser_class=_Parser)
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("--status", help="状态 / status (proposed, evaluated, approved, in_progress, done, reviewed, "
+                                          "rejected, withdrawn)")
+    filters.add_argument("--kind", help="类型 / kind (process, product_service, staffing)")
+    filters.add_argument("--overdue", action="store_true", help="只列有逾期步骤的方案 / only plans with an overdue step")
+    pll = ps.add_parser("list", parents=[filters], help="列出方案 / list plans")
+    pll.add_argument("--format", choices=["csv", "json"], default="csv")
+    pls = ps.add_parser("show", help="一个方案：来源、步骤、历史 / one plan with origins, steps and history")
+    pls.add_argument("id", help="方案编号，如 FA-2025-0007 / plan id")
+    pls.add_argument("--format", choices=["text", "json"], default="text")
+    ple = ps.add_parser("export", parents=[filters], help="导出方案及其步骤 / export plans with their steps")
+    ple.add_argument("--format", choices=["csv", "json"], default="csv")
+    ple.add_argument("--out", type=Path, help="输出文件（默认标准输出） / output file (default: stdout)")
+    r = sub.add_parser("rectification", help="整改通知书（只读，按数据范围） / rectification notices (read-only, scoped)")
+    rs = r.add_subparsers(dest="rect_cmd", required=True, parser_class=_Parser)
+    rl = rs.add_parser("list", help="列出整改通知书 / list notices")
+    rl.add_argument("--status", help="状态 / status (issued, rectified, rechecked_pass)")
+    rl.add_argument("--branch", help="机构号 / branch id")
+    rl.add_argument("--overdue", action="store_true", help="只列逾期未整改 / only overdue (still issued past the deadline)")
+    rl.add_argument("--format", choices=["csv", "json"], default="csv")
 
 
 def _add_user_commands(sub) -> None:
@@ -122,6 +149,9 @@ def _add_user_commands(sub) -> None:
     ua.add_argument("--region", help="区域（* 为全行） / region (* = whole bank)")
     ua.add_argument("--branches", help="机构号，逗号分隔 / branch ids, comma-separated")
     ua.add_argument("--display", help="姓名 / full name")
+    ua.add_argument("--group", action="append", metavar="GROUP",
+                    help="用户组（可重复），如 supervision：可登记检查、下发整改通知书、复查 / a group (repeatable), e.g. "
+                         "supervision: inspections, notices, re-checks")
     ua.add_argument("--password-stdin", action="store_true",
                     help="从标准输入读密码（默认随机生成并显示一次） / read the password from stdin (default: random)")
     uu = us.add_parser("update", help="修改角色或范围 / change role or scope")
@@ -129,6 +159,9 @@ def _add_user_commands(sub) -> None:
     uu.add_argument("--role", choices=["viewer", "analyst", "manager", "admin"])
     uu.add_argument("--region")
     uu.add_argument("--branches")
+    uu.add_argument("--group", action="append", metavar="GROUP",
+                    help="用户组（可重复；给出即替换原有组） / groups (repeatable; replaces the current ones)")
+    uu.add_argument("--no-groups", action="store_true", help="移除全部用户组 / remove every group")
     ul = us.add_parser("list", help="列出用户 / list users")
     ul.add_argument("--json", action="store_true")
     for name, text in (("disable", "停用 / disable"), ("enable", "启用 / enable")):
@@ -410,7 +443,8 @@ def cmd_briefing(args) -> int:
 # -- acting as a user (--as) -------------------------------------------------------------------
 # The permission (data/users.PERMISSIONS) each command needs; None: touches no store.
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
-         "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit"}
+         "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
+         "rectification": "read"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -527,7 +561,7 @@ def cmd_user(args) -> int:
                     flags = " disabled" if u.disabled else ""
                     flags += f" locked-until={u.locked_until:%H:%M}" if u.locked_until else ""
                     print(f"{u.user_name:<20} {u.role:<8} {u.source:<6} region={u.region or '-'} "
-                          f"branches={u.branches or '-'}{flags}")
+                          f"branches={u.branches or '-'} groups={u.groups or '-'}{flags}")
             return EXIT_OK
         if args.user_cmd == "add":
             pw = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
@@ -536,13 +570,14 @@ def cmd_user(args) -> int:
             shown = pw is None
             pw = pw or random_password()
             users.add(actor, args.name, args.role, password=pw, region=args.region, branches=args.branches,
-                      display=args.display)
+                      display=args.display, groups=args.group)
             print(f"已创建用户 / user created: {args.name} ({args.role})")
             if shown:
                 print(f"初始密码（只显示这一次） / initial password (shown once): {pw}")
             return EXIT_OK
         if args.user_cmd == "update":
-            users.update(actor, args.name, role=args.role, region=args.region, branches=args.branches)
+            groups = "" if args.no_groups else args.group
+            users.update(actor, args.name, role=args.role, region=args.region, branches=args.branches, groups=groups)
         elif args.user_cmd in ("disable", "enable"):
             users.set_disabled(actor, args.name, args.user_cmd == "disable")
         elif args.user_cmd == "reset-password":
@@ -581,10 +616,119 @@ def cmd_audit(args) -> int:
     return EXIT_OK
 
 
+def _check_choice(value, enum, flag: str) -> str | None:
+    if value is None:
+        return None
+    allowed = [m.value for m in enum]
+    if value not in allowed:
+        raise ValueError(f"{flag} 无效 / invalid {flag} {value!r}; one of: {', '.join(allowed)}")
+    return value
+
+
+def _emit(args, df, records) -> None:
+    """CSV (formula cells escaped) or JSON, to --out or stdout."""
+    from data.exports import to_csv_bytes
+
+    data = to_csv_bytes(df) if args.format == "csv" else \
+        (json.dumps(records, ensure_ascii=False, indent=1, default=str) + "\n").encode("utf-8")
+    out = getattr(args, "out", None)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+        print(f"已导出 / written: {out} ({len(records)})")
+    else:
+        sys.stdout.write(data.decode("utf-8-sig"))
+
+
+def cmd_plan(args) -> int:
+    from data.plans import PlanKind, PlanStatus, PlanStore
+    from data.plans.frames import export_frame, plan_dict, plans_frame
+
+    store = _store(args)
+    plans = PlanStore(store, channel="cli")
+    who = args.actor if args.actor is not None else None
+    if args.plan_cmd == "show":
+        plan = plans.get_plan(args.id, who)
+        if plan is None:  # absent or outside the scope: the same answer
+            _audit(args, "cli", target=f"plan show {args.id}", outcome="denied")
+            print(f"您的数据范围内没有方案 {args.id} / no plan {args.id} within your access scope", file=sys.stderr)
+            return EXIT_FAIL
+        history = plans.plan_history(plan.plan_id, who)
+        _audit(args, "export", target=f"plan {plan.plan_id}", detail={"what": "plan show", "format": args.format})
+        if args.format == "json":
+            d = {**plan_dict(plan, full=True), "history": history}
+            print(json.dumps(d, ensure_ascii=False, indent=1, default=str))
+            return EXIT_OK
+        _print_plan(plan, history)
+        return EXIT_OK
+    try:
+        status = _check_choice(args.status, PlanStatus, "--status")
+        kind = _check_choice(args.kind, PlanKind, "--kind")
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    full = args.plan_cmd == "export"
+    found = plans.list_plans(who, status=status, kind=kind, overdue=args.overdue, limit=10_000, with_steps=True)
+    if full:
+        df, records = export_frame(found), [plan_dict(p, full=True) for p in found]
+    else:
+        df, records = plans_frame(found), [plan_dict(p) for p in found]
+    _audit(args, "export", target=f"plan {args.plan_cmd}", detail={
+        "status": status, "kind": kind, "overdue": args.overdue, "rows": len(found), "format": args.format,
+        "out": str(getattr(args, "out", None) or "stdout")})
+    _emit(args, df, records)
+    return EXIT_OK
+
+
+def _print_plan(plan, history) -> None:
+    from data.plans.model import zh_date
+
+    print(f"{plan.plan_id}  {plan.title}  [{plan.status.zh} / {plan.status.en}]")
+    print(f"  类型 / kind: {plan.kind.zh} / {plan.kind.en}")
+    scope = plan.scope_region or ",".join(plan.scope_branches or ()) or "全行 / whole bank"
+    print(f"  范围 / scope: {plan.scope_kind.zh} {scope}")
+    print(f"  目标指标 / target KPIs: {', '.join(plan.target_kpis)}")
+    print(f"  牵头部门 / owner: {plan.owner_dept} {plan.owner_person or ''}".rstrip())
+    print(f"  调整内容 / change: {plan.change_text}")
+    if plan.effect_start:
+        print(f"  生效日期 / effect start: {zh_date(plan.effect_start)} ({plan.effect_start})")
+    for o in plan.origins:
+        print(f"  来源 / origin: {o.origin_kind.zh} {o.origin_ref} {o.label or ''}".rstrip())
+    for st in plan.steps:
+        done = f"完成于 {st.done_on}" if st.done_on else "未完成 / open"
+        print(f"  步骤 {st.step_no}: {st.what} — {st.dept}, 时间节点 {st.deadline}, {done}")
+    for h in history:
+        print(f"  {h['happened_at']:%Y-%m-%d %H:%M} {h['user_name']} {h['action']} "
+              f"{h['from_status'] or ''}→{h['to_status'] or ''} {h['reason'] or ''}".rstrip())
+
+
+def cmd_rectification(args) -> int:
+    from data.plans import NoticeStatus, SupervisionStore
+    from data.plans.frames import notice_dict, notices_frame
+
+    store = _store(args)
+    try:
+        status = _check_choice(args.status, NoticeStatus, "--status")
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    bound = _boundary(args, store)
+    if args.branch and not _inside(store, bound, None, args.branch):
+        _audit(args, "cli", target="rectification list", outcome="denied", detail={"branch": args.branch})
+        print(f"超出您的数据范围 / outside your data scope: {args.branch}", file=sys.stderr)
+        return EXIT_FAIL
+    found = SupervisionStore(store, channel="cli").list_notices(args.actor, status=status, branch=args.branch,
+                                                                 overdue=args.overdue, limit=10_000)
+    _audit(args, "export", target="rectification list", detail={
+        "status": status, "branch": args.branch, "overdue": args.overdue, "rows": len(found), "format": args.format})
+    _emit(args, notices_frame(found), [notice_dict(n) for n in found])
+    return EXIT_OK
+
+
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
             "briefing": cmd_briefing,
-            "user": cmd_user, "audit": cmd_audit}
+            "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,8 @@ first row that was changed, inserted or removed behind the application's back.
 Audited actions (see docs/security.md): sign_in, sign_in_failed, sign_out, session_timeout,
 session_expired, session_refresh, sign_out_disabled, sign_out_deleted, access_denied, upload,
 rollback, triage, noise_controls, export, briefing_download, user_add, user_update, user_disable,
-user_enable, user_password, scan, cli.
+user_enable, user_password, scan, cli, plan_create, plan_update, plan_step, plan_move,
+inspection_create, notice_issue, notice_move.
 """
 
 from __future__ import annotations
@@ -41,24 +42,35 @@ def _digest(prev: str, row: dict) -> str:
 
 
 def audit(store, user, action: str, target: str | None = None, scope: str | None = None,
-          detail: dict[str, Any] | str | None = None, *, outcome: str = "ok", channel: str = "web") -> int:
-    """Append one row; returns its id. `scope` defaults to the user's boundary (all | region:R | branches:…)."""
+          detail: dict[str, Any] | str | None = None, *, outcome: str = "ok", channel: str = "web",
+          cur=None) -> int:
+    """Append one row; returns its id. `scope` defaults to the user's boundary (all | region:R | branches:…).
+
+    `cur`: the cursor of the caller's open `store.transaction()` — the audit row then commits or
+    rolls back with the change it records (data/plans). Without it the row is its own transaction.
+    """
+    if cur is not None:
+        return _append(cur, user, action, target, scope, detail, outcome, channel)
+    with store.transaction() as own:
+        return _append(own, user, action, target, scope, detail, outcome, channel)
+
+
+def _append(cur, user, action, target, scope, detail, outcome, channel) -> int:
     name, role, boundary = _who(user)
     text = detail if isinstance(detail, str) or detail is None else json.dumps(detail, ensure_ascii=False,
                                                                                    default=str, sort_keys=True)
-    with store.transaction() as cur:
-        head = cur.execute(sql("users.audit_last_hash")).fetchone()
-        prev = head[0] if head else GENESIS
-        row = {"audit_id": cur.execute(sql("users.audit_next_id")).fetchone()[0],
-               # second precision: the hash must survive a round trip through the store unchanged
-               "happened_at": datetime.now().replace(microsecond=0), "user_name": name, "role": role,
-               "channel": channel, "action": action, "outcome": outcome,
-               "target": None if target is None else str(target)[:500],
-               "scope": scope if scope is not None else boundary, "detail": text}
-        cur.execute(sql("users.audit_insert"), {
-            "id": row["audit_id"], "at": row["happened_at"], "user": name, "role": role, "channel": channel,
-            "action": action, "outcome": outcome, "target": row["target"], "scope": row["scope"], "detail": text,
-            "prev_hash": prev, "row_hash": _digest(prev, row)})
+    head = cur.execute(sql("users.audit_last_hash")).fetchone()
+    prev = head[0] if head else GENESIS
+    row = {"audit_id": cur.execute(sql("users.audit_next_id")).fetchone()[0],
+           # second precision: the hash must survive a round trip through the store unchanged
+           "happened_at": datetime.now().replace(microsecond=0), "user_name": name, "role": role,
+           "channel": channel, "action": action, "outcome": outcome,
+           "target": None if target is None else str(target)[:500],
+           "scope": scope if scope is not None else boundary, "detail": text}
+    cur.execute(sql("users.audit_insert"), {
+        "id": row["audit_id"], "at": row["happened_at"], "user": name, "role": role, "channel": channel,
+        "action": action, "outcome": outcome, "target": row["target"], "scope": row["scope"], "detail": text,
+        "prev_hash": prev, "row_hash": _digest(prev, row)})
     return row["audit_id"]
 
 

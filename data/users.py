@@ -1,8 +1,9 @@
 """Accounts, roles and access boundaries (operational state, schema `ops`).
 
-Roles are cumulative: viewer (read within scope) < analyst (+ upload, triage, briefing) <
+Roles are cumulative: viewer (read within scope) < analyst (+ upload, triage, briefing, plan) <
 manager (+ every branch of their region, approve) < admin (+ users, rollback, settings, audit, the branch
-master, market events).
+master, market events, supervise). Groups add permissions beyond the role (`GROUP_GRANTS`): a
+member of `supervision` may `supervise` (inspections, 整改通知书, re-checks) whatever their role.
 A role says what a person may *do*; the scope says which branches' data they may *see*:
 
     admin                          the whole bank
@@ -42,10 +43,13 @@ ROLE_LABELS = {"viewer": ("查看者", "Viewer"), "analyst": ("分析员", "Anal
 PERMISSIONS: dict[str, frozenset[str]] = {}
 _GRANTS = {
     "viewer": {"read", "export"},
-    "analyst": {"upload", "triage", "briefing", "scan"},
+    "analyst": {"upload", "triage", "briefing", "scan", "plan"},
     "manager": {"approve"},
-    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market"},
+    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise"},
 }
+# "plan": propose, edit, evaluate and carry out adjustment plans, report a notice rectified
+# (data/plans); "approve" also approves / rejects / reviews plans; "supervise": inspections,
+# 整改通知书 and their re-checks (data/plans/transitions.py holds the table of moves).
 # "master": load the branch master (add, re-parent, close outlets: it redraws every boundary);
 # "market": add bank-wide market / policy events. Both need the whole bank (docs/security.md,
 # "Writes stay inside the boundary"); `Principal.write_rights` applies that.
@@ -53,6 +57,10 @@ _acc: set[str] = set()
 for _r in ROLES:
     _acc |= _GRANTS[_r]
     PERMISSIONS[_r] = frozenset(_acc)
+
+# Groups grant permissions beyond the role (ops.users.groups, migration 0007).
+GROUP_GRANTS: dict[str, frozenset[str]] = {"supervision": frozenset({"supervise"})}
+GROUP_LABELS = {"supervision": ("监督检查", "Supervision")}
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 MIN_PASSWORD = 12
@@ -113,9 +121,13 @@ class Principal:
     branches: frozenset[str] = field(default_factory=frozenset)
     source: str = "local"  # local | oidc | none | cli
     display: str | None = None
+    groups: frozenset[str] = field(default_factory=frozenset)
 
     def can(self, permission: str) -> bool:
-        return permission in PERMISSIONS.get(self.role, frozenset())
+        """The role grants it, or one of the person's groups does (`GROUP_GRANTS`)."""
+        if permission in PERMISSIONS.get(self.role, frozenset()):
+            return True
+        return any(permission in GROUP_GRANTS.get(g, frozenset()) for g in self.groups)
 
     @property
     def whole_bank(self) -> bool:
@@ -197,20 +209,26 @@ class User:
     updated_at: datetime | None = None
     updated_by: str | None = None
     last_login: datetime | None = None
-    version: int = 1  # +1 on every change of role, scope, disabled flag or password (open sessions compare it)
+    version: int = 1  # +1 on every change of role, scope, groups, disabled flag or password (sessions compare it)
+    groups: str = ""  # comma-separated group names (GROUP_GRANTS), '' = none
 
     @property
     def branch_set(self) -> frozenset[str]:
         return frozenset(b for b in (self.branches or "").split(",") if b)
 
+    @property
+    def group_set(self) -> frozenset[str]:
+        return frozenset(g for g in (self.groups or "").split(",") if g)
+
     def principal(self) -> Principal:
         return Principal(self.user_name, self.role, self.region or None, self.branch_set, self.source,
-                         self.display_name)
+                         self.display_name, self.group_set)
 
     def public(self) -> dict:
         """The account without its hash (listings, the admin page, JSON)."""
         return {"user_name": self.user_name, "display_name": self.display_name, "role": self.role,
-                "region": self.region, "branches": self.branches, "source": self.source, "disabled": self.disabled,
+                "region": self.region, "branches": self.branches, "groups": self.groups, "source": self.source,
+                "disabled": self.disabled,
                 "failed_logins": self.failed_logins, "locked_until": self.locked_until,
                 "created_at": self.created_at, "created_by": self.created_by, "last_login": self.last_login}
 
@@ -228,6 +246,15 @@ def _norm_branches(branches) -> str:
         return ""
     items = branches.split(",") if isinstance(branches, str) else list(branches)
     return ",".join(sorted({str(b).strip() for b in items if str(b).strip()}))
+
+
+def _norm_groups(groups) -> str:
+    """Group names as stored: sorted, comma-separated; unknown names are refused."""
+    text = _norm_branches(groups)
+    unknown = [g for g in text.split(",") if g and g not in GROUP_GRANTS]
+    if unknown:
+        raise UserError(f"未知用户组 / unknown group {', '.join(unknown)}; one of: {', '.join(GROUP_GRANTS)}")
+    return text
 
 
 def _check_profile(name: str, role: str, region: str | None, branches: str) -> None:
@@ -267,10 +294,12 @@ class UserStore:
 
     # -- changes -----------------------------------------------------------------------------
     def add(self, actor: Principal | str, name: str, role: str, *, password: str | None = None,
-            region: str | None = None, branches=None, display: str | None = None, source: str = "local") -> User:
+            region: str | None = None, branches=None, display: str | None = None, source: str = "local",
+            groups=None) -> User:
         from data.audit import audit
 
         branches = _norm_branches(branches)
+        groups = _norm_groups(groups)
         _check_profile(name, role, region, branches)
         if self.get(name) is not None:
             raise UserError(f"用户 {name} 已存在 / user {name} already exists")
@@ -280,16 +309,19 @@ class UserStore:
         with self.store.transaction() as cur:
             cur.execute(sql("users.insert_user"), {"name": name, "display": display, "role": role,
                                                    "region": region or None, "branches": branches, "hash": pw_hash,
-                                                   "source": source, "now": datetime.now(), "by": _name(actor)})
+                                                   "source": source, "now": datetime.now(), "by": _name(actor),
+                                                   "groups": groups})
         audit(self.store, actor, "user_add", target=name, channel=self.channel,
-              detail={"role": role, "region": region, "branches": branches, "source": source})
+              detail={"role": role, "region": region, "branches": branches, "source": source, "groups": groups})
         return self.get(name)
 
     def update(self, actor: Principal | str, name: str, *, role: str | None = None, region: str | None = None,
-               branches=None, display: str | None = None) -> User:
+               branches=None, display: str | None = None, groups=None) -> User:
+        """Change role, scope, display name or groups (None: keep; groups given replace the set)."""
         from data.audit import audit
 
         u = self._must(name)
+        groups = u.groups or "" if groups is None else _norm_groups(groups)
         role = role or u.role
         region = u.region if region is None else (region or None)
         branches = u.branches or "" if branches is None else _norm_branches(branches)
@@ -298,10 +330,10 @@ class UserStore:
         with self.store.transaction() as cur:
             cur.execute(sql("users.update_profile"), {"name": name, "display": display or u.display_name,
                                                       "role": role, "region": region, "branches": branches,
-                                                      "now": datetime.now(), "by": _name(actor)})
+                                                      "groups": groups, "now": datetime.now(), "by": _name(actor)})
         audit(self.store, actor, "user_update", target=name, channel=self.channel,
-              detail={"from": {"role": u.role, "region": u.region, "branches": u.branches},
-                      "to": {"role": role, "region": region, "branches": branches}})
+              detail={"from": {"role": u.role, "region": u.region, "branches": u.branches, "groups": u.groups},
+                      "to": {"role": role, "region": region, "branches": branches, "groups": groups}})
         return self.get(name)
 
     def set_disabled(self, actor: Principal | str, name: str, disabled: bool = True) -> User:
@@ -338,12 +370,13 @@ class UserStore:
                 cur.execute(sql("users.insert_user"), {
                     "name": p.name, "display": p.display, "role": p.role, "region": p.region,
                     "branches": _norm_branches(p.branches), "hash": None, "source": "oidc", "now": datetime.now(),
-                    "by": "oidc"})
+                    "by": "oidc", "groups": ""})
         elif (u.role, u.region or None, u.branch_set) != (p.role, p.region, p.branches) and u.source == "oidc":
             with self.store.transaction() as cur:
                 cur.execute(sql("users.update_profile"), {"name": p.name, "display": p.display, "role": p.role,
                                                           "region": p.region, "branches": _norm_branches(p.branches),
-                                                          "now": datetime.now(), "by": "oidc"})
+                                                          "groups": u.groups or "", "now": datetime.now(),
+                                                          "by": "oidc"})
         return self.get(p.name)
 
     # -- sign-in -----------------------------------------------------------------------------

@@ -316,6 +316,10 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "user ensure-admin": [["user", "ensure-admin", "--name", "mallory"]],
         "audit list": [["audit", "list", "--csv", str(tmp / "audit.csv")]],
         "audit verify": [["audit", "verify"]],
+        "plan list": [["plan", "list", "--format", "json"]],
+        "plan show": [["plan", "show", "FA-2025-0001"]],
+        "plan export": [["plan", "export", "--out", str(tmp / "plans.csv")]],
+        "rectification list": [["rectification", "list", "--branch", "0201001"]],
     }
 
 

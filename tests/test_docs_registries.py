@@ -1,5 +1,5 @@
 """Every registry entry is documented (datasette's tests/test_docs.py): sources, KPIs, detectors,
-pages, CLI commands (nested ones too), settings (data/settings.py and the sign-in ones of
+pages, CLI commands (nested ones too), permissions and user groups, settings (data/settings.py and the sign-in ones of
 data/users.py) and ingest issue codes each walk their registry, and an entry that no page of
 docs/ or README.md mentions fails under its own name.
 
@@ -23,7 +23,7 @@ from cli.main import build_parser
 from data.ingest.issues import Code
 from data.settings import Settings
 from data.sources import SOURCES
-from data.users import AuthSettings
+from data.users import GROUP_GRANTS, PERMISSIONS, AuthSettings
 from metrics.catalogue import CATALOGUE
 from pages._ui.pagelist import PAGES
 
@@ -63,6 +63,8 @@ REGISTRIES: dict[str, list[str]] = {
     "cli": cli_commands(),
     "setting": [f"BANKPULSE_{name.upper()}" for cls in (Settings, AuthSettings) for name in cls.model_fields],
     "issue_code": [c.value for c in Code],
+    "permission": sorted(frozenset().union(*PERMISSIONS.values(), *GROUP_GRANTS.values())),
+    "group": sorted(GROUP_GRANTS),
 }
 
 

@@ -1,13 +1,13 @@
 -- name: get_user
 -- One account by name.
 SELECT user_name, display_name, role, region, branches, password_hash, source, disabled, failed_logins,
-       locked_until, created_at, created_by, updated_at, updated_by, last_login, version
+       locked_until, created_at, created_by, updated_at, updated_by, last_login, version, coalesce(groups, '')
 FROM ops.users WHERE user_name = $name;
 
 -- name: list_users
 -- Every account, by name.
 SELECT user_name, display_name, role, region, branches, password_hash, source, disabled, failed_logins,
-       locked_until, created_at, created_by, updated_at, updated_by, last_login, version
+       locked_until, created_at, created_by, updated_at, updated_by, last_login, version, coalesce(groups, '')
 FROM ops.users ORDER BY user_name;
 
 -- name: user_version
@@ -20,14 +20,14 @@ SELECT version, disabled FROM ops.users WHERE user_name = $name;
 SELECT count(*) FROM ops.users;
 
 -- name: insert_user
--- A new account.
+-- A new account ($groups: comma-separated group names, '' for none).
 INSERT INTO ops.users VALUES ($name, $display, $role, $region, $branches, $hash, $source, false, 0, NULL,
-    $now, $by, $now, $by, NULL, 1);
+    $now, $by, $now, $by, NULL, 1, $groups);
 
 -- name: update_profile
--- Role, scope and display name of an account (a new version: open sessions re-read it).
+-- Role, scope, groups and display name of an account (a new version: open sessions re-read it).
 UPDATE ops.users SET display_name = $display, role = $role, region = $region, branches = $branches,
-    updated_at = $now, updated_by = $by, version = version + 1 WHERE user_name = $name;
+    groups = $groups, updated_at = $now, updated_by = $by, version = version + 1 WHERE user_name = $name;
 
 -- name: set_disabled
 -- Disable or re-enable an account (a new version).
