@@ -73,6 +73,9 @@ class AuthSettings(BaseSettings):
     lockout_min: int = Field(default=15, ge=1, description="Minutes an account stays locked")
     oidc_provider: str | None = Field(default=None, description="[auth.<name>] of secrets.toml (None: [auth])")
     cli_require_as: bool = Field(default=False, description="CLI data commands need --as USER")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Mark the sign-in cookie Secure: auto (when the request came over TLS, "
+        "directly or as X-Forwarded-Proto from a trusted proxy) | always (TLS ends at a proxy) | never")
 
 
 def auth_settings() -> AuthSettings:
