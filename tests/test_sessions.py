@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from data import audit
 from data.sessions import HANDOVER_TTL, TOUCH_EVERY, SessionStore, token_hash, well_formed
 from data.store import Store
 from data.users import AuthSettings, UserStore
@@ -197,3 +198,38 @@ def test_spent_and_stale_codes_are_purged(store):
     ss.issue("vw", 1, now=T0)
     ss.issue("vw", 1, now=T0 + timedelta(minutes=5))  # purges the spent one and the stale one
     assert store.cursor().execute("SELECT count(*) FROM ops.session_handover").fetchone()[0] == 1
+
+
+def test_cli_signout_all(tmp_path, capsys):
+    from cli.main import main
+    from data.store import close_all, open_store
+
+    db = str(tmp_path / "cli.duckdb")
+    store = open_store(db)
+    users = UserStore(store)
+    users.add("test", "adm", "admin", password=PASSWORD)
+    users.add("test", "vw", "viewer", password=PASSWORD, branches="0101001")
+    _, _, token = signed_in(store, now=datetime.now())
+    close_all()
+    assert main(["--db", db, "--as", "adm", "user", "signout-all", "vw"]) == 0
+    assert "ended 1 sign-in session(s)" in capsys.readouterr().out
+    assert main(["--db", db, "--as", "vw", "user", "signout-all", "adm"]) != 0  # a viewer may not
+    assert main(["--db", db, "user", "signout-all", "nobody"]) == 1
+    store = open_store(db)
+    assert sessions(store).check_token(token).reason == "revoked"
+    assert list(audit.search(store)["action"]).count("user_signout_all") == 1
+    close_all()
+
+
+def test_admin_page_signs_a_user_out_everywhere(secure_store):
+    from test_auth import sign_in
+
+    vw = sessions(secure_store).issue("vw", UserStore(secure_store).get("vw").version)
+    at = sign_in("adm")
+    at.switch_page("pages/admin.py").run()
+    at.selectbox(key="adm_pick").select("vw").run()
+    at.button(key="adm_signout_all").click().run()
+    assert not at.exception, at.exception
+    assert any("1" in s.value and "vw" in s.value for s in at.success)
+    assert sessions(secure_store).check(vw.token_hash).reason == "revoked"
+    assert sessions(secure_store).open_count("adm") == 1  # the administrator's own session stays
