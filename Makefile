@@ -23,14 +23,19 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# How the app is served (make run, and the browser tests: tests/helpers_browser.py). server.py wraps
+# app.py in st.App with the sign-in cookie's routes (docs/security.md). The served app does not
+# watch its files: no rerun on save, no inotify watches (development: `streamlit run app.py`).
+SERVE_FLAGS := --server.fileWatcherType none --server.runOnSave false
+
 ## make run: create .venv, install, load the demo data when the store is empty, start the app
 run: install
 	$(BIN)/bankpulse demo --load --if-empty && $(BIN)/bankpulse user ensure-admin
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/streamlit run server.py --server.port $(PORT) --server.address $(ADDRESS) $(SERVE_FLAGS)
 
 ## make test: install the test dependencies and run the whole suite
 test: install-test
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --durations=25
 
 demo: install
 	$(BIN)/bankpulse demo --load

@@ -140,7 +140,7 @@ def _add_plan_commands(sub) -> None:
 
 
 def _add_user_commands(sub) -> None:
-    """`bankpulse user add|list|update|disable|enable|reset-password|ensure-admin` and `audit list|verify`."""
+    """`bankpulse user add|list|update|disable|enable|reset-password|signout-all|ensure-admin` and `audit list|verify`."""
     u = sub.add_parser("user", help="用户管理（管理员） / manage users (administrators)")
     us = u.add_subparsers(dest="user_cmd", required=True, parser_class=_Parser)
     ua = us.add_parser("add", help="新增用户 / add a user")
@@ -169,6 +169,8 @@ def _add_user_commands(sub) -> None:
     ur = us.add_parser("reset-password", help="重置密码（随机，显示一次） / reset a password (random, shown once)")
     ur.add_argument("name")
     ur.add_argument("--password-stdin", action="store_true")
+    us.add_parser("signout-all", help="结束该用户在所有浏览器中的登录 / end the user's sign-in in every browser"
+                  ).add_argument("name")
     ue = us.add_parser("ensure-admin", help="首次运行：无用户时创建管理员并显示随机密码一次 / first run: create the admin")
     ue.add_argument("--name", default="admin")
     a = sub.add_parser("audit", help="审计日志（管理员） / the audit trail (administrators)")
@@ -593,6 +595,9 @@ def cmd_user(args) -> int:
             new = users.reset_password(actor, args.name, pw)
             if pw is None:
                 print(f"新密码（只显示这一次） / new password (shown once): {new}")
+        elif args.user_cmd == "signout-all":
+            n = users.sign_out_everywhere(actor, args.name)
+            print(f"已结束 {n} 个登录会话 / ended {n} sign-in session(s)")
         print(f"已完成 / done: {args.user_cmd} {args.name}")
         return EXIT_OK
     except UserError as exc:

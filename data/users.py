@@ -81,6 +81,9 @@ class AuthSettings(BaseSettings):
     lockout_min: int = Field(default=15, ge=1, description="Minutes an account stays locked")
     oidc_provider: str | None = Field(default=None, description="[auth.<name>] of secrets.toml (None: [auth])")
     cli_require_as: bool = Field(default=False, description="CLI data commands need --as USER")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Mark the sign-in cookie Secure: auto (when the request came over TLS, "
+        "directly or as X-Forwarded-Proto from a trusted proxy) | always (TLS ends at a proxy) | never")
 
 
 def auth_settings() -> AuthSettings:
@@ -338,6 +341,7 @@ class UserStore:
 
     def set_disabled(self, actor: Principal | str, name: str, disabled: bool = True) -> User:
         from data.audit import audit
+        from data.sessions import revoke_user_sessions
 
         u = self._must(name)
         if disabled:
@@ -345,12 +349,15 @@ class UserStore:
         with self.store.transaction() as cur:
             cur.execute(sql("users.set_disabled"), {"name": name, "disabled": disabled, "now": datetime.now(),
                                                     "by": _name(actor)})
+            if disabled:  # the sign-in cookies stop working at once (data/sessions.py)
+                revoke_user_sessions(cur, name, "user_disable")
         audit(self.store, actor, "user_disable" if disabled else "user_enable", target=name, channel=self.channel)
         return self.get(name)
 
     def reset_password(self, actor: Principal | str, name: str, password: str | None = None) -> str:
         """Set a new password (random when not given); returns it. Clears any lockout."""
         from data.audit import audit
+        from data.sessions import revoke_user_sessions
 
         u = self._must(name)
         if u.source != "local":
@@ -359,8 +366,20 @@ class UserStore:
         with self.store.transaction() as cur:
             cur.execute(sql("users.set_password"), {"name": name, "hash": hash_password(password),
                                                     "now": datetime.now(), "by": _name(actor)})
+            revoke_user_sessions(cur, name, "user_password")  # a reset ends every signed-in browser
         audit(self.store, actor, "user_password", target=name, channel=self.channel)
         return password
+
+    def sign_out_everywhere(self, actor: Principal | str, name: str) -> int:
+        """End every sign-in session of `name` (each browser's cookie stops working, open tabs are
+        signed out at their next interaction); returns how many were open. Audited."""
+        from data.audit import audit
+        from data.sessions import SessionStore
+
+        self._must(name)
+        n = SessionStore(self.store, self.settings).revoke_user(name, "signout_all")
+        audit(self.store, actor, "user_signout_all", target=name, channel=self.channel, detail={"sessions": n})
+        return n
 
     def ensure_oidc(self, p: Principal) -> User:
         """Record (or refresh) an SSO identity, so the admin page lists it and can disable it."""

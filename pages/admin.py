@@ -108,6 +108,11 @@ with tab_users:
                     pw = users.reset_password(me, who)
                     st.session_state["adm_outcome"] = ("success", t("adm.new_password", name=who), pw)
                     st.rerun()
+                if u.source == "local" and st.button(t("adm.signout_all"), key="adm_signout_all",
+                                                     help=t("adm.signout_all.help"), icon=":material/logout:"):
+                    n = users.sign_out_everywhere(me, who)
+                    st.session_state["adm_outcome"] = ("success", t("adm.signed_out_all", name=who, n=n), None)
+                    st.rerun()
 
 with tab_audit:
     c1, c2, c3, c4, c5 = st.columns(5)

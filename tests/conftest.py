@@ -142,7 +142,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def demo_server(scanned_demo_db, tmp_path_factory):
-    """The real app (`streamlit run app.py`) on a copy of the scanned demo store, for a module's
+    """The real app (`streamlit run server.py`, as `make run`) on a copy of the scanned demo store, for a module's
     browser tests: (base URL, db path)."""
     from helpers_browser import require_chromium, running_app
 

@@ -1,14 +1,17 @@
 """Shared pieces of the browser tests: the real app on a free port, headless Chromium.
 
-`running_app` starts `streamlit run` as a subprocess against a given DuckDB file, waits for its
-health endpoint, yields the base URL and, on exit, stops it and fails the test if the server log
-holds a traceback. `chromium` launches the system Chromium through Playwright.
+`running_app` starts the app the way `make run` does (`streamlit run server.py` with the Makefile's
+SERVE_FLAGS: st.App with the sign-in cookie's routes, no file watching) as a subprocess against a
+given DuckDB file and the worktree's code (PYTHONPATH), waits for its health endpoint, yields the
+base URL and, on exit, stops it and fails the test if the server log holds a traceback or a file
+watcher's (inotify) message. `chromium` launches the system Chromium through Playwright.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,6 +27,13 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def serve_flags() -> list[str]:
+    """The Makefile's SERVE_FLAGS (`make run`), as `--option=value` arguments."""
+    m = re.search(r"^SERVE_FLAGS := (.*)$", (ROOT / "Makefile").read_text(), re.M)
+    words = m.group(1).split()
+    return [f"{k}={v}" for k, v in zip(words[::2], words[1::2], strict=True)]
+
+
 def require_chromium() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium fonts-noto-cjk)")
@@ -36,18 +46,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(db: Path, tmp: Path, *, script: str | Path = "app.py", env: dict[str, str] | None = None,
+def running_app(db: Path, tmp: Path, *, script: str | Path = "server.py", env: dict[str, str] | None = None,
                 port: int | None = None, host: str = "127.0.0.1", extra_args: tuple[str, ...] = (),
                 timeout: float = 90) -> Iterator[tuple[str, subprocess.Popen]]:
-    """The app served from `script` with BANKPULSE_DB=`db`: yields (base URL on `host`, process)."""
+    """The app served from `script` (default: server.py, as `make run`) with BANKPULSE_DB=`db`:
+    yields (base URL on `host`, process); the server's log is `tmp`/server.log."""
     port = port or free_port()
     log_path = tmp / "server.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless=true", f"--server.port={port}",
-             "--server.address=127.0.0.1", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false",
-             *extra_args],
-            cwd=ROOT, env={**os.environ, "BANKPULSE_DB": str(db), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+             "--server.address=127.0.0.1", *serve_flags(), "--browser.gatherUsageStats=false", *extra_args],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": _pythonpath(), "BANKPULSE_DB": str(db), **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -68,6 +79,13 @@ def running_app(db: Path, tmp: Path, *, script: str | Path = "app.py", env: dict
                 proc.kill()
     server_log = log_path.read_text()
     assert "Traceback" not in server_log, server_log
+    assert "inotify" not in server_log.lower(), server_log  # the served app watches no files
+
+
+def _pythonpath() -> str:
+    """The worktree first: the editable install would otherwise import another checkout's code."""
+    rest = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([str(ROOT), *([rest] if rest else [])])
 
 
 @contextlib.contextmanager

@@ -69,3 +69,16 @@ def test_line_endings_inside_a_quoted_cell_do_not_count(tmp_path):
     path = tmp_path / "q.csv"
     path.write_bytes(b'a,b\n1,"x\r\ny"\n2,z\r\n')
     assert _first_other_line_end(path) == (3, "CRLF ≠ LF")
+
+
+def test_a_quote_inside_an_unquoted_cell_is_a_literal(tmp_path):
+    """The fuzz's second case (upload_386.csv): `;"` in the middle of a cell does not open a quoted
+    cell (DuckDB and Excel read it as a character), so the CRLF ending of the last record after LF
+    lines is still the line to name; `""` inside a quoted cell stays inside it."""
+    from data.ingest.stage import _first_other_line_end
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'a,b\n1,;"x\n2,z\r\n')
+    assert _first_other_line_end(path) == (3, "CRLF ≠ LF")
+    path.write_bytes(b'a,b\n1,"say ""hi""\r\nthere"\n2,"""q"""\r\n')
+    assert _first_other_line_end(path) == (3, "CRLF ≠ LF")

@@ -86,16 +86,18 @@ def first_bad_line(part: RawPart) -> tuple[int | None, str | None]:
                 start = reader.line_num + 1
         except csv.Error as exc:
             return part.skip_lines + start, str(exc)
-    return _first_other_line_end(part.csv_path)
+    return _first_other_line_end(part.csv_path, part.delimiter)
 
 
-# A record ends at CRLF, LF or a lone CR (as Excel and DuckDB read it); a quote toggles "inside a
-# cell" (a doubled "" toggles twice, so escaped quotes need no special case).
+# A record ends at CRLF, LF or a lone CR (as Excel and DuckDB read it). A quote opens a quoted
+# cell only at the start of a field (after the delimiter or a line end): `;"` in the middle of a
+# cell is a literal character to DuckDB as to Excel. Inside a quoted cell `""` is an escaped quote.
 _ENDING_OR_QUOTE = re.compile(rb'"|\r\n|\n|\r')
 _SHOWN_ENDING = {b"\r\n": "CRLF", b"\n": "LF", b"\r": "CR"}
+_QUOTE = ord('"')
 
 
-def _first_other_line_end(path) -> tuple[int | None, str | None]:
+def _first_other_line_end(path, delimiter: str = ",") -> tuple[int | None, str | None]:
     """The first line ending in another way than line 1 (LF vs CRLF vs CR): DuckDB refuses a file
     whose line endings change midway, although every record has the right fields.
 
@@ -104,11 +106,20 @@ def _first_other_line_end(path) -> tuple[int | None, str | None]:
     and then a record, which DuckDB refuses and a `readline()` split on LF alone never sees.
     """
     data = Path(path).read_bytes()  # only on the failure path, for a file DuckDB could not read
-    quoted, line, ending = False, 1, None
+    field_starts = {ord("\n"), ord("\r"), *delimiter.encode()}
+    quoted, line, ending, escaped_at = False, 1, None, -1
     for m in _ENDING_OR_QUOTE.finditer(data):
-        token = m.group()
-        if token == b'"':
-            quoted = not quoted
+        token, at = m.group(), m.start()
+        if token[0] == _QUOTE:
+            if at == escaped_at:  # the second quote of an escaped "" inside a quoted cell
+                continue
+            if quoted:
+                if at + 1 < len(data) and data[at + 1] == _QUOTE:
+                    escaped_at = at + 1
+                else:
+                    quoted = False
+            elif at == 0 or data[at - 1] in field_starts:
+                quoted = True
             continue
         if quoted:
             continue

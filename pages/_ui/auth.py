@@ -23,18 +23,30 @@ from typing import Any
 import streamlit as st
 
 from data.audit import audit
+from data.sessions import SessionStore, token_hash, well_formed
 from data.users import ROLE_LABELS, Principal, UserStore, auth_settings, visible_anomalies
+from pages._ui import session_cookie
 from pages._ui.i18n import current_lang, t, tr
 from pages._ui.pagelist import page_at
 from pages._ui.store import data_version, get_store
 
-_KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime, "version": int}
+_KEY = "_auth"  # {"user": Principal, "since": datetime, "seen": datetime, "version": int, "token": str | None}
+# Local sign-in keeps a server-side session (data/sessions.py) behind an HttpOnly cookie, so a
+# reload or an opened link signs the person in again without the form: "token" is its key.
+_HANDOVER = "_auth_handover"  # the one-time code this run's page posts to server.py for the cookie
+_CLEAR = "_auth_clear_cookie"  # set by a sign-out: the next run's page has the cookie cleared
+_SPENT = "_auth_cookie_spent"  # the handshake cookie this tab may not resume from (ended or refused)
 _NOTICE = "_auth_notice"  # (text key, icon) of why the last session ended, shown above the sign-in form
 # Sign-outs the application causes: the notice each leaves for the sign-in form.
 _ENDED = {"session_timeout": ("auth.timed_out", ":material/schedule:"),
           "session_expired": ("auth.expired", ":material/schedule:"),
           "sign_out_disabled": ("auth.disabled_out", ":material/block:"),
-          "sign_out_deleted": ("auth.deleted_out", ":material/block:")}
+          "sign_out_deleted": ("auth.deleted_out", ":material/block:"),
+          "session_revoked": ("auth.revoked_out", ":material/logout:"),
+          "session_refused": ("auth.cookie_refused", ":material/logout:")}
+# Why a session row is refused → the sign-out it causes in an open tab.
+_ROW_ENDED = {"revoked": "session_revoked", "expired": "session_expired", "idle": "session_timeout",
+              "unknown": "session_revoked"}
 TEST_USER = Principal("test", "admin", source="none", display="Test (BANKPULSE_AUTH=none)")
 LOOPBACK = {None, "", "127.0.0.1", "localhost", "::1"}
 
@@ -134,21 +146,35 @@ def _forget_view() -> None:
         st.session_state.pop(k, None)
 
 
-def _start(p: Principal, version: int) -> None:
-    """A new session for `p`, holding the account's version (see `_refresh`)."""
+def _sessions() -> SessionStore:
+    return SessionStore(get_store())
+
+
+def _start(p: Principal, version: int, *, token: str | None = None, since: datetime | None = None) -> None:
+    """A new session for `p`, holding the account's version (see `_refresh`) and, for local
+    sign-in, the key of its server-side session (`since`: when that session began)."""
     now = datetime.now()
     _forget_view()
-    st.session_state[_KEY] = {"user": p, "since": now, "seen": now, "version": version}
+    st.session_state[_KEY] = {"user": p, "since": since or now, "seen": now, "version": version, "token": token}
 
 
-def sign_out(reason: str = "sign_out", detail: dict | None = None) -> None:
+def sign_out(reason: str = "sign_out", detail: dict | None = None, *, everywhere: bool = True) -> None:
+    """End this tab's session. `everywhere` (the default) also ends the server-side session —
+    every tab of this browser, at its next interaction — and clears the cookie; without it only
+    this tab ends (its own idle timeout while another tab of the browser is in use)."""
     u = current_user()
+    s = st.session_state.get(_KEY) or {}
     if u is not None and mode() != "none":
         record(reason, detail=detail, user=u)
+    if everywhere and s.get("token"):
+        _sessions().revoke(s["token"], reason)
     for k in [k for k in st.session_state if not k.startswith("_url_seen") and k != "lang"]:
         del st.session_state[k]
     if reason in _ENDED:
         st.session_state[_NOTICE] = _ENDED[reason]
+    if s.get("token"):
+        st.session_state[_CLEAR] = everywhere
+        st.session_state[_SPENT] = _cookie_key()  # this tab does not resume from its handshake cookie
     if mode() == "oidc":
         st.logout()
 
@@ -163,9 +189,60 @@ def _timeouts() -> None:
         sign_out("session_expired", detail={"since": s["since"].isoformat(timespec="seconds"),
                                             "max_hours": cfg.session_max_hours})
     elif now - s["seen"] > timedelta(minutes=cfg.session_timeout_min):
-        sign_out("session_timeout")
+        # this tab was idle; the browser's session ends too unless another of its tabs kept it in use
+        shared = s.get("token") and _sessions().check(s["token"]).ok
+        sign_out("session_timeout", everywhere=not shared)
     else:
         s["seen"] = now
+
+
+def _cookie_key() -> str | None:
+    """The handshake cookie's session key (or its raw value when it is not even well formed)."""
+    tok = session_cookie.token()
+    return token_hash(tok) if well_formed(tok) else tok
+
+
+def _resume() -> None:
+    """Sign the person in from the session cookie (a reload, an opened link): one primary-key
+    lookup; a forged, revoked or expired token is refused and audited, once per tab."""
+    tok = session_cookie.token()
+    if not tok or current_user() is not None or st.session_state.get(_SPENT) == _cookie_key():
+        return
+    st.session_state[_SPENT] = _cookie_key()  # one attempt per handshake cookie
+    c = _sessions().check_token(tok)
+    u = UserStore(get_store()).get(c.session.user_name) if c.ok else None
+    if u is None or u.disabled:
+        reason = c.reason if not c.ok else "deleted" if u is None else "disabled"
+        if c.ok:
+            _sessions().revoke(c.session.token_hash, f"user_{reason}")
+        record("session_refused", detail={"via": "cookie", "reason": reason}, outcome="denied", scope="",
+               user=c.session.user_name if c.session else "anonymous")
+        if c.session is not None:  # a real session that ended: say so (a forged one gets the bare form)
+            st.session_state[_NOTICE] = _ENDED["session_refused"]
+        st.session_state[_CLEAR] = True
+        return
+    if u.version != c.session.user_version:  # the role or scope changed since: it is re-read here
+        _sessions().follow(c.session.token_hash, u.version)
+    p = u.principal()
+    _start(p, u.version, token=c.session.token_hash, since=c.session.created_at)
+    _sessions().touch(c.session)
+    record("session_resume", detail={"via": "cookie", "since": c.session.created_at.isoformat(timespec="seconds")},
+           user=p)
+
+
+def _check_session() -> None:
+    """The server-side session of a signed-in tab is still alive (one primary-key lookup): ended
+    in another tab, by an administrator, or past its time, the tab is signed out."""
+    s = st.session_state.get(_KEY)
+    if not s or not s.get("token"):
+        return
+    c = _sessions().check(s["token"])
+    if not c.ok:
+        sign_out(_ROW_ENDED.get(c.reason, "session_revoked"), detail={"reason": c.reason})
+        return
+    if c.session.user_version != s["version"]:
+        _sessions().follow(s["token"], s["version"])  # the tab re-read the person (`_refresh`)
+    _sessions().touch(c.session)
 
 
 def _refresh() -> None:
@@ -206,7 +283,10 @@ def _sign_in_local() -> None:
     st.session_state.pop("auth_password", None)
     if res.ok:
         p = res.user.principal()
-        _start(p, res.user.version)
+        issued = _sessions().issue(p.name, res.user.version)  # a fresh token on every sign-in
+        _start(p, res.user.version, token=issued.token_hash)
+        st.session_state[_HANDOVER] = issued.code
+        st.session_state[_SPENT] = _cookie_key()  # an older cookie of this tab is not this session
         record("sign_in", detail={"method": "password"}, user=p)
         st.rerun()
     record("sign_in_failed", target=name[:64], detail={"reason": res.reason}, outcome="failed",
@@ -290,10 +370,13 @@ def session() -> Principal | None:
     m = mode()
     if m == "none":
         return TEST_USER if st.get_option("server.address") in LOOPBACK else None
+    if m == "local":
+        _resume()
     _timeouts()
     if m == "oidc" and current_user() is not None and not st.user.is_logged_in:
         st.session_state.pop(_KEY, None)  # signed out elsewhere (another tab)
     _refresh()
+    _check_session()
     return current_user()
 
 
@@ -306,6 +389,7 @@ def gate() -> Principal | None:
             return None
         return TEST_USER
     u = current_user()
+    _cookie_calls()
     if u is not None:
         return u
     st.title(t("auth.title"), anchor=False)
@@ -319,6 +403,15 @@ def gate() -> Principal | None:
         _sign_in_oidc() if m == "oidc" else _sign_in_local()
     st.caption(t("auth.caption"))
     return None
+
+
+def _cookie_calls() -> None:
+    """This run's page hands a new session over for the cookie, or has the cookie cleared."""
+    code = st.session_state.pop(_HANDOVER, None)
+    if code:
+        session_cookie.hand_over(code)
+    if st.session_state.pop(_CLEAR, False):
+        session_cookie.clear()
 
 
 def refuse(title: str) -> None:

@@ -24,6 +24,10 @@ TEXT: dict[str, tuple[str, str]] = {
                           "Ask an administrator if this is unexpected."),
     "auth.deleted_out": ("您的账户已不存在，已退出登录。如有疑问请联系管理员。",
                          "Your account no longer exists and you were signed out. Ask an administrator."),
+    "auth.revoked_out": ("您的登录已结束（已在其他窗口退出、密码已重置或管理员已结束您的登录），请重新登录。",
+                         "Your session was ended (signed out in another tab, a password reset, or by an "
+                         "administrator). Please sign in again."),
+    "auth.cookie_refused": ("您的登录已失效，请重新登录。", "Your sign-in has ended. Please sign in again."),
     "auth.none_refused": ("BANKPULSE_AUTH=none 仅用于测试，且只能在本机地址（127.0.0.1）上运行。",
                           "BANKPULSE_AUTH=none is for tests only and runs only on the loopback address (127.0.0.1)."),
     "auth.denied.title": ("无权访问", "Access denied"),
@@ -64,6 +68,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "adm.disable": ("停用", "Disable"),
     "adm.enable": ("启用", "Enable"),
     "adm.reset": ("重置密码", "Reset password"),
+    "adm.signout_all": ("结束全部登录", "Sign out everywhere"),
+    "adm.signout_all.help": ("结束该用户在所有浏览器中的登录；已打开的页面在下次操作时退出。",
+                             "End this user's sign-in in every browser; open tabs are signed out at their "
+                             "next interaction."),
+    "adm.signed_out_all": ("已结束 {name} 的 {n} 个登录会话。", "Ended {n} sign-in session(s) of {name}."),
     "adm.col.user": ("用户名", "User"),
     "adm.col.display": ("姓名", "Name"),
     "adm.col.role": ("角色", "Role"),
