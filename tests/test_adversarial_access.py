@@ -314,6 +314,7 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "user enable": [["user", "enable", "adm"]],
         "user reset-password": [["user", "reset-password", "adm"]],
         "user ensure-admin": [["user", "ensure-admin", "--name", "mallory"]],
+        "user signout-all": [["user", "signout-all", "adm"]],
         "audit list": [["audit", "list", "--csv", str(tmp / "audit.csv")]],
         "audit verify": [["audit", "verify"]],
         "plan list": [["plan", "list", "--format", "json"]],
