@@ -66,7 +66,7 @@ def items(b, section) -> list:
         d = pd.to_datetime(df[col]).dt.date
         return (d >= start) & (d <= end)
 
-    n_open = int(within("created_at", plans).sum()) if len(plans) else 0
+    n_open = int(within("proposed_on", plans).sum()) if len(plans) else 0
     n_appr = int(within("approved_on", plans).sum()) if len(plans) else 0
     n_done = int(within("done_on", plans).sum()) if len(plans) else 0
     late = plans[plans["late_since"].notna() & plans["status"].isin(["approved", "in_progress"])] if len(plans) \

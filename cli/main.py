@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("var/demo"), help="输出目录 / output folder")
     d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
     d.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan")
+    d.add_argument("--no-plans", action="store_true",
+                   help="不写入演示调整方案与整改通知书 / skip the demo plans, inspections and notices")
     d.add_argument("--if-empty", action="store_true",
                    help="仅当数据库为空时执行（make run 使用） / only when the store is empty (used by make run)")
     m = sub.add_parser("metric", help="计算一个指标（与页面同口径） / compute a KPI (the numbers the pages show)")
@@ -307,7 +309,7 @@ def cmd_demo(args) -> int:
         r = scan(store, trigger="demo")
         print(f"异常扫描：{r.series} 条序列，发现 {r.flags} 个异常（{r.seconds:.1f} 秒） / anomaly scan: {r.series} series, "
               f"{r.flags} flags ({r.seconds:.1f} s)")
-    if worst == EXIT_OK:
+    if worst == EXIT_OK and not args.no_plans:
         from data.demo.plans import seed_plans
 
         story_path = Path(args.out) / "story.json"

@@ -85,7 +85,7 @@ def _plan_table(who, status, kind, owner, overdue, bound: tuple | None, v: str) 
     rows = [{"plan_id": p.plan_id, "title": p.title, "kind": p.kind.value, "status": p.status.value,
              "owner_dept": p.owner_dept, "scope_kind": p.scope_kind.value, "scope_region": p.scope_region,
              "n_branches": len(p.scope_branches or ()), "kpis": list(p.target_kpis),
-             "created": p.created_at.date()} for p in found]
+             "created": p.proposed_on or p.created_at.date()} for p in found]
     df = pd.DataFrame(rows, columns=["plan_id", "title", "kind", "status", "owner_dept", "scope_kind", "scope_region",
                                      "n_branches", "kpis", "created"])
     if df.empty:
@@ -445,7 +445,9 @@ with tab_plans:
                               key="ac_table", height=300)
         download_csv(table, "plans", key="dl_plans")
         sel = picked.selection.rows if picked and picked.selection else []
-        chosen = df.iloc[sel[0]]["plan_id"] if sel else st.session_state.get("ac_selected")
+        # a selected row, else the plan just created, else a link to one (?plan=FA-2025-0007)
+        chosen = df.iloc[sel[0]]["plan_id"] if sel else (st.session_state.get("ac_selected")
+                                                         or st.query_params.get("plan"))
         if chosen and chosen in set(df["plan_id"]):
             _plan_detail(chosen)
         else:

@@ -62,6 +62,7 @@ def sup_store(tmp_path_factory):
     a = plans.create_plan(ADMIN, kind="process", title="优化叫号分流", change_text="高峰期增设快速通道",
                           target_kpis=["counter.wait_avg_min"], scope_kind="branches",
                           scope_branches=["0101001", "0101002"], owner_dept="运营管理部", effect_start="2025-02-01",
+                          proposed_on="2025-01-12",
                           steps=[NewStep("调整叫号规则", "运营管理部", "2025-02-10"),
                                  NewStep("培训大堂经理", "人力资源部", "2025-02-20")], **EVAL)
     plans.move(a.plan_id, "evaluate", ADMIN, on="2025-01-18")
@@ -72,7 +73,7 @@ def sup_store(tmp_path_factory):
     plans.move(a.plan_id, "complete", ADMIN, on="2025-02-26")
     b = plans.create_plan(ADMIN, kind="staffing", title="高峰期增配柜员", change_text="周一上午增开两个窗口",
                           target_kpis=["counter.wait_avg_min"], scope_kind="branches", scope_branches=["0201001"],
-                          owner_dept="人力资源部", effect_start="2025-02-10",
+                          owner_dept="人力资源部", effect_start="2025-02-10", proposed_on="2025-01-25",
                           steps=[NewStep("调配柜员", "人力资源部", "2025-03-10")], **EVAL)
     plans.move(b.plan_id, "evaluate", ADMIN, on="2025-01-30")
     plans.move(b.plan_id, "approve", ADMIN, on="2025-02-01")

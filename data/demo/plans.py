@@ -61,7 +61,8 @@ def _plan(plans: PlanStore, *, kind, title, change, kpi, branches, owner, start,
           approved=None, evaluated=None, reason=None) -> str:
     """One plan walked through the table to `status`; step done days as given (None = open)."""
     nec, fea, imp = EVAL[kind]
-    p = plans.create_plan(DEMO, kind=kind, title=title, change_text=change, target_kpis=[kpi],
+    first = evaluated or (approved - timedelta(days=5) if approved else None)
+    p = plans.create_plan(DEMO, proposed_on=first - timedelta(days=10) if first else None, kind=kind, title=title, change_text=change, target_kpis=[kpi],
                           scope_kind="branches", scope_branches=list(branches), owner_dept=owner,
                           effect_start=start, necessity=nec, feasibility=fea, expected_impact=imp,
                           origins=[origin] if origin else [],

@@ -161,6 +161,7 @@ class Plan(_Record):
     feasibility: str | None = None
     expected_impact: str | None = None
     status: PlanStatus
+    proposed_on: date | None = None  # 提出日期 (migration 0010); every milestone is on or after it
     evaluated_on: date | None = None
     approved_on: date | None = None
     started_on: date | None = None

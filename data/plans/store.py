@@ -86,7 +86,8 @@ class PlanStore:
     # -- writes --------------------------------------------------------------------------------
     def create_plan(self, principal, *, kind, title, change_text, target_kpis, scope_kind, owner_dept,
                     scope_region=None, scope_branches=None, effect_start=None, owner_person=None, necessity=None,
-                    feasibility=None, expected_impact=None, origins: Iterable = (), steps: Iterable = ()) -> Plan:
+                    feasibility=None, expected_impact=None, origins: Iterable = (), steps: Iterable = (),
+                    proposed_on=None) -> Plan:
         """A new plan, status `proposed`, id FA-<year>-<nnnn>; origins and steps optional (Origin /
         NewStep or mappings with the same keys). Needs `plan`; every branch inside the boundary."""
         boundary = principal.boundary(self.store)
@@ -99,12 +100,14 @@ class PlanStore:
                 scope_region=scope_region, scope_branches=scope_branches, effect_start=effect_start,
                 owner_dept=owner_dept, owner_person=owner_person, necessity=necessity, feasibility=feasibility,
                 expected_impact=expected_impact))
+            proposed = _business_day(p, "proposed_on", proposed_on)
             found = self._check_origins(p, cur, origins, set())
             new_steps = [self._check_step(p, f"steps[{i}]", s) for i, s in enumerate(steps, 1)]
             p.raise_if_any()
             prefix = f"FA-{now.year}-"
             plan_id = f"{prefix}{self.q('plans.next_plan_no', prefix=prefix).value(cur):04d}"
-            self.q("plans.insert_plan", plan_id=plan_id, **values, now=now, user=principal.name).run(cur)
+            self.q("plans.insert_plan", plan_id=plan_id, **values, proposed_on=proposed, now=now,
+                   user=principal.name).run(cur)
             for o in found:
                 self.q("plans.insert_origin", plan_id=plan_id, **o).run(cur)
             for n, s in enumerate(new_steps, 1):
@@ -376,7 +379,8 @@ class PlanStore:
             if still:
                 p.add("steps", ProblemCode.INCOMPLETE, f"尚有未完成的步骤：{', '.join(still)}",
                       f"open steps: {', '.join(still)}")
-        last = max((d for d in (plan.evaluated_on, plan.approved_on, plan.started_on, plan.done_on) if d), default=None)
+        last = max((d for d in (plan.proposed_on, plan.evaluated_on, plan.approved_on, plan.started_on, plan.done_on)
+                    if d), default=None)
         p.not_before("on", day, last, f"日期 {day} 早于方案上一节点 {last}", f"{day} is before the plan's last milestone {last}")
 
     def _record(self, cur, principal, plan_id, action, from_status, to_status, reason, detail, now, audit_action):

@@ -27,7 +27,7 @@ LIMIT 1;
 -- Plans for the briefing's 调整与整改 section: those whose every branch lies in $ids ($whole: the
 -- whole bank, bank-wide plans included), with their milestone days and whether an open step was
 -- past its deadline on $as_of.
-SELECT p.plan_id, p.title, p.kind, p.status, p.owner_dept, p.created_at, p.approved_on, p.done_on,
+SELECT p.plan_id, p.title, p.kind, p.status, p.owner_dept, p.proposed_on, p.approved_on, p.done_on,
        p.effect_start, p.target_kpis, p.scope_branches,
        (SELECT min(s.deadline) FROM ops.plan_steps s WHERE s.plan_id = p.plan_id AND s.done_on IS NULL
           AND s.deadline < $as_of) AS late_since

@@ -7,11 +7,11 @@ WHERE starts_with(plan_id, $prefix);
 -- name: insert_plan
 -- A new plan (the caller validated every field and resolved the scope to branch ids).
 INSERT INTO ops.plans (plan_id, kind, title, change_text, target_kpis, scope_kind, scope_region, scope_branches,
-    effect_start, owner_dept, owner_person, necessity, feasibility, expected_impact, status, created_at, created_by,
-    updated_at, updated_by, version)
+    effect_start, owner_dept, owner_person, necessity, feasibility, expected_impact, status, proposed_on, created_at,
+    created_by, updated_at, updated_by, version)
 VALUES ($plan_id, $kind, $title, $change_text, $target_kpis::VARCHAR[], $scope_kind, $scope_region,
     $scope_branches::VARCHAR[], $effect_start, $owner_dept, $owner_person, $necessity, $feasibility, $expected_impact,
-    'proposed', $now, $user, $now, $user, 1);
+    'proposed', $proposed_on, $now, $user, $now, $user, 1);
 
 -- name: update_plan
 -- Every editable field of a plan at once (the caller merged the changes into the current row).
@@ -41,7 +41,7 @@ UPDATE ops.plans SET updated_at = $now, updated_by = $user, version = version + 
 -- name: get_plan
 -- One plan (the columns of data.plans.model.Plan, in order).
 SELECT plan_id, kind, title, change_text, target_kpis, scope_kind, scope_region, scope_branches, effect_start,
-    owner_dept, owner_person, necessity, feasibility, expected_impact, status, evaluated_on, approved_on, started_on,
+    owner_dept, owner_person, necessity, feasibility, expected_impact, status, proposed_on, evaluated_on, approved_on, started_on,
     done_on, reviewed_on, closed_on, created_at, created_by, updated_at, updated_by, version
 FROM ops.plans WHERE plan_id = $plan_id;
 
@@ -51,7 +51,7 @@ FROM ops.plans WHERE plan_id = $plan_id;
 -- only for the whole bank), applied before LIMIT/OFFSET. $branch: plans covering this branch (bank-wide
 -- ones included). $overdue: approved / in progress with an open step past its deadline on $today.
 SELECT plan_id, kind, title, change_text, target_kpis, scope_kind, scope_region, scope_branches, effect_start,
-    owner_dept, owner_person, necessity, feasibility, expected_impact, status, evaluated_on, approved_on, started_on,
+    owner_dept, owner_person, necessity, feasibility, expected_impact, status, proposed_on, evaluated_on, approved_on, started_on,
     done_on, reviewed_on, closed_on, created_at, created_by, updated_at, updated_by, version
 FROM ops.plans p
 WHERE ($status IS NULL OR status = $status) AND ($kind IS NULL OR kind = $kind)
