@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import effects as fx
 from . import feedback as fb
 from . import loans as ln
 from . import market as mk
@@ -38,22 +39,27 @@ def _write_market(spec: DemoSpec, out: Path) -> list[Path]:
             write_csv(mk.events_frame(spec), out / "market_events.csv", "utf-8-sig")]
 
 
-def _write_tickets(spec: DemoSpec, outs: pd.DataFrame, out: Path) -> tuple[list[Path], pd.DataFrame]:
+def _write_tickets(spec: DemoSpec, outs: pd.DataFrame, out: Path) -> tuple[list[Path], pd.DataFrame, float | None]:
     days_all = day_table(spec.start, spec.end)
     seqs = spec.seed_seq("tickets").spawn(len(spec.months))
-    paths, stats = [], []
+    paths, stats, treated_days = [], [], []
+    treated = fx.staffing_outlets(outs)
     for i, (y, m) in enumerate(spec.months):
         days = days_all[(days_all["date"].dt.year == y) & (days_all["date"].dt.month == m)].reset_index(drop=True)
         utf8 = i % 4 == 3  # every 4th month came from a machine that saves "CSV UTF-8" (BOM)
-        mt = tk.generate_month(np.random.default_rng(seqs[i]), outs, days, gbk_style=not utf8)
+        staffing = fx.staffing_multiplier(spec, outs, days)
+        mt = tk.generate_month(np.random.default_rng(seqs[i]), outs, days, gbk_style=not utf8, staffing=staffing)
         paths.append(write_csv(mt.frame, out / f"counter_tickets_{y:04d}-{m:02d}.csv", "utf-8-sig" if utf8 else "gbk"))
         s = mt.stats
+        if staffing is not None:
+            treated_days.append(s[s["outlet_idx"].isin(treated)])
         stats.append(pd.DataFrame({"outlet_idx": np.arange(len(outs)), "month": pd.Period(f"{y}-{m:02d}", "M"),
                                    "wait_sum": np.bincount(s["outlet_idx"], s["wait_sum"], len(outs)),
                                    "n_called": np.bincount(s["outlet_idx"], s["n_called"], len(outs))}))
     ws = pd.concat(stats, ignore_index=True)
     ws["mean_wait_s"] = ws["wait_sum"] / ws["n_called"].clip(lower=1)
-    return paths, ws
+    truth = fx.staffing_truth(spec, outs, pd.concat(treated_days, ignore_index=True)) if treated_days else None
+    return paths, ws, truth
 
 
 def _write_loans(spec: DemoSpec, outs: pd.DataFrame, st: dict, out: Path) -> tuple[list[Path], dict]:
@@ -80,6 +86,9 @@ def _write_loans(spec: DemoSpec, outs: pd.DataFrame, st: dict, out: Path) -> tup
              "branch_name": str(outs["机构名称"].iloc[book.story_outlet]), "quarter": spec.story_quarter,
              "metric": "credit.overdue_rate", "cause": "internal_approval",
              "affected_loan_ids_count": len(story_ids)}
+    post = [f"{y:04d}-{m:02d}" for y, m in spec.months if book.fix_start is not None
+            and np.datetime64(f"{y:04d}-{m:02d}-01") >= book.fix_start]
+    story["_process"] = (book.fix_outlets, fx.process_truth(book.declined, book.fix_outlets, post) if post else None)
     return paths, story
 
 
@@ -110,8 +119,13 @@ def generate(spec: DemoSpec | None = None, out_dir: str | Path = "demo_out") -> 
     st = staff(spec, br)
     paths = [_write_branches(br, out)]
     paths += _write_market(spec, out)
-    ticket_paths, ws = _write_tickets(spec, outs, out)
+    ticket_paths, ws, staffing_true = _write_tickets(spec, outs, out)
     loan_paths, story = _write_loans(spec, outs, st, out)
     fb_path = _write_feedback(spec, outs, ws, out)
+    fix_outlets, process_true = story.pop("_process")
+    planted = fx.build(spec, outs, staffing_true=staffing_true, process_outlets=fix_outlets,
+                       process_true=process_true, approver=STORY_APPROVER)
+    if planted:  # the changes planted for effect evaluation (data/demo/effects.py), with their true effects
+        story["effects"] = [e.to_json() for e in planted]
     (out / "story.json").write_text(json.dumps(story, ensure_ascii=False, indent=2), encoding="utf-8")
     return paths + ticket_paths + loan_paths + [fb_path]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import effects
 from .branches import STORY_APPROVER
 from .spec import DemoSpec
 
@@ -110,6 +111,13 @@ class LoanBook:
         qy, qn = int(q[:4]), int(q[-1])
         self.story_start = np.datetime64(date(qy, 3 * qn - 2, 1))
         self.story_end = _month_end(qy, 3 * qn)
+        # the planted approval fix (effects.py): from `fix_start` a second review declines about half of the
+        # story approver's applications at the outlets where he approves; drawn from its own stream, so
+        # every other draw is the same with and without it
+        self.fix_outlets = np.flatnonzero((self.appr_by_outlet == self.story_approver).any(axis=1))
+        self.fix_start = np.datetime64(effects.process_start(spec)) if effects.active(spec) else None
+        self.fix_rng = spec.rng("process_fix")
+        self.declined: dict[tuple[int, str], int] = {}  # (outlet index, "YYYY-MM") -> declined applications
         self.cols: dict[str, np.ndarray] = {}
         self.cust_counter = 0
         self.contract_counter = 0
@@ -241,7 +249,19 @@ class LoanBook:
         story_n = 0
         if self.story_start <= d0 <= self.story_end:
             story_n = max(6, round(0.03 * self.n_target0 / 3))
-        self._append(self._new_loans(want, d0, d1, story_n=story_n))
+        new = self._new_loans(want, d0, d1, story_n=story_n)
+        if self.fix_start is not None and d0 >= self.fix_start:
+            new = self._second_review(new, f"{y:04d}-{m:02d}")
+        self._append(new)
+
+    def _second_review(self, new: dict[str, np.ndarray], month: str) -> dict[str, np.ndarray]:
+        """The approval fix: drop the story approver's applications the second review declines."""
+        u = self.fix_rng.random(len(new["prod"]))
+        mine = (new["approver"] == self.story_approver) & np.isin(new["outlet"], self.fix_outlets) & ~new["story"]
+        declined = mine & (u < effects.DECLINE_SHARE)
+        for o, k in zip(*np.unique(new["outlet"][declined], return_counts=True), strict=True):
+            self.declined[(int(o), month)] = int(k)
+        return {k: v[~declined] for k, v in new.items()}
 
     def init_book(self, d_first: np.datetime64) -> None:
         n_by = np.round(self.n_target0 * STOCK_SHARE).astype(int)

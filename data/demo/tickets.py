@@ -75,8 +75,14 @@ def day_multipliers(days: pd.DataFrame) -> np.ndarray:
     return mult * (0.97**years)
 
 
-def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.DataFrame, *, gbk_style: bool) -> MonthTickets:
-    """All tickets of the outlets for the given days (one month)."""
+def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.DataFrame, *, gbk_style: bool,
+                   staffing: np.ndarray | None = None) -> MonthTickets:
+    """All tickets of the outlets for the given days (one month).
+
+    `staffing`: a multiplier of the staffed windows per outlet-day (outlet-major, `n_outlets × n_days`),
+    the planted staffing change (data/demo/effects.py). It draws nothing, so the tickets are the same
+    seeded draws with and without it; `stats.wait_sum_cf` is the wait the outlet-day would have had
+    without it (the counterfactual the true effect is measured against)."""
     n_o, n_d = len(outlets), len(days)
     base = outlets["_base"].to_numpy(float)
     eff = outlets["_eff"].to_numpy(float)
@@ -97,7 +103,8 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     staffed_frac = np.select([typ[od_d] == "weekend", hol], [0.45, 0.40], 1.0)
     typical = base * MEAN_SERVICE_MIN / (0.93 * minutes * RHO0) * eff
     # managers add tellers on known busy days, but only partly (exponent < 1)
-    staffed = np.maximum(0.8, typical[od_o] * staffed_frac * dmult[od_d] ** 0.55)
+    staffed0 = np.maximum(0.8, typical[od_o] * staffed_frac * dmult[od_d] ** 0.55)
+    staffed = staffed0 if staffing is None else staffed0 * staffing
 
     # --- tickets -----------------------------------------------------------------------------------
     N = int(n_t.sum())
@@ -114,17 +121,23 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     n_slots = 16
     slot = np.minimum(((arr_s - OPEN_S) // (SLOT_MIN * 60)).astype(int), n_slots - 1)
     a = np.bincount(od * n_slots + slot, minlength=n_o * n_d * n_slots).reshape(-1, n_slots).astype(float)
-    cap = (staffed * SLOT_MIN / MEAN_SERVICE_MIN)[:, None] * np.ones(n_slots)
-    backlog = np.zeros((n_o * n_d, n_slots))
-    b = np.zeros(n_o * n_d)
-    for s in range(n_slots):
-        backlog[:, s] = b
-        b = np.maximum(0.0, b + a[:, s] - cap[:, s])
     frac = ((arr_s - OPEN_S) % (SLOT_MIN * 60)) / (SLOT_MIN * 60.0)
-    q_ahead = np.maximum(0.0, backlog[od, slot] + frac * (a[od, slot] - cap[od, slot]))
-    rate_per_s = staffed[od] / (MEAN_SERVICE_MIN * 60)
-    wait = q_ahead / rate_per_s + rng.gamma(2.3, 150.0, N)  # + call overhead / window turnover
-    wait = (wait * rng.lognormal(0, 0.25, N)).astype(np.int64) + 20
+    overhead = rng.gamma(2.3, 150.0, N)  # call overhead / window turnover
+    noise = rng.lognormal(0, 0.25, N)
+
+    def waits(staffed: np.ndarray) -> np.ndarray:
+        cap = (staffed * SLOT_MIN / MEAN_SERVICE_MIN)[:, None] * np.ones(n_slots)
+        backlog = np.zeros((n_o * n_d, n_slots))
+        b = np.zeros(n_o * n_d)
+        for s in range(n_slots):
+            backlog[:, s] = b
+            b = np.maximum(0.0, b + a[:, s] - cap[:, s])
+        q_ahead = np.maximum(0.0, backlog[od, slot] + frac * (a[od, slot] - cap[od, slot]))
+        rate_per_s = staffed[od] / (MEAN_SERVICE_MIN * 60)
+        return ((q_ahead / rate_per_s + overhead) * noise).astype(np.int64) + 20
+
+    wait = waits(staffed)
+    wait_cf = wait if staffing is None else waits(staffed0)
 
     # --- attributes --------------------------------------------------------------------------------
     stype = rng.choice(len(SERVICE_TYPES), size=N, p=TYPE_P)
@@ -143,7 +156,7 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     # --- order rows like a queue-system export and number tickets per (outlet, day, prefix) -------
     order = np.lexsort((arr_s, od))
     od, o_idx, d_idx, arr_s, call_s, start_s, end_s = (x[order] for x in (od, o_idx, d_idx, arr_s, call_s, start_s, end_s))
-    stype, tier, svc, status, win, wait = (x[order] for x in (stype, tier, svc, status, win, wait))
+    stype, tier, svc, status, win, wait, wait_cf = (x[order] for x in (stype, tier, svc, status, win, wait, wait_cf))
     key = od * 8 + stype
     k_order = np.lexsort((arr_s, key))
     ks = key[k_order]
@@ -191,6 +204,11 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     wsum = np.bincount(od, weights=np.where(status != 2, wait, 0), minlength=n_o * n_d)
     called = np.bincount(od, weights=(status != 2), minlength=n_o * n_d)
     long_ = np.bincount(od, weights=(wait > 1800) & (status != 2), minlength=n_o * n_d)
+    # every ticket carries a call time (abandoned and cancelled ones too): the wait KPI's population
+    n_all = np.bincount(od, minlength=n_o * n_d)
+    wall = np.bincount(od, weights=wait, minlength=n_o * n_d)
+    wall_cf = np.bincount(od, weights=wait_cf, minlength=n_o * n_d)
     stats = pd.DataFrame({"outlet_idx": od_o, "date": dates.to_numpy()[od_d], "open": open_, "n_served": cnt,
-                          "n_called": called, "wait_sum": wsum, "n_long": long_})
+                          "n_called": called, "wait_sum": wsum, "n_long": long_, "n_tickets": n_all,
+                          "wait_sum_all": wall, "wait_sum_cf": wall_cf})
     return MonthTickets(frame=frame, stats=stats)
