@@ -63,8 +63,8 @@ def items(b, section) -> list:
                           "note")]
 
     def within(col: str, df: pd.DataFrame) -> pd.Series:
-        d = pd.to_datetime(df[col]).dt.date
-        return (d >= start) & (d <= end)
+        d = pd.to_datetime(df[col])
+        return (d >= pd.Timestamp(start)) & (d < pd.Timestamp(end) + pd.Timedelta(days=1))
 
     n_open = int(within("proposed_on", plans).sum()) if len(plans) else 0
     n_appr = int(within("approved_on", plans).sum()) if len(plans) else 0
@@ -75,7 +75,7 @@ def items(b, section) -> list:
     n_rect = int(within("first_rectified_on", notices).sum()) if len(notices) else 0
     n_pass = int(within("passed_on", notices).sum()) if len(notices) else 0
     n_fail = int(notices["failed_in_period"].sum()) if len(notices) else 0
-    overdue_n = notices[(notices["status"] == "issued") & (pd.to_datetime(notices["deadline"]).dt.date < as_of)] \
+    overdue_n = notices[(notices["status"] == "issued") & (pd.to_datetime(notices["deadline"]) < pd.Timestamp(as_of))] \
         if len(notices) else notices
     out.append(Paragraph(t(
         f"本期新提出调整方案{n_open}个、批准{n_appr}个、完成{n_done}个；截至{as_of.isoformat()}，"
@@ -120,7 +120,7 @@ def items(b, section) -> list:
     done = plans[plans["status"].isin(["done", "reviewed"]) & plans["effect_start"].notna()
                  & plans["scope_branches"].notna()] if len(plans) else plans
     if len(done):
-        done = done[pd.to_datetime(done["done_on"]).dt.date >= end - timedelta(days=EFFECT_LOOKBACK_DAYS)]
+        done = done[pd.to_datetime(done["done_on"]) >= pd.Timestamp(end - timedelta(days=EFFECT_LOOKBACK_DAYS))]
     if len(done):
         from metrics.effect import EffectRefused, estimate_effect
 
