@@ -256,19 +256,42 @@ def _boundary_ids(boundary) -> frozenset[str] | None:
 
 
 # -- estimation ----------------------------------------------------------------------------------
-def _twfe(df: pd.DataFrame, weighted: bool) -> tuple[float, float]:
-    """OLS/WLS of y ~ D + branch FE + period FE, cluster-robust by branch: (beta, se)."""
+def _within(df: pd.DataFrame, cols: list[str], w: np.ndarray, tol: float = 1e-10, max_iter: int = 500) -> np.ndarray:
+    """The columns with branch and period fixed effects partialled out (weighted alternating projections;
+    exact in one step on a balanced panel, a few dozen on a gappy one)."""
+    bi = pd.factorize(df["branch"])[0]
+    ti = pd.factorize(df["period"])[0]
+    wb = np.bincount(bi, weights=w)
+    wt = np.bincount(ti, weights=w)
+    out = df[cols].to_numpy(float).copy()
+    for j in range(out.shape[1]):
+        v = out[:, j]
+        for _ in range(max_iter):
+            v = v - (np.bincount(bi, weights=w * v) / wb)[bi]
+            step = (np.bincount(ti, weights=w * v) / wt)[ti]
+            v = v - step
+            if np.abs(step).max() < tol:
+                break
+        out[:, j] = v
+    return out
+
+
+def _twfe(df: pd.DataFrame, weighted: bool, covariate: str = "D") -> tuple[float, float]:
+    """(W)LS of y ~ covariate + branch FE + period FE, cluster-robust by branch: (beta, se).
+
+    Fitted as the Frisch–Waugh–Lovell regression of the within-transformed y on the within-transformed
+    covariate (the same coefficient and cluster scores as the dummy regression, without a design matrix
+    of one column per branch and period); the small-sample factor is the dummy regression's,
+    G/(G−1) · (N−1)/(N−K) with K = 1 + branches + periods − 1."""
     import statsmodels.api as sm
 
-    X = pd.concat([df[["D"]].astype(float),
-                   pd.get_dummies(df["branch"], prefix="b", drop_first=True, dtype=float),
-                   pd.get_dummies(df["period"].astype(str), prefix="t", drop_first=True, dtype=float)], axis=1)
-    X = sm.add_constant(X, has_constant="add")
     w = df["w"].to_numpy(float) if weighted else np.ones(len(df))
+    w = w / w.mean()
+    yx = _within(df, ["y", covariate], w)
     groups = pd.factorize(df["branch"])[0]
-    res = sm.WLS(df["y"].to_numpy(float), X.to_numpy(), weights=w / w.mean()).fit(method="qr",
-        cov_type="cluster", cov_kwds={"groups": groups})
-    return float(res.params[1]), float(res.bse[1])
+    res = sm.WLS(yx[:, 0], yx[:, 1:2], weights=w).fit(cov_type="cluster", cov_kwds={"groups": groups})
+    n, k = len(df), df["branch"].nunique() + df["period"].nunique()
+    return float(res.params[0]), float(res.bse[0] * np.sqrt((n - 1) / max(n - k, 1)))
 
 
 def _wmean(v: pd.Series, w: pd.Series) -> float:
@@ -350,16 +373,9 @@ def _pretrend(df: pd.DataFrame, weighted: bool, treated: set[str], df_t: int) ->
     diff = float(slopes[slopes.index.isin(treated)].mean() - slopes[~slopes.index.isin(treated)].mean())
     se_b = _two_sample_se(slopes, treated, _noise(g))
     # the same test as a regression (cluster-robust), for the larger of the two variances
-    import statsmodels.api as sm
-
-    X = pd.concat([(pre["treated"] * (pre["tau"] - pre["tau"].mean())).rename("DT"),
-                   pd.get_dummies(pre["branch"], prefix="b", drop_first=True, dtype=float),
-                   pd.get_dummies(pre["period"].astype(str), prefix="t", drop_first=True, dtype=float)], axis=1)
-    X = sm.add_constant(X.astype(float), has_constant="add")
-    w = pre["w"].to_numpy(float) if weighted else np.ones(len(pre))
-    res = sm.WLS(pre["y"].to_numpy(float), X.to_numpy(), weights=w / w.mean()).fit(method="qr",
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(pre["branch"])[0]})
-    se = se_b if len(treated) < FEW_TREATED and np.isfinite(se_b) else np.nanmax([float(res.bse[1]), se_b])
+    pre["DT"] = pre["treated"] * (pre["tau"] - pre["tau"].mean())
+    _, se_cl = _twfe(pre, weighted, "DT")
+    se = se_b if len(treated) < FEW_TREATED and np.isfinite(se_b) else np.nanmax([se_cl, se_b])
     if not np.isfinite(se) or se <= 0:
         return float("nan"), diff
     return float(2 * stats.t.sf(abs(diff) / se, df_t)), diff
@@ -475,14 +491,14 @@ def estimate_effect(store, metric_id: str, treated: frozenset[str], start: date,
     if seasonal:
         # the branch's level in the same calendar quarter a year earlier (a week by the quarter of its
         # Thursday): the mean of that quarter's periods, far less noisy than one week's or one month's value
-        def season_key(p: date, years_back: int = 0) -> tuple[int, int]:
-            d = p + pd.Timedelta(days=3) if grain is Grain.WEEK else p
-            return d.year - years_back, (d.month - 1) // 3
+        def season(periods: pd.Series, years_back: int = 0) -> pd.Series:
+            d = pd.to_datetime(periods) + pd.Timedelta(days=3 if grain is Grain.WEEK else 0)
+            return (d.dt.year - years_back) * 4 + (d.dt.month - 1) // 3
 
-        hist = raw.assign(_k=[season_key(p) for p in raw["period"]]).groupby(["branch", "_k"])["value"].mean()
-        keys = [season_key(p, 1) for p in panel["period"]]
+        hist = raw.assign(_k=season(raw["period"]).to_numpy()).groupby(["branch", "_k"])["value"].mean()
+        keys = season(panel["period"], 1).to_numpy()
         panel["level"] = panel["value"]
-        panel["lag"] = hist.reindex(list(zip(panel["branch"], keys, strict=True))).to_numpy()
+        panel["lag"] = hist.reindex(pd.MultiIndex.from_arrays([panel["branch"].to_numpy(), keys])).to_numpy()
         panel["value"] = panel["value"] - panel["lag"]
     cov = _coverage(panel, pre_p, post_p)
     ok = cov[(cov["pre"] >= rule.min_coverage) & (cov["post"] >= rule.min_coverage)].index
