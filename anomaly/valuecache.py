@@ -34,9 +34,13 @@ FINGERPRINT = ["n_rows", "batch_sum", "batch_max", "members"]
 
 
 def cacheable(m: Measure) -> bool:
-    """Plain bases only: a stock's rows depend on the period's last snapshot across all branches, and
-    distinct-loan flows on every snapshot of a loan, so neither is a function of its own rows."""
-    return not m.stock and not m.distinct_loans
+    """Plain bases of uploaded sources only: a stock's rows depend on the period's last snapshot across
+    all branches, and distinct-loan flows on every snapshot of a loan, so neither is a function of its
+    own rows; the supervision views (data/sources/supervision.py) carry no batch ids to fingerprint —
+    they are small and read whole on each scan."""
+    from data.sources import SOURCES
+
+    return m.source in SOURCES and not m.stock and not m.distinct_loans
 
 
 def group_key(expr, level: str) -> str:

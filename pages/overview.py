@@ -12,7 +12,7 @@ from metrics.format import fmt_change, fmt_value
 from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
 from metrics.scope import Scope
-from pages._ui import cache, widgets
+from pages._ui import auth, cache, widgets
 from pages._ui.filters import current
 from pages._ui.i18n import current_lang, t
 from pages._ui.store import data_version, get_store
@@ -52,6 +52,26 @@ with st.container(border=True):
         st.markdown("\n".join(f"- {s}" for s in sentences))
     else:
         st.info(t("ov.empty") if not has_data else t("ov.summary_none"), icon=":material/info:")
+
+# -- what is past its deadline (plans with a late step, notices not rectified in time) ------------
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
+def _overdue(who, bound: tuple | None, fingerprint: str) -> tuple[int, int]:
+    from data.plans import PlanStore, SupervisionStore
+
+    store = get_store()
+    return (len(PlanStore(store).list_plans(who, overdue=True, limit=10_000)),
+            len(SupervisionStore(store).list_notices(who, overdue=True, limit=10_000)))
+
+
+who = auth.current_user()
+if who is not None:
+    b = auth.boundary()
+    late_plans, late_notices = _overdue(who, None if b is None else tuple(sorted(b)),
+                                        get_store().query("actions.ops_version").value())
+    if late_plans or late_notices:
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            st.warning(t("ov.overdue", plans=late_plans, notices=late_notices), icon=":material/alarm:")
+            st.page_link("pages/actions.py", label=t("ov.overdue.link"), icon=":material/task_alt:")
 
 # -- KPI cards by category ---------------------------------------------------------------------
 st.subheader(t("ov.kpis"), anchor=False)

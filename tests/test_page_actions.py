@@ -93,3 +93,18 @@ def test_a_manager_move_from_the_page_follows_the_table(app_db):
     status, approved = con.execute("SELECT status, approved_on FROM ops.plans WHERE plan_id = $p",
                                    {"p": plan_id}).fetchone()
     assert status == "approved" and approved is not None
+
+
+def test_the_overview_counts_what_is_past_its_deadline(app_db):
+    from datetime import date
+
+    late_notices = _count(app_db, f"SELECT count(*) FROM ops.notices WHERE status = 'issued' "
+                                  f"AND deadline < DATE '{date.today().isoformat()}'")
+    late_plans = _count(app_db, f"SELECT count(DISTINCT p.plan_id) FROM ops.plans p JOIN ops.plan_steps s USING (plan_id) "
+                                f"WHERE p.status IN ('approved', 'in_progress') AND s.done_on IS NULL "
+                                f"AND s.deadline < DATE '{date.today().isoformat()}'")
+    assert late_plans + late_notices > 0, "the seeded demo has overdue items"
+    at = open_app("pages/overview.py")
+    assert not at.exception, at.exception
+    text = next(w.value for w in at.warning if "逾期事项" in w.value)
+    assert f"{late_plans} 个调整方案" in text and f"{late_notices} 份整改通知书" in text

@@ -40,4 +40,8 @@ TEXT = {
     "ov.evt.holiday_calendar": ("节假日安排", "Holiday calendar"),
     "ov.evt.regulation": ("监管政策", "Regulation"),
     "ov.evt.competitor": ("同业动态", "Competitor"),
+    "ov.overdue": ("逾期事项：{plans} 个调整方案有步骤超过时间节点未完成，{notices} 份整改通知书逾期未整改。",
+                   "Overdue: {plans} plans have a step past its deadline, {notices} rectification notices are "
+                   "past their deadline."),
+    "ov.overdue.link": ("查看调整与整改", "Open actions & rectification"),
 }
