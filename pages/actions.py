@@ -61,6 +61,14 @@ def _bump() -> None:
     st.session_state["_plans_v"] = st.session_state.get("_plans_v", 0) + 1
 
 
+def _done(message: str) -> None:
+    """A change went through: keep its message for the next run (forms and expanders are redrawn
+    closed by the rerun that shows the change) and rerun."""
+    _bump()
+    st.session_state["ac_flash"] = message
+    st.rerun()
+
+
 def _version() -> str:
     return f"{store.query('actions.ops_version').value()}#{st.session_state.get('_plans_v', 0)}"
 
@@ -135,6 +143,8 @@ m4.metric(t("ac.m.notices_open"), n_open, border=True)
 m5.metric(t("ac.m.notices_overdue"), int(all_notices["late"].sum()) if len(all_notices) else 0, border=True)
 
 prefill = read_prefill(st.query_params)
+if st.session_state.get("ac_flash"):
+    st.success(st.session_state.pop("ac_flash"), icon=":material/check_circle:")
 tab_plans, tab_notices = st.tabs([t("ac.tab.plans"), t("ac.tab.notices")])
 
 
@@ -206,14 +216,12 @@ def _new_plan_form(prefill: dict | None) -> None:
                 except PlanError as exc:
                     _show_problems(exc)
                     return
-                _bump()
                 for k in list(st.query_params):
                     if k in ("new", "origin_kind", "origin_ref", "origin_label", "kpi", "branches", "region", "owner",
                              "title", "kind"):
                         del st.query_params[k]
                 st.session_state["ac_selected"] = p.plan_id
-                st.success(t("ac.created", id=p.plan_id))
-                st.rerun()
+                _done(t("ac.created", id=p.plan_id))
 
 
 def _timeline(plan) -> go.Figure:
@@ -317,9 +325,7 @@ def _moves(plan) -> None:
             except PlanError as exc:
                 _show_problems(exc)
                 return
-            _bump()
-            st.success(t("ac.moved", a=_act(pressed)))
-            st.rerun()
+            _done(t("ac.moved", a=_act(pressed)))
 
 
 def _steps(plan) -> None:
@@ -349,8 +355,7 @@ def _steps(plan) -> None:
                 except PlanError as exc:
                     _show_problems(exc)
                     return
-                _bump()
-                st.rerun()
+                _done(t("ac.step.completed", n=int(no)))
     if plan.status.value in ("proposed", "evaluated", "approved", "in_progress"):
         with st.expander(t("ac.step.add")), st.form(f"ac_step_add_{plan.plan_id}"):
             c1, c2, c3 = st.columns([3, 2, 1])
@@ -364,8 +369,7 @@ def _steps(plan) -> None:
                 except PlanError as exc:
                     _show_problems(exc)
                     return
-                _bump()
-                st.rerun()
+                _done(t("ac.step.added"))
 
 
 def _history(rows: list[dict], status_enum) -> None:
@@ -483,8 +487,7 @@ def _inspection_form() -> None:
             except PlanError as exc:
                 _show_problems(exc)
                 return
-            _bump()
-            st.success(t("ac.i.saved", id=i.inspection_id))
+            _done(t("ac.i.saved", id=i.inspection_id))
 
 
 def _issue_form() -> None:
@@ -509,9 +512,7 @@ def _issue_form() -> None:
                 except PlanError as exc:
                     _show_problems(exc)
                     return
-                _bump()
-                st.success(t("ac.i.issued", id=n.notice_id))
-                st.rerun()
+                _done(t("ac.i.issued", id=n.notice_id))
 
 
 def _notice_detail(notice_id: str) -> None:
@@ -557,9 +558,7 @@ def _notice_detail(notice_id: str) -> None:
                 except PlanError as exc:
                     _show_problems(exc)
                     return
-                _bump()
-                st.success(t("ac.moved", a=_act(pressed)))
-                st.rerun()
+                _done(t("ac.moved", a=_act(pressed)))
     _history(sup.notice_history(n.notice_id, user), NoticeStatus)
 
 

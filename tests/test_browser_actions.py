@@ -101,7 +101,7 @@ def test_plan_from_an_anomaly_approved_done_and_measured(server, browser):
         except Exception:
             if attempt == 3:
                 raise
-    ana.get_by_text("据此新建调整方案").click()
+    ana.get_by_role("link", name="据此新建调整方案").first.click()
     ana.get_by_role("heading", name="调整与整改", level=1).wait_for(timeout=60_000)
     idle(ana)
     assert "origin_kind=anomaly" in ana.url

@@ -83,6 +83,8 @@ TEXT = {
     "ac.step.on": ("完成日期", "Done on"),
     "ac.step.save": ("保存", "Save"),
     "ac.step.add": ("增加步骤", "Add a step"),
+    "ac.step.completed": ("步骤 {n} 已完成", "Step {n} done"),
+    "ac.step.added": ("已增加步骤", "Step added"),
     "ac.step.what": ("内容", "What"),
     "ac.step.dept": ("责任部门", "Department"),
     "ac.move": ("推进方案", "Move the plan on"),
