@@ -132,7 +132,7 @@ def items(b, section) -> list:
                                       boundary=None if whole else frozenset(ids))
             except EffectRefused as exc:
                 rows.append([r["plan_id"], str(r["title"]), get_metric(mid).name(lang), "—",
-                             str(exc).split(" / ")[0 if lang == "zh" else -1]])
+                             exc.zh if lang == "zh" else exc.en])
                 continue
             unit = est.unit_zh if lang == "zh" else est.unit_en
             rows.append([r["plan_id"], str(r["title"]), get_metric(mid).name(lang),

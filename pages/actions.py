@@ -86,16 +86,16 @@ def _branches(bound: tuple | None, v: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def _plan_table(who, status, kind, owner, overdue, bound: tuple | None, v: str) -> pd.DataFrame:
-    """The list: one row per plan inside the boundary, with its step summary (one query for all)."""
-    found = plans.list_plans(who, status=status or None, kind=kind or None, owner_dept=owner or None,
-                             overdue=overdue, today=today, limit=10_000)
-    rows = [{"plan_id": p.plan_id, "title": p.title, "kind": p.kind.value, "status": p.status.value,
-             "owner_dept": p.owner_dept, "scope_kind": p.scope_kind.value, "scope_region": p.scope_region,
-             "n_branches": len(p.scope_branches or ()), "kpis": list(p.target_kpis),
-             "created": p.proposed_on or p.created_at.date()} for p in found]
-    df = pd.DataFrame(rows, columns=["plan_id", "title", "kind", "status", "owner_dept", "scope_kind", "scope_region",
-                                     "n_branches", "kpis", "created"])
+def _plan_table(status, kind, owner, overdue, bound: tuple | None, v: str) -> pd.DataFrame:
+    """The list: one row per plan inside the boundary (data/sql/plans.sql `list_plans`, the block
+    PlanStore.list_plans runs, scoped in SQL), with its step summary (one query for all)."""
+    df = store.query("plans.list_plans", status=status or None, kind=kind or None, owner_dept=owner or None,
+                     boundary=None if bound is None else list(bound), branch=None, overdue=bool(overdue),
+                     today=today, origin_kind=None, origin_ref=None, limit=10_000, offset=0).df()
+    df = df[["plan_id", "title", "kind", "status", "owner_dept", "scope_kind", "scope_region", "scope_branches",
+             "target_kpis", "proposed_on", "created_at"]]
+    df = df.assign(n_branches=[len(x) if x is not None and not isinstance(x, float) else 0 for x in df["scope_branches"]],
+                   created=pd.to_datetime(df["proposed_on"]).fillna(pd.to_datetime(df["created_at"])).dt.date)
     if df.empty:
         return df.assign(steps=0, done=0, next_deadline=None, late=False)
     steps = store.query("actions.step_summary", ids=df["plan_id"].tolist(), today=today).df()
@@ -107,17 +107,53 @@ def _plan_table(who, status, kind, owner, overdue, bound: tuple | None, v: str) 
 
 
 @st.cache_data(show_spinner=False, ttl=600, max_entries=64)
-def _notice_table(who, status, overdue, bound: tuple | None, v: str) -> pd.DataFrame:
-    found = sup.list_notices(who, status=status or None, overdue=overdue, today=today, limit=10_000)
-    return pd.DataFrame([{**n.model_dump(), "late": n.overdue(today)} for n in found])
+def _plan_display(status, kind, owner, overdue, bound: tuple | None, v: str, lang: str) -> pd.DataFrame:
+    """The list as shown: labels and 2025年3月5日 dates, built once per list and language (vectorised:
+    5,000 plans must not cost a Python loop of labels per rerun)."""
+    df = _plan_table(status, kind, owner, overdue, bound, v)
+    kinds = {k.value: k.label(lang) for k in PlanKind}
+    statuses = {x.value: x.label(lang) for x in PlanStatus}
+    days = {d: fmt_date(d, lang) for d in pd.unique(pd.concat([df["created"], df["next_deadline"]]).dropna())}
+    scope = [t("ac.scope.bank") if k == "bank" else t("ac.scope.region", r=r or "") if k == "region" else
+             t("ac.scope.branch" if n == 1 else "ac.scope.branches", n=n)
+             for k, r, n in zip(df["scope_kind"], df["scope_region"], df["n_branches"], strict=True)]
+    kpi_names = {k: _kpi_names(k) for k in {tuple(x) for x in df["target_kpis"]}}
+    return pd.DataFrame({
+        t("ac.col.id"): df["plan_id"], t("ac.col.title"): df["title"],
+        t("ac.col.kind"): df["kind"].map(kinds), t("ac.col.status"): df["status"].map(statuses),
+        t("ac.col.owner"): df["owner_dept"], t("ac.col.scope"): scope,
+        t("ac.col.kpis"): [kpi_names[tuple(k)] for k in df["target_kpis"]],
+        t("ac.col.steps"): df["done"].astype(str) + "/" + df["steps"].astype(str),
+        t("ac.col.next"): df["next_deadline"].map(lambda d: days.get(d, "") if pd.notna(d) else ""),
+        t("ac.col.late"): df["late"].map({True: t("ac.yes"), False: ""}),
+        t("ac.col.created"): df["created"].map(days),
+    })
 
 
-def _scope_text(row) -> str:
-    if row["scope_kind"] == "bank":
-        return t("ac.scope.bank")
-    if row["scope_kind"] == "region":
-        return t("ac.scope.region", r=row["scope_region"] or "")
-    return t("ac.scope.branches", n=row["n_branches"])
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def _notice_table(status, overdue, bound: tuple | None, v: str) -> pd.DataFrame:
+    """Notices inside the boundary (data/sql/plans.sql `list_notices`, scoped in SQL)."""
+    df = store.query("plans.list_notices", status=status or None, branch=None, inspection_id=None,
+                     boundary=None if bound is None else list(bound), overdue=bool(overdue), today=today,
+                     limit=10_000, offset=0).df()
+    return df.assign(late=(df["status"] == "issued") & (pd.to_datetime(df["deadline"]) < pd.Timestamp(today)))
+
+
+@st.cache_data(show_spinner=False, ttl=600, max_entries=64)
+def _notice_display(status, overdue, bound: tuple | None, v: str, lang: str) -> pd.DataFrame:
+    nd = _notice_table(status, overdue, bound, v)
+    days = {d: fmt_date(d, lang) for d in pd.unique(pd.concat([nd["issued_on"], nd["deadline"],
+                                                              nd["rectified_on"]]).dropna())}
+    statuses = {x.value: x.label(lang) for x in NoticeStatus}
+    return pd.DataFrame({
+        t("ac.n.col.id"): nd["notice_id"], t("ac.n.col.branch"): nd["branch_id"],
+        t("ac.n.col.finding"): nd["finding_id"],
+        t("ac.n.col.issued"): nd["issued_on"].map(days), t("ac.n.col.deadline"): nd["deadline"].map(days),
+        t("ac.n.col.round"): nd["round"], t("ac.n.col.dept"): nd["responsible_dept"],
+        t("ac.n.col.status"): nd["status"].map(statuses),
+        t("ac.n.col.rectified"): nd["rectified_on"].map(lambda d: days.get(d, "") if pd.notna(d) else ""),
+        t("ac.n.col.late"): nd["late"].map({True: t("ac.yes"), False: ""}),
+    })
 
 
 def _kpi_names(ids) -> str:
@@ -130,8 +166,8 @@ st.caption(t("ac.caption"))
 
 if user is None:
     st.stop()
-all_plans = _plan_table(user, "", "", "", False, bound, version)
-all_notices = _notice_table(user, "", False, bound, version)
+all_plans = _plan_table("", "", "", False, bound, version)
+all_notices = _notice_table("", False, bound, version)
 m1, m2, m3, m4, m5 = st.columns(5)
 open_statuses = ["proposed", "evaluated", "approved", "in_progress"]
 m1.metric(t("ac.m.open"), int(all_plans["status"].isin(open_statuses).sum()) if len(all_plans) else 0, border=True)
@@ -145,7 +181,10 @@ m5.metric(t("ac.m.notices_overdue"), int(all_notices["late"].sum()) if len(all_n
 prefill = read_prefill(st.query_params)
 if st.session_state.get("ac_flash"):
     st.success(st.session_state.pop("ac_flash"), icon=":material/check_circle:")
-tab_plans, tab_notices = st.tabs([t("ac.tab.plans"), t("ac.tab.notices")])
+# a link to a notice (?notice=ZG-2025-0003) opens its tab; a link to a plan (?plan=…) the first
+linked_notice = st.query_params.get("notice")
+tab_plans, tab_notices = st.tabs([t("ac.tab.plans"), t("ac.tab.notices")],
+                                 default=t("ac.tab.notices") if linked_notice else None)
 
 
 # == plans ====================================================================================
@@ -164,7 +203,7 @@ def _new_plan_form(prefill: dict | None) -> None:
             kind = c2.selectbox(t("ac.f.kind"), kinds, index=kinds.index(pre["kind"]) if pre.get("kind") in kinds else 0,
                                 format_func=lambda k: PlanKind(k).label(lang))
             change = st.text_area(t("ac.f.change"), max_chars=2000, height=80, key="ac_f_change")
-            kpis = st.multiselect(t("ac.f.kpis"), kpi_ids, key="ac_f_kpis", default=[pre["kpi"]] if pre.get("kpi") in CATALOGUE else [],
+            kpis = st.multiselect(t("ac.f.kpis"), kpi_ids, key="ac_f_kpis", placeholder=t("ac.f.pick"), default=[pre["kpi"]] if pre.get("kpi") in CATALOGUE else [],
                                   format_func=lambda k: CATALOGUE[k].name(lang))
             pre_br = [b for b in pre.get("branches", "").split(",") if b in set(branches["branch_id"])]
             kinds_scope = [s.value for s in ScopeKind]
@@ -174,10 +213,11 @@ def _new_plan_form(prefill: dict | None) -> None:
             scope_kind = s1.selectbox(t("ac.f.scope_kind"), kinds_scope, index=kinds_scope.index(default_scope),
                                       format_func=lambda s: ScopeKind(s).label(lang))
             regions = sorted(branches["region"].dropna().unique())
-            region = s2.selectbox(t("ac.f.region"), ["", *regions],
+            region = s2.selectbox(t("ac.f.region"), ["", *regions], format_func=lambda r: r or t("ac.f.region.none"),
                                   index=(regions.index(pre["region"]) + 1) if pre.get("region") in regions else 0)
             names = dict(zip(branches["branch_id"], branches["branch_name"], strict=True))
             picked = st.multiselect(t("ac.f.branches"), list(branches["branch_id"]), default=pre_br, key="ac_f_branches",
+                                    placeholder=t("ac.f.pick"),
                                     format_func=lambda b: f"{names.get(b, b)}（{b}）" if zh else f"{names.get(b, b)} ({b})")
             o1, o2, o3 = st.columns(3)
             owner_default = pre.get("owner") or (suggested_owner(CATALOGUE[pre["kpi"]].category.value)
@@ -226,13 +266,15 @@ def _new_plan_form(prefill: dict | None) -> None:
 
 def _timeline(plan) -> go.Figure:
     """The steps as bars from the plan's start (or the previous step's deadline) to their deadline."""
-    begin = plan.started_on or plan.approved_on or plan.created_at.date()
+    # each bar runs from the previous step's deadline (the first from the day the plan was proposed)
+    # to its own; a plan entered after the fact may have deadlines before that day
+    first = min(s.deadline for s in plan.steps)
+    prev = min(plan.proposed_on or plan.created_at.date(), first - timedelta(days=14))
     fig = go.Figure()
-    prev = begin
     colours = {"done": "#2e8b57", "late_done": "#e67e22", "open": "#1f4e79", "overdue": "#c0392b"}
     for s in plan.steps:
         state = ("done" if s.on_time() else "late_done") if s.done_on else ("overdue" if s.overdue(today) else "open")
-        start = min(prev, s.deadline)
+        start = prev if prev < s.deadline else s.deadline - timedelta(days=7)
         label = f"{s.step_no}. {s.what}"
         fig.add_trace(go.Bar(y=[label], x=[(pd.Timestamp(s.deadline) - pd.Timestamp(start)).days or 1],
                              base=[pd.Timestamp(start)], orientation="h", marker_color=colours[state],
@@ -248,7 +290,7 @@ def _timeline(plan) -> go.Figure:
         fig.add_trace(go.Bar(y=[None], x=[None], marker_color=colour, name=t(f"ac.step.{state}")))
     fig.add_vline(x=pd.Timestamp(today).timestamp() * 1000, line_dash="dot", line_color="#7f8c8d")
     fig.update_layout(height=max(180, 46 * len(plan.steps) + 80), barmode="overlay", plot_bgcolor="white",
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis={"type": "date"},
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10}, xaxis={"type": "date", "tickformat": "%Y-%m"},
                       yaxis={"autorange": "reversed"}, legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -262,7 +304,7 @@ def _effect(plan_id: str, metric_id: str, treated: tuple[str, ...], start: date,
         return estimate_effect(store, metric_id, frozenset(treated), start,
                                boundary=None if bound is None else frozenset(bound)), None
     except EffectRefused as exc:
-        return None, str(exc)
+        return None, (exc.zh, exc.en)
 
 
 def _effect_section(plan) -> None:
@@ -274,7 +316,7 @@ def _effect_section(plan) -> None:
                        format_func=lambda k: CATALOGUE[k].name(lang) if k in CATALOGUE else k)
     est, why = _effect(plan.plan_id, kpi, tuple(sorted(plan.scope_branches)), plan.effect_start, bound, version)
     if est is None:
-        st.warning(t("ac.effect.refused", why=inert(why or "")))
+        st.warning(t("ac.effect.refused", why=inert(why[0] if zh else why[1])))
         return
     unit = est.unit_zh if zh else est.unit_en
     with st.container(border=True):
@@ -398,11 +440,15 @@ def _plan_detail(plan_id: str) -> None:
     with st.container(border=True):
         st.markdown(f"**{inert(plan.title)}** · {_label(plan.kind)} · {_label(plan.status)}")
         st.text(plan.change_text)
-        st.caption(f"{t('ac.owner')}：{plan.owner_dept}" + (f"（{plan.owner_person}）" if plan.owner_person else "")
-                   + f" · {t('ac.col.kpis')}：{_kpi_names(plan.target_kpis)}"
-                   + (f" · {t('ac.f.effect_start')}：{fmt_date(plan.effect_start, lang)}" if plan.effect_start else ""))
-        origin_text = "；".join(f"{o.origin_kind.label(lang)} {o.label or o.origin_ref}" for o in plan.origins)
-        st.caption(f"{t('ac.origin')}：" + (inert(origin_text) if origin_text else t("ac.origin.none")))
+        colon = "：" if zh else ": "
+        st.caption(f"{t('ac.owner')}{colon}{plan.owner_dept}"
+                   + ((f"（{plan.owner_person}）" if zh else f" ({plan.owner_person})") if plan.owner_person else "")
+                   + f" · {t('ac.col.kpis')}{colon}{_kpi_names(plan.target_kpis)}"
+                   + (f" · {t('ac.f.effect_start')}{colon}{fmt_date(plan.effect_start, lang)}" if plan.effect_start
+                      else ""))
+        origin_text = ("；" if zh else "; ").join(f"{o.origin_kind.label(lang)} {o.label or o.origin_ref}"
+                                                  for o in plan.origins)
+        st.caption(f"{t('ac.origin')}{colon}" + (inert(origin_text) if origin_text else t("ac.origin.none")))
         if plan.necessity or plan.feasibility or plan.expected_impact:
             e1, e2, e3 = st.columns(3)
             e1.markdown(f"**{t('ac.f.necessity')}**")
@@ -428,22 +474,11 @@ with tab_plans:
     owners = sorted(set(all_plans["owner_dept"]) | set(OWNER_BY_CATEGORY.values())) if len(all_plans) else []
     owner = f3.selectbox(t("ac.owner"), ["", *owners], key="ac_owner", format_func=lambda o: o or t("ac.any"))
     overdue = f4.toggle(t("ac.overdue"), key="ac_overdue", help=t("ac.overdue.help"))
-    df = _plan_table(user, status, kind, owner, overdue, bound, version)
+    df = _plan_table(status, kind, owner, overdue, bound, version)
     if df.empty:
         st.info(t("ac.none"))
     else:
-        table = pd.DataFrame({
-            t("ac.col.id"): df["plan_id"], t("ac.col.title"): df["title"],
-            t("ac.col.kind"): [PlanKind(k).label(lang) for k in df["kind"]],
-            t("ac.col.status"): [PlanStatus(s).label(lang) for s in df["status"]],
-            t("ac.col.owner"): df["owner_dept"],
-            t("ac.col.scope"): [_scope_text(r) for _, r in df.iterrows()],
-            t("ac.col.kpis"): [_kpi_names(k) for k in df["kpis"]],
-            t("ac.col.steps"): [f"{d}/{n}" for d, n in zip(df["done"], df["steps"], strict=True)],
-            t("ac.col.next"): [fmt_date(pd.Timestamp(d).date(), lang) if pd.notna(d) else "" for d in df["next_deadline"]],
-            t("ac.col.late"): [t("ac.yes") if x else "" for x in df["late"]],
-            t("ac.col.created"): [fmt_date(d, lang) for d in df["created"]],
-        })
+        table = _plan_display(status, kind, owner, overdue, bound, version, lang)
         st.caption(t("ac.count", n=len(df)))
         picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                               key="ac_table", height=300)
@@ -490,20 +525,22 @@ def _inspection_form() -> None:
             _done(t("ac.i.saved", id=i.inspection_id))
 
 
+@st.cache_data(show_spinner=False, ttl=600, max_entries=32)
+def _open_findings(bound: tuple | None, v: str) -> list[tuple[str, str, str]]:
+    return store.query("actions.open_findings", boundary=None if bound is None else list(bound)).rows()
+
+
 def _issue_form() -> None:
     """Issue a notice for a finding that has none yet."""
-    with_notice = set(all_notices["finding_id"]) if len(all_notices) else set()
-    open_findings = [f for i in sup.list_inspections(user) for f in sup.findings(i.inspection_id, user)
-                     if f.finding_id not in with_notice]
+    open_findings = _open_findings(bound, version)
     with st.expander(t("ac.i.issue"), icon=":material/assignment_late:"):
         if not open_findings:
             st.caption(t("ac.i.no_open_findings"))
             return
         with st.form("ac_issue"):
             c1, c2, c3 = st.columns([4, 1, 2])
-            fid = c1.selectbox(t("ac.i.finding"), [f.finding_id for f in open_findings],
-                               format_func=lambda x: next(f"{f.finding_id} {f.branch_id} {f.text}"
-                                                          for f in open_findings if f.finding_id == x))
+            labels = {f: f"{f} {b} {x}" for f, b, x in open_findings}
+            fid = c1.selectbox(t("ac.i.finding"), list(labels), format_func=labels.get)
             deadline = c2.date_input(t("ac.i.deadline"), value=today + timedelta(days=30))
             dept = c3.text_input(t("ac.n.col.dept"), max_chars=60)
             if st.form_submit_button(t("ac.i.issue_btn"), type="primary"):
@@ -523,7 +560,7 @@ def _notice_detail(notice_id: str) -> None:
     with st.container(border=True):
         st.markdown(f"**{n.branch_id}** · {_label(n.status)} · {t('ac.n.col.round')} {n.round}")
         st.caption(f"{t('ac.n.col.issued')} {fmt_date(n.issued_on, lang)} · {t('ac.n.col.deadline')} "
-                   f"{fmt_date(n.deadline, lang)} · {t('ac.n.col.dept')}：{n.responsible_dept}")
+                   f"{fmt_date(n.deadline, lang)} · {t('ac.n.col.dept')}{'：' if zh else ': '}{n.responsible_dept}")
         if n.measures:
             st.markdown(f"**{t('ac.n.measures')}**")
             st.text(n.measures)
@@ -570,26 +607,18 @@ with tab_notices:
     nstatus = g1.selectbox(t("ac.n.status"), ["", "issued", "rectified", "rechecked_pass"], key="ac_nstatus",
                            format_func=lambda s: NoticeStatus(s).label(lang) if s else t("ac.any"))
     noverdue = g2.toggle(t("ac.overdue"), key="ac_noverdue")
-    nd = _notice_table(user, nstatus, noverdue, bound, version)
+    nd = _notice_table(nstatus, noverdue, bound, version)
     if nd.empty:
         st.info(t("ac.n.none"))
     else:
-        ntable = pd.DataFrame({
-            t("ac.n.col.id"): nd["notice_id"], t("ac.n.col.branch"): nd["branch_id"],
-            t("ac.n.col.finding"): nd["finding_id"],
-            t("ac.n.col.issued"): [fmt_date(d, lang) for d in nd["issued_on"]],
-            t("ac.n.col.deadline"): [fmt_date(d, lang) for d in nd["deadline"]],
-            t("ac.n.col.round"): nd["round"], t("ac.n.col.dept"): nd["responsible_dept"],
-            t("ac.n.col.status"): [NoticeStatus(s).label(lang) for s in nd["status"]],
-            t("ac.n.col.rectified"): [fmt_date(d, lang) if pd.notna(d) else "" for d in nd["rectified_on"]],
-            t("ac.n.col.late"): [t("ac.yes") if x else "" for x in nd["late"]],
-        })
+        ntable = _notice_display(nstatus, noverdue, bound, version, lang)
         st.caption(t("ac.n.count", n=len(nd)))
         npicked = st.dataframe(ntable, hide_index=True, on_select="rerun", selection_mode="single-row",
                                key="ac_ntable", height=280)
         download_csv(ntable, "rectification_notices", key="dl_notices")
         nsel = npicked.selection.rows if npicked and npicked.selection else []
-        if nsel:
-            _notice_detail(nd.iloc[nsel[0]]["notice_id"])
+        nchosen = nd.iloc[nsel[0]]["notice_id"] if nsel else linked_notice
+        if nchosen and nchosen in set(nd["notice_id"]):
+            _notice_detail(nchosen)
         else:
             st.info(t("ac.n.pick"))

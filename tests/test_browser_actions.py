@@ -112,9 +112,10 @@ def test_plan_from_an_anomaly_approved_done_and_measured(server, browser):
     form.get_by_label("可行性").fill("可从后台调配柜员")
     form.get_by_label("预期影响").fill("平均等候缩短约5分钟")
     form.get_by_label("实施步骤", exact=False).fill("调配柜员｜人力资源部｜2024-11-30\n调整排班｜运营管理部｜2024-12-15")
-    date_box = form.get_by_label("生效日期")
-    date_box.fill("2024/10/01")
-    date_box.press("Enter")
+    for part, value in (("year", "2024"), ("month", "10"), ("day", "01")):  # a segmented date field
+        seg = form.get_by_role("spinbutton", name=f"{part}, 生效日期")
+        seg.click()
+        seg.press_sequentially(value)
     ana.screenshot(path=str(ARTIFACTS / "actions_new_plan_zh.png"), full_page=True)
     form.get_by_role("button", name="提交方案").click()
     idle(ana)
@@ -162,7 +163,7 @@ def test_notice_rectified_fails_its_recheck_and_reopens(server, browser):
     adm = signed_in_page(browser, base, "adm", "/actions", "调整与整改")
     adm.get_by_role("tab", name="检查与整改").click()
     idle(adm)
-    adm.get_by_text("登记检查").click()
+    adm.get_by_test_id("stExpander").filter(has_text="登记检查").locator("summary").click()
     form = adm.get_by_test_id("stForm").filter(has_text="保存检查")
     branch = read(server, "SELECT branch_id FROM main.branches WHERE level = 'outlet' ORDER BY 1 LIMIT 1")[0][0]
     form.get_by_label("检查名称").fill("大堂服务突击检查")
@@ -170,7 +171,7 @@ def test_notice_rectified_fails_its_recheck_and_reopens(server, browser):
     form.get_by_role("button", name="保存检查").click()
     idle(adm)
     adm.get_by_text("已登记检查").wait_for(timeout=30_000)
-    adm.get_by_text("下发整改通知书").first.click()
+    adm.get_by_test_id("stExpander").filter(has_text="下发整改通知书").locator("summary").click()
     issue = adm.get_by_test_id("stForm").filter(has_text="下发")
     issue.get_by_label("责任部门").fill("运营管理部")
     issue.get_by_role("button", name="下发", exact=True).click()
@@ -179,21 +180,9 @@ def test_notice_rectified_fails_its_recheck_and_reopens(server, browser):
     (notice_id,), = read(server, "SELECT n.notice_id FROM ops.notices n JOIN ops.findings f USING (finding_id) "
                                  "WHERE f.text = '取号机故障未及时报修'")
 
-    # the notices list is sorted by deadline; the new one (30 days out) is the last: filter to 已下发 and find it
-    def open_notice(page):
-        rows = read(server, "SELECT notice_id FROM ops.notices WHERE status = (SELECT status FROM ops.notices "
-                            "WHERE notice_id = $n) ORDER BY deadline, notice_id", {"n": notice_id})
-        status_box = page.get_by_test_id("stSelectbox").filter(has_text="状态").last
-        status_box.click()
-        current = read(server, "SELECT status FROM ops.notices WHERE notice_id = $n", {"n": notice_id})[0][0]
-        status_box.locator("input").fill({"issued": "已下发", "rectified": "已整改"}[current])
-        page.keyboard.press("Enter")
-        idle(page)
-        grid = page.get_by_test_id("stDataFrame").last
-        grid.scroll_into_view_if_needed()
-        box = grid.bounding_box()
-        row = [r[0] for r in rows].index(notice_id)
-        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17 + 35 * row)
+    def open_notice(page):  # the link to a notice (signed in by the session cookie: no password)
+        page.goto(f"{base}/actions?notice={notice_id}")
+        page.wait_for_selector("[data-testid=stApp]", timeout=60_000)
         idle(page)
         page.get_by_role("heading", name=f"整改通知书 {notice_id}").wait_for(timeout=30_000)
 

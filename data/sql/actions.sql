@@ -45,3 +45,11 @@ SELECT n.notice_id, n.branch_id, n.issued_on, n.deadline, n.status, n.round, n.r
 FROM ops.notices n JOIN main.sup_notices v ON v.notice_id = n.notice_id
 WHERE $whole OR list_contains($ids, n.branch_id)
 ORDER BY n.deadline, n.notice_id;
+
+-- name: open_findings
+-- Findings without a notice yet, of branches inside $boundary (NULL: every branch): the choices of
+-- the page's "issue a notice" form.
+SELECT f.finding_id, f.branch_id, f.text FROM ops.findings f
+WHERE NOT EXISTS (SELECT 1 FROM ops.notices n WHERE n.finding_id = f.finding_id)
+  AND ($boundary::VARCHAR[] IS NULL OR list_contains($boundary::VARCHAR[], f.branch_id))
+ORDER BY f.finding_id;

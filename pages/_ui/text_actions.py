@@ -41,6 +41,7 @@ TEXT = {
     "ac.pick": ("在上表中选择一个方案查看详情并推进。", "Select a plan above to see it and move it on."),
     "ac.scope.bank": ("全行", "Whole bank"),
     "ac.scope.region": ("区域：{r}", "Region: {r}"),
+    "ac.scope.branch": ("{n} 个机构", "{n} branch"),
     "ac.scope.branches": ("{n} 个机构", "{n} branches"),
     # new plan
     "ac.new": ("新建调整方案", "New plan"),
@@ -51,6 +52,8 @@ TEXT = {
     "ac.f.kpis": ("目标指标", "Target KPIs"),
     "ac.f.scope_kind": ("适用范围", "Scope"),
     "ac.f.region": ("区域", "Region"),
+    "ac.f.region.none": ("（按区域时选择）", "(for a regional plan)"),
+    "ac.f.pick": ("请选择", "Choose"),
     "ac.f.branches": ("机构", "Branches"),
     "ac.f.owner": ("牵头部门", "Owner department"),
     "ac.f.person": ("负责人", "Responsible person"),
