@@ -22,8 +22,8 @@ import pandas as pd
 from briefing.spec import DEFAULT_SPEC, BriefingSpec, Section, SectionKind
 from metrics import compute
 from metrics.catalogue import HEADLINE_IDS, get_metric
-from metrics.format import fmt_change, fmt_count, fmt_value
-from metrics.model import CATEGORY_LABELS, Category, Grain, Metric, Unit
+from metrics.format import COUNT_WORD, fmt_change, fmt_count, fmt_value
+from metrics.model import CATEGORY_LABELS, Grain, Metric, Unit
 from metrics.periods import label as period_label
 from metrics.periods import parse_period, period_end, period_start, shift
 from metrics.scope import Scope
@@ -227,7 +227,7 @@ def display_unit(metric: Metric, lang: str) -> tuple[float, str]:
         case Unit.YUAN:
             return (1e-8, "亿元") if zh else (1e-9, "CNY bn")
         case Unit.COUNT:
-            return 1.0, ("件" if metric.category is Category.FEEDBACK else "笔") if zh else ""
+            return 1.0, COUNT_WORD.get(metric.category.value, "笔") if zh else ""
         case Unit.MINUTES:
             return 1.0, "分钟" if zh else "min"
         case Unit.DAYS:

@@ -75,6 +75,9 @@ def fmt_pp(delta_fraction, lang: str = "zh", digits: int = 2) -> str:
     return f"{pp:+.{digits}f} pp"
 
 
+COUNT_WORD = {"feedback": "件", "supervision": "份"}  # the measure word of a count KPI, by category
+
+
 def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:
     """A KPI value with its unit."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -83,8 +86,9 @@ def fmt_value(metric: Metric, v: float | None, lang: str = "zh") -> str:
     zh = lang == "zh"
     match metric.unit:
         case Unit.COUNT:
-            # 笔 for transactions and loans (业务办理笔数, 贷款发放笔数), 件 for complaints and cases
-            suffix = ("件" if metric.category.value == "feedback" else "笔") if zh else ""
+            # 笔 for transactions and loans (业务办理笔数, 贷款发放笔数), 件 for complaints and cases,
+            # 份 for rectification notices (supervision)
+            suffix = COUNT_WORD.get(metric.category.value, "笔") if zh else ""
             return f"{_num(v, 0)}{suffix}"
         case Unit.MINUTES:
             return f"{_num(v, d)}{'分钟' if zh else ' min'}"

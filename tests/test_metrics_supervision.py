@@ -126,3 +126,14 @@ def test_a_scoped_reader_sees_their_branches_only(sup_store):
     assert _values(sup_store, "supervision.overdue_open_notices", scope=scope) == {3: 1}
     assert _values(sup_store, "supervision.rectified_on_time_rate", scope=scope) == {2: 0.0}
     assert _values(sup_store, "supervision.plan_delivery_days", scope=scope) == {}
+
+
+def test_notice_counts_are_shown_in_fen():
+    """份 is the measure word of a notice (笔 is for transactions and loans, 件 for complaints)."""
+    from metrics.catalogue import get_metric
+    from metrics.format import fmt_value
+
+    assert fmt_value(get_metric("supervision.overdue_open_notices"), 2) == "2份"
+    assert fmt_value(get_metric("feedback.complaints"), 3) == "3件"
+    assert fmt_value(get_metric("counter.tickets_served"), 4) == "4笔"
+    assert fmt_value(get_metric("supervision.overdue_open_notices"), 2, "en") == "2"
