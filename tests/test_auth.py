@@ -20,10 +20,12 @@ from pages._ui.pagelist import PAGES as DECLARED
 
 PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
 PAGE_FILES = {p.url: p.path for p in DECLARED}
-ALLOWED = {  # what each role may open (the issue's role table)
-    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies"},
-    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "briefing", "data"},
-    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "briefing", "data"},
+ALLOWED = {  # what each role may open (issue 12's role table; 调整与整改 is read by all, issue 13)
+    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions"},
+    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions",
+                "briefing", "data"},
+    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions",
+                "briefing", "data"},
     "admin": set(PAGE_FILES),
 }
 ROLE_OF = {"adm": "admin", "mgr": "manager", "ana": "analyst", "vw": "viewer"}

@@ -18,10 +18,9 @@ from test_auth import ALLOWED, rows, signed_in_name
 from test_security import MINE, OTHERS, sign_in
 
 from data.users import Principal, UserStore
+from pages._ui.pagelist import PAGES
 
-PAGE_URL = {"pages/overview.py": "overview", "pages/counter.py": "counter", "pages/credit.py": "credit",
-            "pages/feedback.py": "feedback", "pages/market.py": "market", "pages/anomalies.py": "anomalies",
-            "pages/briefing.py": "briefing", "pages/data.py": "data", "pages/admin.py": "admin"}
+PAGE_URL = {p.path: p.url for p in PAGES}  # the declared pages (pages/_ui/pagelist.py)
 
 
 @pytest.fixture()
