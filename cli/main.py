@@ -1,4 +1,5 @@
-"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, plan, rectification.
+"""`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, briefing, plan,
+rectification, subscription, deliver, scheduler.
 
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
@@ -112,7 +113,36 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     _add_user_commands(sub)
     _add_plan_commands(sub)
+    _add_delivery_commands(sub)
     return p
+
+
+def _add_delivery_commands(sub) -> None:
+    """`bankpulse subscription add|list|remove`, `bankpulse deliver` and `bankpulse scheduler` (docs/briefing.md)."""
+    sb = sub.add_parser("subscription", help="简报订阅：定期发送到邮箱 / briefing subscriptions (scheduled e-mail)")
+    ss = sb.add_subparsers(dest="subscription_cmd", required=True, parser_class=_Parser)
+    sa = ss.add_parser("add", help="新增订阅（本人；管理员可为他人） / subscribe (yourself; an admin: anyone)")
+    sa.add_argument("--user", help="订阅人（默认 --as 的用户；仅管理员可指定他人） / the recipient (default: the --as user)")
+    sa.add_argument("--grain", choices=["week", "month", "quarter"], default="month", help="期间类型 / period kind")
+    sa.add_argument("--scope", default="all", help="范围（须在订阅人的数据范围内）：all、region:区域名、branch:机构号 / "
+                                               "all | region:NAME | branch:ID, inside the recipient's boundary")
+    sa.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
+    sa.add_argument("--day", type=int, default=1, help="发送日：周为星期 1–7，月/季为下一期第 1–28 天 / delivery day: "
+                                                   "ISO weekday 1–7 for a week, day 1–28 of the next month/quarter")
+    sa.add_argument("--time", default="08:00", help="发送时间 HH:MM / delivery time")
+    sa.add_argument("--email", required=True, help="收件地址 / e-mail address")
+    sl = ss.add_parser("list", help="列出订阅（本人；管理员：全部） / list subscriptions (yours; an admin: all)")
+    sl.add_argument("--format", choices=["csv", "json"], default="csv")
+    ss.add_parser("remove", help="退订 / remove a subscription").add_argument("id", type=int, help="订阅编号 / id")
+    dl = sub.add_parser("deliver", help="发送到期的简报（按收件人本人的数据范围生成） / deliver briefings, each built "
+                                        "inside its recipient's own boundary")
+    dl.add_argument("--due", action="store_true", help="只发送已到发送时间的 / only those whose delivery time has come")
+    dl.add_argument("--now", help="以此时刻为准（ISO，如 2025-10-01T09:00） / act as if it were this time")
+    dl.add_argument("--json", action="store_true", help="JSON 输出 / JSON output")
+    sch = sub.add_parser("scheduler", help="常驻进程：每 N 分钟执行 deliver --due（APScheduler） / a process running "
+                                           "deliver --due every N minutes")
+    sch.add_argument("--every", type=int, default=get_settings().deliver_every_min,
+                     help="间隔分钟（默认 BANKPULSE_DELIVER_EVERY_MIN） / minutes between runs")
 
 
 def _add_plan_commands(sub) -> None:
@@ -456,7 +486,7 @@ def cmd_briefing(args) -> int:
 # The permission (data/users.PERMISSIONS) each command needs; None: touches no store.
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
          "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
-         "rectification": "read"}
+         "rectification": "read", "subscription": "briefing", "deliver": "deliver", "scheduler": "deliver"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -740,10 +770,83 @@ def cmd_rectification(args) -> int:
     return EXIT_OK
 
 
+def cmd_subscription(args) -> int:
+    from data.subscriptions import SubscriptionError, SubscriptionStore
+
+    store = _store(args)
+    subs = SubscriptionStore(store, channel="cli")
+    actor = args.actor
+    try:
+        if args.subscription_cmd == "add":
+            s = subs.add(actor, args.user or actor.name, scope=args.scope, grain=args.grain, lang=args.lang,
+                         send_day=args.day, send_time=args.time, email=args.email)
+            print(f"已订阅 / subscribed: {s.subscription_id} {s.user_name} {s.grain} {s.scope} {s.lang} "
+                  f"day {s.send_day} {s.send_time:%H:%M} → {s.email}")
+        elif args.subscription_cmd == "remove":
+            subs.remove(actor, args.id)
+            print(f"已退订 / removed: {args.id}")
+        else:
+            import pandas as pd
+
+            found = subs.list(actor, everyone=True)
+            records = [s.as_dict() for s in found]
+            _audit(args, "export", target="subscription list", detail={"rows": len(found), "format": args.format})
+            _emit(args, pd.DataFrame(records, columns=["subscription_id", "user_name", "scope", "grain", "lang",
+                                                       "send_day", "send_time", "email", "created_at", "created_by",
+                                                       "removed_at", "removed_by"]), records)
+    except SubscriptionError as exc:
+        for field, zh, en in exc.issues:
+            print(f"  ✗ {field}: {zh} / {en}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_deliver(args) -> int:
+    from datetime import datetime
+
+    from briefing.delivery import deliver
+
+    try:
+        now = datetime.fromisoformat(args.now) if args.now else None
+    except ValueError:
+        print(f"--now 须为 ISO 时间（如 2025-10-01T09:00） / --now must be an ISO time: {args.now!r}", file=sys.stderr)
+        return EXIT_USAGE
+    report = deliver(_store(args), now, due_only=args.due, actor=args.actor.name, channel="cli")
+    if args.json:
+        print(json.dumps({"now": report.now, "outcomes": [o.__dict__ for o in report.outcomes],
+                          "stuck": report.stuck}, ensure_ascii=False, indent=1, default=str))
+    else:
+        for o in report.outcomes:
+            print(f"{o.status:<8} {o.subscription_id:>4} {o.user_name:<16} {o.period_code:<9} attempt {o.attempt} "
+                  f"{o.transport} → {o.recipient}")
+        print(f"已发送 {len(report.sent)}，失败 {len(report.failures)}，中断 {len(report.stuck)} / "
+              f"{len(report.sent)} sent, {len(report.failures)} failed, {len(report.stuck)} interrupted")
+    for o in report.failures:
+        retry = f"; 重试于 / retried from {o.next_attempt_at:%Y-%m-%d %H:%M}" if o.next_attempt_at else ""
+        print(f"  ✗ {o.subscription_id} {o.user_name} {o.period_code} {o.status}: {o.error}{retry}", file=sys.stderr)
+    for s in report.stuck:
+        print(f"  ? {s[0]} {s[1]} {s[2]}: 已认领未记录结果（{s[4]:%Y-%m-%d %H:%M}），不会自动重发 / claimed, no outcome "
+              f"recorded, not re-sent automatically", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAIL
+
+
+def cmd_scheduler(args) -> int:
+    from cli.scheduler import serve
+    from data.store import close_all
+
+    if args.every < 1:
+        print("--every 须 ≥ 1 / --every must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    db = args.db or get_settings().db
+    close_all()  # the job opens the file for each run only (one writer per file: docs/security.md)
+    return serve(db, args.every)
+
+
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
             "briefing": cmd_briefing,
-            "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification}
+            "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification,
+            "subscription": cmd_subscription, "deliver": cmd_deliver, "scheduler": cmd_scheduler}
 
 
 def main(argv: list[str] | None = None) -> int:

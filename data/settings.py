@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +35,22 @@ class Settings(BaseSettings):
     # 0 turns either off. KPIs (Ibis) do not pass through it.
     query_time_limit_s: float = Field(default=30.0, ge=0, description="Time limit of one named SQL block, in seconds")
     query_max_rows: int = Field(default=100_000, ge=0, description="Most rows a named SQL block may return")
+    # scheduled briefing delivery (briefing/delivery.py, docs/briefing.md "Delivery"): SMTP when a host is
+    # set, else the PDFs are written to delivery_dir; a failed send is retried deliver_max_attempts times
+    # in all, the n-th retry deliver_retry_min × 2^(n-1) minutes after the failure.
+    smtp_host: str | None = Field(default=None, description="SMTP server of the briefing delivery (unset: write to the folder)")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (upgrade a plain connection) | tls (TLS from the start) | none")
+    smtp_user: str | None = Field(default=None, description="SMTP user name (unset: no login)")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (environment / .env only)")
+    smtp_sender: str = Field(default="bankpulse@localhost", description="From address of delivered briefings")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, description="SMTP connection timeout, in seconds")
+    delivery_dir: Path = Field(default=Path("var/outbox"), description="Folder delivered briefings are written to "
+                               "when no SMTP host is set")
+    deliver_every_min: int = Field(default=15, ge=1, description="Minutes between the scheduler's delivery runs")
+    deliver_max_attempts: int = Field(default=4, ge=1, description="Attempts of one delivery before it is given up")
+    deliver_retry_min: float = Field(default=10.0, ge=0, description="Minutes before the first retry (doubling)")
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3

@@ -45,11 +45,13 @@ _GRANTS = {
     "viewer": {"read", "export"},
     "analyst": {"upload", "triage", "briefing", "scan", "plan"},
     "manager": {"approve"},
-    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise"},
+    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise", "deliver"},
 }
 # "plan": propose, edit, evaluate and carry out adjustment plans, report a notice rectified
 # (data/plans); "approve" also approves / rejects / reviews plans; "supervise": inspections,
 # 整改通知书 and their re-checks (data/plans/transitions.py holds the table of moves).
+# "briefing" also lets a person manage their own briefing subscriptions; "deliver": run the scheduled
+# delivery (`bankpulse deliver`, `bankpulse scheduler`) and manage everyone's subscriptions (data/subscriptions.py).
 # "master": load the branch master (add, re-parent, close outlets: it redraws every boundary);
 # "market": add bank-wide market / policy events. Both need the whole bank (docs/security.md,
 # "Writes stay inside the boundary"); `Principal.write_rights` applies that.

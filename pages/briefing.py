@@ -1,4 +1,5 @@
-"""简报 Briefing: choose period, scope, language and sections; preview the summary; download the PDF.
+"""简报 Briefing: choose period, scope, language and sections; preview the summary; download the PDF;
+subscribe to its scheduled delivery (pages/_ui/subscriptions.py).
 
 The PDF is built only when the button is clicked (`st.download_button` with a callable `data`,
 run on click, off the script thread), never on a rerun. Numbers come from `briefing.content`,
@@ -16,7 +17,7 @@ from metrics.model import Grain
 from metrics.periods import label as period_label
 from metrics.periods import period_end, period_start, shift
 from metrics.scope import Scope
-from pages._ui import auth, cache
+from pages._ui import auth, cache, subscriptions
 from pages._ui.filters import current
 from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t
 from pages._ui.store import data_version, get_store
@@ -141,3 +142,7 @@ st.download_button(t("br.download"), data=auth.audited(_build, "briefing_downloa
                    mime="application/pdf", icon=":material/picture_as_pdf:", type="primary", on_click="ignore",
                    help=t("br.download.help"), key="br_download", disabled=bool(problem))
 st.caption(t("br.note"))
+
+st.divider()
+if (me := auth.current_user()) is not None:  # scheduled delivery: subscribe, list, remove, last deliveries
+    subscriptions.panel(store, me, scopes, _scope_name)
