@@ -19,7 +19,7 @@ from metrics.periods import period_end, period_start, shift
 from metrics.scope import Scope
 from pages._ui import auth, cache, subscriptions
 from pages._ui.filters import current
-from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t, tr
 from pages._ui.store import data_version, get_store
 
 GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.WEEK)
@@ -99,12 +99,13 @@ here = f"branch:{f.scope.branch}" if f.scope.branch else (f"region:{f.scope.regi
 
 
 def _scope_name(s: str) -> str:
+    # the page's language captured (tr, not t): AppTest calls format functions outside a script run
     kind, _, v = s.partition(":")
     if kind == "region":
-        return t("br.scope.region", name=v)
+        return tr("br.scope.region", lang, name=v)
     if kind == "branch":
         return f"{names.get(v, v)}（{v}）"
-    return t("br.scope.all") if bound is None else t("br.scope.mine")
+    return tr("br.scope.all", lang) if bound is None else tr("br.scope.mine", lang)
 
 
 scope = c3.selectbox(t("br.scope"), scopes, index=scopes.index(here) if here in scopes else 0, format_func=_scope_name,

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from data.subscriptions import Kind, SubscriptionError, SubscriptionStore
-from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, t
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, t, tr
 from pages._ui.widgets import inert
 
 LIST_COLUMNS = ["subscription_id", "user_name", "scope", "grain", "lang", "send_day", "send_time", "email"]
@@ -46,7 +46,7 @@ def panel(store, user, scopes: list[str], scope_name: Callable[[str], str]) -> N
     with st.expander(t("br.sub.new"), icon=":material/schedule_send:"), st.form("br_sub_form"):
         c1, c2, c3 = st.columns([1, 1.6, 1])
         grain = c1.selectbox(t("br.sub.grain"), [k.value for k in Kind], index=1, key="br_sub_grain",
-                             format_func=lambda g: t(f"grain.{g}"))
+                             format_func=lambda g: tr(f"grain.{g}", lang))  # tr: called outside the run too
         scope = c2.selectbox(t("br.sub.scope"), scopes, key="br_sub_scope", format_func=scope_name)
         out_lang = c3.selectbox(t("br.sub.lang"), LANGS, index=LANGS.index(lang), key="br_sub_lang",
                                 format_func=LANG_NAMES.get)
@@ -74,7 +74,7 @@ def panel(store, user, scopes: list[str], scope_name: Callable[[str], str]) -> N
         r1, r2 = st.columns([2, 1], vertical_alignment="bottom")
         ids = [s.subscription_id for s in listing]
         pick_id = r1.selectbox(t("br.sub.remove_pick"), ids, key="br_sub_remove_id",
-                               format_func=lambda i: next(f"{i} · {s.user_name} · {t(f'grain.{s.grain}')} · "
+                               format_func=lambda i: next(f"{i} · {s.user_name} · {tr(f'grain.{s.grain}', lang)} · "
                                                           f"{scope_name(s.scope)} · {s.email}"
                                                           for s in listing if s.subscription_id == i))
         if r2.button(t("br.sub.remove"), key="br_sub_remove", icon=":material/unsubscribe:"):
