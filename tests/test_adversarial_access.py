@@ -321,6 +321,13 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "plan show": [["plan", "show", "FA-2025-0001"]],
         "plan export": [["plan", "export", "--out", str(tmp / "plans.csv")]],
         "rectification list": [["rectification", "list", "--branch", "0201001"]],
+        "subscription add": [["subscription", "add", "--scope", "branch:0201001", "--email", "x@bank.example"],
+                             ["subscription", "add", "--scope", "region:华南区", "--email", "x@bank.example"],
+                             ["subscription", "add", "--user", "adm", "--email", "x@bank.example"]],
+        "subscription list": [["subscription", "list", "--format", "json"]],
+        "subscription remove": [["subscription", "remove", "1"]],
+        "deliver": [["deliver", "--now", "2026-01-02T09:00", "--json"]],
+        "scheduler": [["scheduler", "--every", "1"]],  # refused before it starts: it would run until stopped
     }
 
 
@@ -351,6 +358,12 @@ def test_cli_requests(secure_store, tmp_path, capsys, monkeypatch):
     users = {u.user_name: (u.role, u.disabled) for u in UserStore(secure_store).list()}
     lo, hi = compute.metric_span(secure_store, compute.get_metric("counter.tickets_served"))
     expected = _served_by_sql(secure_store, lo, hi, bound)
+    from data.subscriptions import SubscriptionStore
+
+    # another region's subscription (number 1): listing, removing or delivering it must be refused
+    foreign_sub = SubscriptionStore(secure_store).add(
+        UserStore(secure_store).get("adm").principal(), "mgr", scope="region:华南区", grain="month", lang="zh",
+        send_day=1, send_time="08:00", email="mgr@bank.example")
     db = str(secure_store.path)
     data.store.close_all()
     requests = cli_requests(tmp_path)
@@ -389,6 +402,10 @@ def test_cli_requests(secure_store, tmp_path, capsys, monkeypatch):
         "SELECT count(*) FROM main.feedback_records WHERE feedback_id LIKE 'FOREIGN%'").fetchone()[0]
     if foreign_rows:
         leak("cli", "ingest", f"{foreign_rows} foreign rows written")
+    if SubscriptionStore(store).get(foreign_sub.subscription_id).removed_at is not None:
+        leak("cli", "subscription remove", "another person's subscription was removed")
+    if not SubscriptionStore(store).recent(None).empty:
+        leak("cli", "deliver", "a delivery ran for someone without the deliver permission")
     after = {u.user_name: (u.role, u.disabled) for u in UserStore(store).list()}
     if after != users:
         leak("cli", "user", f"users changed: {users} → {after}")
