@@ -8,7 +8,7 @@ first row that was changed, inserted or removed behind the application's back.
 Audited actions (see docs/security.md): sign_in, sign_in_failed, sign_out, session_timeout,
 session_expired, session_refresh, sign_out_disabled, sign_out_deleted, session_resume,
 session_refused, session_revoked, access_denied, upload, rollback, triage, noise_controls, export,
-briefing_download, user_add, user_update, user_disable, user_enable, user_password,
+briefing_download, subscription_add, subscription_remove, briefing_delivery, user_add, user_update, user_disable, user_enable, user_password,
 user_signout_all, scan, cli, plan_create, plan_update, plan_step, plan_move, inspection_create,
 notice_issue, notice_move.
 """

@@ -5,7 +5,9 @@ move to a distributed engine while this state moves to PostgreSQL. Methods take 
 the caller's transaction so that a batch record commits or rolls back together with its rows
 on the embedded store; a PostgreSQL implementation would pair its own transaction with the
 load (write the batch as 'loading', flip it to 'loaded' after the analytical commit).
-Later issues add users, audit and triage here.
+Later issues put more operational state beside it, each behind its own small interface: users and
+audit (data/users.py, data/audit.py), sign-in sessions (data/sessions.py), plans (data/plans/), and
+briefing subscriptions with their delivery ledger (data/subscriptions.py, re-exported here).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from data.sqlfiles import sql
+from data.subscriptions import SubscriptionStore  # noqa: F401 - operational state, re-exported
 
 
 @dataclass(frozen=True)
