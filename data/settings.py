@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     # 0 turns either off. KPIs (Ibis) do not pass through it.
     query_time_limit_s: float = Field(default=30.0, ge=0, description="Time limit of one named SQL block, in seconds")
     query_max_rows: int = Field(default=100_000, ge=0, description="Most rows a named SQL block may return")
+    # staffing advice (metrics/staffing.py, docs/staffing.md): the declared service level — this share of
+    # customers called within this many minutes — the occupancy cap, the shrinkage that turns windows
+    # into tellers rostered, how many weeks before the period's end the advice reads, and how many
+    # 过号 tickets a branch needs before its abandonment is modelled (Erlang A instead of Erlang C)
+    staffing_sl_share: float = Field(default=0.8, gt=0, lt=1,
+                                     description="Staffing target: share of customers called within the target wait")
+    staffing_sl_minutes: float = Field(default=15.0, ge=0, description="Staffing target wait, in minutes")
+    staffing_max_occupancy: float = Field(default=0.85, gt=0, le=1,
+                                          description="Highest window occupancy the staffing advice accepts")
+    staffing_shrinkage: float = Field(default=0.0, ge=0, lt=1,
+                                      description="Share of rostered teller time not at a window (breaks, back office)")
+    staffing_weeks: int = Field(default=8, ge=1, description="Weeks before the period's end the staffing advice reads")
+    staffing_min_abandoned: int = Field(default=20, ge=1,
+                                        description="过号 tickets a branch needs before its patience is estimated (Erlang A)")
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3
