@@ -321,6 +321,9 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "plan show": [["plan", "show", "FA-2025-0001"]],
         "plan export": [["plan", "export", "--out", str(tmp / "plans.csv")]],
         "rectification list": [["rectification", "list", "--branch", "0201001"]],
+        "staffing what-if": [["staffing", "what-if", "--arrivals-per-hour", "200", "--aht-min", "3", "--windows", "14"]],
+        "staffing advice": [["staffing", "advice", "--branch", "0201001"], ["staffing", "advice", "--format", "json"],
+                            ["staffing", "advice", "--format", "csv"]],
     }
 
 

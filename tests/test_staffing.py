@@ -21,6 +21,7 @@ Fixture (every served ticket is called 2 minutes after it is taken unless said o
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -187,3 +188,50 @@ def test_the_advice_reads_the_last_weeks(store):
     assert staffing.last_day(store, Scope()) == MON2
     assert staffing.last_day(store, Scope(branch_ids=frozenset())) is None
     assert staffing.advice(store, START, END, Scope(branch_ids=frozenset()), TARGET).empty
+
+
+# -- the command line -----------------------------------------------------------------------------
+def test_cli_what_if(capsys):
+    from cli.main import main
+
+    assert main(["staffing", "what-if", "--arrivals-per-hour", "200", "--aht-min", "3", "--target-s", "20",
+                 "--windows", "14", "--shrinkage", "0.3", "--max-occupancy", "0.85", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "erlang_c" and out["p_abandon"] is None
+    assert round(out["p_wait"], 7) == 0.1741319 and round(out["service_level"], 5) == 0.88835
+    assert (out["windows_needed"], out["rostered"]) == (14, 20)
+    assert main(["staffing", "what-if", "--arrivals-per-hour", "200", "--aht-min", "3", "--target-s", "20",
+                 "--windows", "14", "--patience-min", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "Erlang A" in text and "放弃率 / abandonment                       1.40%" in text
+    assert "服务水平 / service level (≤ 20 s)      91.87%" in text
+    assert main(["staffing", "what-if", "--arrivals-per-hour", "-5", "--aht-min", "3", "--windows", "2"]) == 2
+    assert "arrivals_per_hour" in capsys.readouterr().err
+
+
+def test_cli_advice_in_scope(store, capsys):
+    """`bankpulse staffing advice` prints what metrics.staffing computes; a B2-only person sees B2 only
+    and is refused B1."""
+    from cli.main import main
+    from data.users import UserStore
+
+    db = str(store.path)
+    users = UserStore(store)
+    if users.get("b2user") is None:
+        users.add("test-setup", "b2user", "viewer", password="correct-horse-battery", branches="B2")
+    args = ["staffing", "advice", "--from", "2025-01-01", "--to", "2025-01-31", "--max-occupancy", "0.85"]
+    assert main(["--db", db, *args, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = _advice(store)
+    assert [(c["branch_id"], c["weekday"], c["hour"], c["windows_needed"]) for c in out["cells"]] == \
+        list(zip(want["branch_id"], want["weekday"], want["hour"], want["windows_needed"], strict=True))
+    assert out["suggestions"][0]["text_zh"] == "周二 9–11 点 需 3 个窗口，实开 2 个"
+    assert main(["--db", db, "--as", "b2user", *args, "--format", "json"]) == 0
+    mine = json.loads(capsys.readouterr().out)
+    assert {c["branch_id"] for c in mine["cells"]} == {"B2"} and {s["branch_id"] for s in mine["suggestions"]} == {"B2"}
+    assert main(["--db", db, "--as", "b2user", *args, "--branch", "B1"]) == 1
+    assert "outside your data scope" in capsys.readouterr().err
+    assert main(["--db", db, *args, "--branch", "B1"]) == 0
+    text = capsys.readouterr().out
+    assert "B1           周一  09:00      20.0       6.0  erlang_c     3     2.0    -1.0" in text
+    assert "B2" not in text and "1. B1 周二 9–11 点 需 3 个窗口，实开 2 个" in text
