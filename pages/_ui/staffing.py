@@ -112,7 +112,7 @@ def _heatmap(mine: pd.DataFrame, branch: str) -> None:
     span = max(1.0, float(z.abs().max().max())) if z.notna().any().any() else 1.0
     fig = go.Figure(go.Heatmap(
         z=z.to_numpy(), x=list(z.columns), y=list(z.index), text=text, colorscale=SURPLUS_SCALE, zmid=0,
-        zmin=-span, zmax=span, xgap=1, ygap=1, colorbar={"title": {"text": "±"}},
+        zmin=-span, zmax=span, xgap=1, ygap=1, colorbar={"title": {"text": t("sf.colorbar")}},
         hovertemplate="%{y} %{x}<br>%{text}<br>%{z:+.1f}<extra></extra>"))
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10}, font=FONT, plot_bgcolor="white")
     fig.update_yaxes(autorange="reversed")

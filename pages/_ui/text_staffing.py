@@ -21,6 +21,7 @@ TEXT = {
     "sf.empty": ("所选范围内没有可测算的排队数据。", "No queue data to size in this selection."),
     "sf.heat": ("富余 / 缺口（实开 − 所需窗口）", "Surplus / shortage (open − needed windows)"),
     "sf.heat_alt": ("按星期和时段的窗口富余与缺口", "Window surplus and shortage by weekday and hour"),
+    "sf.colorbar": ("窗口差额", "Windows ±"),
     "sf.hover": ("需 {needed} 个窗口，实开 {open} 个", "{needed} needed, {open} open"),
     "sf.suggestions": ("调整建议（按缺口排序）", "Suggestions (largest shortage first)"),
     "sf.suggestions.none": ("各时段实开窗口与所需一致，暂无调整建议。", "Every hour opens the windows it needs: no suggestions."),
