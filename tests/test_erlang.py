@@ -135,6 +135,28 @@ def test_erlang_a_matches_the_birth_death_chain(lam, aht, patience, n, within):
     assert got.service_level == pytest.approx(sl, abs=1e-10)
 
 
+@pytest.mark.parametrize(("lam", "aht", "patience", "n", "within"), [
+    (200, 3, 5, 14, 20 / 60),   # y < x + 1: one series for P(x, ·) and P(x + 1, ·)
+    (10, 8, 200, 1, 15),        # y ≥ x + 1 (a patient queue on one window), yp too
+    (60, 7, 20, 6, 15),         # y ≥ x + 1, yp below
+    (60, 7, 20, 6, 0.2),        # y ≥ x + 1 and yp ≥ x + 1
+    (3000, 3, 8, 130, 0.5), (12, 8, 0.5, 1, 2), (33, 8.5, 330, 3, 15)])
+def test_erlang_a_service_level_and_answered_match_scipy(lam, aht, patience, n, within):
+    """The two waiting-time figures of Erlang A straight from SciPy's regularized incomplete gamma
+    (the formulas of metrics.erlang._perf_a, each P evaluated on its own): P(called later than t) =
+    P(wait)·P(x, y e^-θt) / P(x, y); served and called within t = P(wait)·(x/y)·[P(x+1, y) −
+    P(x+1, y e^-θt)] / P(x, y). The module derives P(x + 1, ·) from P(x, ·) with one series."""
+    load = Load(lam, aht, patience)
+    got = performance(load, n, within)
+    mu, theta = 1 / aht, 1 / patience
+    x, y = n * mu / theta, lam / 60 / theta
+    yp = y * math.exp(-theta * within)
+    sl = 1 - got.p_wait * gammainc(x, yp) / gammainc(x, y)
+    answered = 1 - got.p_wait + got.p_wait * (x / y) * (gammainc(x + 1, y) - gammainc(x + 1, yp)) / gammainc(x, y)
+    assert got.service_level == pytest.approx(sl, rel=1e-9, abs=1e-12)
+    assert got.answered_within == pytest.approx(answered, rel=1e-9, abs=1e-12)
+
+
 def test_erlang_a_tends_to_erlang_c_as_patience_grows():
     for n in (11, 14, 20):
         c = performance(Load(200, 3), n, 20 / 60)
