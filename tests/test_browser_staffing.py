@@ -12,6 +12,7 @@ import shutil
 import pytest
 from conftest import PASSWORD
 from helpers_browser import ARTIFACTS, idle, require_chromium, running_app
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 BRANCH = "0201001"  # the manager's branch: their boundary is its region
@@ -100,8 +101,9 @@ def test_a_manager_turns_a_staffing_suggestion_into_a_plan(server, browser):
     idle(page)
     assert "origin_kind=staffing_advice" in page.url
     form = page.get_by_test_id("stForm").first
-    assert form.get_by_label("方案名称").input_value() == title
-    assert form.get_by_label("调整内容").input_value() == change
+    # the fields fill in as the form's widgets mount: wait for the values rather than read them at once
+    expect(form.get_by_label("方案名称")).to_have_value(title, timeout=30_000)
+    expect(form.get_by_label("调整内容")).to_have_value(change, timeout=30_000)
     assert form.get_by_role("combobox", name="调整类型").input_value() == "人员配置调整"  # the kind, from the link
     form.get_by_label("必要性").fill("高峰时段排队超过服务标准")
     page.screenshot(path=str(ARTIFACTS / "actions_staffing_plan_zh.png"), full_page=True)
