@@ -1,5 +1,5 @@
 """`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, briefing, plan,
-rectification, subscription, deliver, scheduler.
+rectification, subscription, deliver, scheduler, staffing.
 
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_user_commands(sub)
     _add_plan_commands(sub)
     _add_delivery_commands(sub)
+    _add_staffing_commands(sub)
     return p
 
 
@@ -143,6 +145,41 @@ def _add_delivery_commands(sub) -> None:
                                            "deliver --due every N minutes")
     sch.add_argument("--every", type=int, default=get_settings().deliver_every_min,
                      help="间隔分钟（默认 BANKPULSE_DELIVER_EVERY_MIN） / minutes between runs")
+
+
+def _add_staffing_commands(sub) -> None:
+    """`bankpulse staffing what-if` (the Erlang models on given figures) and `bankpulse staffing advice`
+    (windows needed against open per weekday × hour, from the tickets in the --as scope)."""
+    s = get_settings()
+    st = sub.add_parser("staffing", help="窗口配置建议（Erlang C / Erlang A） / counter staffing (Erlang C / A)")
+    ss = st.add_subparsers(dest="staffing_cmd", required=True, parser_class=_Parser)
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--target-share", type=float, default=s.staffing_sl_share,
+                        help=f"服务水平：该比例的客户在目标时间内叫号（默认 {s.staffing_sl_share:g}） / share of customers "
+                             "called within the target wait")
+    target.add_argument("--max-occupancy", type=float, default=s.staffing_max_occupancy,
+                        help=f"窗口占用率上限（默认 {s.staffing_max_occupancy:g}） / occupancy cap")
+    target.add_argument("--shrinkage", type=float, default=s.staffing_shrinkage,
+                        help=f"排班损耗（默认 {s.staffing_shrinkage:g}）：排班柜员 = ⌈窗口 ÷ (1 − 损耗)⌉ / shrinkage")
+    w = ss.add_parser("what-if", parents=[target], help="给定到达量、办理时长与窗口数的测算 / what if: "
+                      "probability of waiting, service level, average wait, occupancy, abandonment, windows needed")
+    w.add_argument("--arrivals-per-hour", type=float, required=True, help="每小时到达客户数 / arrivals per hour")
+    w.add_argument("--aht-min", type=float, required=True, help="平均办理时长（分钟） / mean handling time, minutes")
+    w.add_argument("--windows", type=int, required=True, help="开放窗口数 / windows open")
+    w.add_argument("--target-s", type=float, default=s.staffing_sl_minutes * 60,
+                   help=f"目标等候时间（秒，默认 {s.staffing_sl_minutes * 60:g}） / target wait, seconds")
+    w.add_argument("--patience-min", type=float,
+                   help="客户平均耐心（分钟）：给出时用 Erlang A（含放弃），否则 Erlang C / mean patience, minutes: "
+                        "Erlang A with abandonment; without it Erlang C")
+    w.add_argument("--format", choices=["text", "json"], default="text")
+    a = ss.add_parser("advice", parents=[target], help="网点各星期 × 时段所需窗口与实开窗口（按 --as 的数据范围） / "
+                      "per weekday × hour: windows needed against open, and the ranked suggestions (scoped)")
+    a.add_argument("--branch", help="机构号（默认：数据范围内全部网点） / branch id (default: every branch in scope)")
+    a.add_argument("--from", dest="start", help=f"开始日期（默认：截止日前 {s.staffing_weeks} 周） / first date")
+    a.add_argument("--to", dest="end", help="截止日期（默认：最后一天有数据） / last date (default: the last day with data)")
+    a.add_argument("--target-min", type=float, default=s.staffing_sl_minutes,
+                   help=f"目标等候时间（分钟，默认 {s.staffing_sl_minutes:g}） / target wait, minutes")
+    a.add_argument("--format", choices=["text", "csv", "json"], default="text")
 
 
 def _add_plan_commands(sub) -> None:
@@ -486,7 +523,8 @@ def cmd_briefing(args) -> int:
 # The permission (data/users.PERMISSIONS) each command needs; None: touches no store.
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
          "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
-         "rectification": "read", "subscription": "briefing", "deliver": "deliver", "scheduler": "deliver"}
+         "rectification": "read", "subscription": "briefing", "deliver": "deliver", "scheduler": "deliver",
+         "staffing": "read"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -840,13 +878,135 @@ def cmd_scheduler(args) -> int:
     db = args.db or get_settings().db
     close_all()  # the job opens the file for each run only (one writer per file: docs/security.md)
     return serve(db, args.every)
+def _target(args, within_min: float):
+    from metrics.erlang import Target
+
+    return Target(share=args.target_share, within_min=within_min, max_occupancy=args.max_occupancy,
+                  shrinkage=args.shrinkage)
+
+
+def cmd_staffing(args) -> int:
+    from metrics.erlang import Load, Model, performance, windows_needed
+
+    if args.staffing_cmd == "advice":
+        return _staffing_advice(args)
+    try:
+        target = _target(args, args.target_s / 60.0)
+        load = Load(args.arrivals_per_hour, args.aht_min, args.patience_min)
+        now = performance(load, args.windows, target.within_min)
+        need = windows_needed(load, target)
+    except ValueError as exc:
+        print(f"参数有误 / invalid input: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    erlang_a = load.model == Model.ERLANG_A
+    out = {"model": load.model.value, "erlangs": round(load.erlangs, 6), "windows": args.windows,
+           "target": {"share": target.share, "within_s": args.target_s, "max_occupancy": target.max_occupancy,
+                      "shrinkage": target.shrinkage},
+           "p_wait": now.p_wait, "service_level": now.service_level,
+           "answered_within": now.answered_within if erlang_a else None,
+           "avg_wait_s": None if math.isinf(now.avg_wait_min) else now.avg_wait_min * 60, "occupancy": now.occupancy,
+           "p_abandon": now.p_abandon if erlang_a else None, "stable": now.stable,
+           "windows_needed": need.windows, "rostered": need.rostered,
+           "at_needed": {"service_level": need.performance.service_level, "p_wait": need.performance.p_wait,
+                         "avg_wait_s": need.performance.avg_wait_min * 60, "occupancy": need.performance.occupancy,
+                         "p_abandon": need.performance.p_abandon if erlang_a else None}}
+    if args.format == "json":
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    name = "Erlang A" if erlang_a else "Erlang C"
+    print(f"{name}: {args.arrivals_per_hour:g} 人/小时 × {args.aht_min:g} 分钟 = {load.erlangs:.2f} erlang "
+          f"/ arrivals per hour × handling minutes" + (f"，耐心 / patience {args.patience_min:g} 分钟 / min"
+                                                         if erlang_a else ""))
+    wait = "∞（排队无限增长 / the queue grows without end）" if math.isinf(now.avg_wait_min) else \
+        f"{now.avg_wait_min * 60:.1f} 秒 / s"
+    print(f"{args.windows} 个窗口 / windows:")
+    print(f"  等待概率 / probability of waiting          {now.p_wait:.2%}")
+    print(f"  服务水平 / service level (≤ {args.target_s:g} s)      {now.service_level:.2%}")
+    if erlang_a:
+        print(f"  按时办理 / answered within {args.target_s:g} s       {now.answered_within:.2%}")
+    print(f"  平均等候 / average wait                    {wait}")
+    print(f"  占用率 / occupancy                         {now.occupancy:.2%}")
+    print("  放弃率 / abandonment                       " + (f"{now.p_abandon:.2%}" if erlang_a else
+                                                             "—（仅 Erlang A / Erlang A only: --patience-min）"))
+    print(f"达到 {target.share:.0%} 客户 {args.target_s:g} 秒内叫号（占用率 ≤ {target.max_occupancy:.0%}）需 "
+          f"{need.windows} 个窗口，排班 {need.rostered} 人（损耗 {target.shrinkage:.0%}） / windows needed for "
+          f"{target.share:.0%} within {args.target_s:g} s: {need.windows}, rostered {need.rostered}")
+    return EXIT_OK
+
+
+def _staffing_advice(args) -> int:
+    from datetime import date
+
+    from metrics import staffing
+    from metrics.scope import Scope
+
+    store = _store(args)
+    bound = _boundary(args, store)
+    if args.branch and not _inside(store, bound, None, args.branch):
+        _audit(args, "cli", target="staffing advice", outcome="denied", detail={"branch": args.branch})
+        print(f"超出您的数据范围 / outside your data scope: {args.branch}", file=sys.stderr)
+        return EXIT_FAIL
+    scope = Scope(branch_ids=bound, branch=args.branch)
+    try:
+        target = _target(args, args.target_min)
+        end = date.fromisoformat(args.end) if args.end else staffing.last_day(store, scope)
+        start = date.fromisoformat(args.start) if args.start else None
+    except ValueError as exc:
+        print(f"参数有误 / invalid input: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if end is None:
+        print("数据范围内没有排队叫号数据 / no counter tickets within your data scope", file=sys.stderr)
+        return EXIT_FAIL
+    weeks = get_settings().staffing_weeks
+    if start is None:  # the last `weeks` weeks up to the end
+        start = staffing.advice_window(date.min, end, weeks)[0]
+    else:  # the whole of --from … --to
+        weeks = max(1, math.ceil(((end - start).days + 1) / 7))
+    adv = staffing.advice(store, start, end, scope, target, weeks=weeks)
+    sugg = staffing.suggestions(adv)
+    _audit(args, "export", target="staffing advice", detail={
+        "branch": args.branch, "from": start, "to": end, "rows": len(adv), "format": args.format})
+    cells = adv.assign(weekday_zh=[staffing.WEEKDAYS[w][0] for w in adv["weekday"]])
+    if args.format == "csv":
+        from data.exports import to_csv_bytes
+
+        sys.stdout.write(to_csv_bytes(cells.round(4)).decode("utf-8-sig"))
+        return EXIT_OK
+    if args.format == "json":
+        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                   for r in cells.round(6).to_dict("records")]
+        sugg_records = [{**r, "text_zh": staffing.suggestion_text(r), "text_en": staffing.suggestion_text(r, "en")}
+                        for r in sugg.to_dict("records")]
+        print(json.dumps({"from": start.isoformat(), "to": end.isoformat(), "branch": args.branch,
+                          "target": {"share": target.share, "within_min": target.within_min,
+                                     "max_occupancy": target.max_occupancy, "shrinkage": target.shrinkage},
+                          "cells": records, "suggestions": sugg_records}, ensure_ascii=False, indent=1, default=str))
+        return EXIT_OK
+    print(f"{start} 至 {end} / to {end}: {target.share:.0%} 客户 {target.within_min:g} 分钟内叫号 / "
+          f"{target.share:.0%} called within {target.within_min:g} min")
+    if adv.empty:
+        print("没有排队叫号数据 / no counter tickets in the period")
+        return EXIT_OK
+    print("网点 branch  星期 day  时段 hour  到达/时 arrivals  办理 AHT(分)  模型 model  需 needed  实开 open  差额 surplus")
+    for r in adv.itertuples(index=False):
+        need = "—" if r.windows_needed is None or r.windows_needed != r.windows_needed else int(r.windows_needed)
+        open_ = "—" if r.windows_open is None or r.windows_open != r.windows_open else f"{r.windows_open:.1f}"
+        surplus = "—" if r.surplus is None or r.surplus != r.surplus else f"{r.surplus:+.1f}"
+        print(f"{r.branch_id:<12} {staffing.WEEKDAYS[r.weekday][0]}  {r.hour:02d}:00  {r.arrivals_per_hour:8.1f}  "
+              f"{r.aht_min:8.1f}  {r.model or '—':<9} {need!s:>4}  {open_:>6}  {surplus:>6}")
+    if len(sugg):
+        print("建议 / suggestions:")
+        for r in sugg.to_dict("records"):
+            print(f"  {r['rank']}. {r['branch_id']} {staffing.suggestion_text(r)} / {staffing.suggestion_text(r, 'en')}")
+    return EXIT_OK
 
 
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
             "briefing": cmd_briefing,
             "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification,
-            "subscription": cmd_subscription, "deliver": cmd_deliver, "scheduler": cmd_scheduler}
+            "subscription": cmd_subscription, "deliver": cmd_deliver, "scheduler": cmd_scheduler,
+            "staffing": cmd_staffing}
 
 
 def main(argv: list[str] | None = None) -> int:

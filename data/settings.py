@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     deliver_every_min: int = Field(default=15, ge=1, description="Minutes between the scheduler's delivery runs")
     deliver_max_attempts: int = Field(default=4, ge=1, description="Attempts of one delivery before it is given up")
     deliver_retry_min: float = Field(default=10.0, ge=0, description="Minutes before the first retry (doubling)")
+    # staffing advice (metrics/staffing.py, docs/staffing.md): the declared service level — this share of
+    # customers called within this many minutes — the occupancy cap, the shrinkage that turns windows
+    # into tellers rostered, how many weeks before the period's end the advice reads, and how many
+    # 过号 tickets a branch needs before its abandonment is modelled (Erlang A instead of Erlang C)
+    staffing_sl_share: float = Field(default=0.8, gt=0, lt=1,
+                                     description="Staffing target: share of customers called within the target wait")
+    staffing_sl_minutes: float = Field(default=15.0, ge=0, description="Staffing target wait, in minutes")
+    staffing_max_occupancy: float = Field(default=0.85, gt=0, le=1,
+                                          description="Highest window occupancy the staffing advice accepts")
+    staffing_shrinkage: float = Field(default=0.0, ge=0, lt=1,
+                                      description="Share of rostered teller time not at a window (breaks, back office)")
+    staffing_weeks: int = Field(default=8, ge=1, description="Weeks before the period's end the staffing advice reads")
+    staffing_min_abandoned: int = Field(default=20, ge=1,
+                                        description="过号 tickets a branch needs before its patience is estimated (Erlang A)")
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3

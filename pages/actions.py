@@ -22,6 +22,7 @@ from metrics.model import Grain
 from metrics.periods import label as period_label
 from pages._ui import auth, charts
 from pages._ui.i18n import current_lang, t
+from pages._ui.plan_links import KEYS as PREFILL_KEYS
 from pages._ui.plan_links import OWNER_BY_CATEGORY, read_prefill, suggested_owner
 from pages._ui.store import get_store
 from pages._ui.widgets import download_csv, inert
@@ -202,7 +203,8 @@ def _new_plan_form(prefill: dict | None) -> None:
             kinds = [k.value for k in PlanKind]
             kind = c2.selectbox(t("ac.f.kind"), kinds, index=kinds.index(pre["kind"]) if pre.get("kind") in kinds else 0,
                                 format_func=lambda k: PlanKind(k).label(lang))
-            change = st.text_area(t("ac.f.change"), max_chars=2000, height=80, key="ac_f_change")
+            change = st.text_area(t("ac.f.change"), value=pre.get("change", ""), max_chars=2000, height=80,
+                                  key="ac_f_change")
             kpis = st.multiselect(t("ac.f.kpis"), kpi_ids, key="ac_f_kpis", placeholder=t("ac.f.pick"), default=[pre["kpi"]] if pre.get("kpi") in CATALOGUE else [],
                                   format_func=lambda k: CATALOGUE[k].name(lang))
             pre_br = [b for b in pre.get("branches", "").split(",") if b in set(branches["branch_id"])]
@@ -257,8 +259,7 @@ def _new_plan_form(prefill: dict | None) -> None:
                     _show_problems(exc)
                     return
                 for k in list(st.query_params):
-                    if k in ("new", "origin_kind", "origin_ref", "origin_label", "kpi", "branches", "region", "owner",
-                             "title", "kind"):
+                    if k in PREFILL_KEYS:
                         del st.query_params[k]
                 st.session_state["ac_selected"] = p.plan_id
                 _done(t("ac.created", id=p.plan_id))

@@ -1,6 +1,7 @@
 """柜台业务 Counter: daily volume by branch, the wait-time distribution and P90 trend, the weekday ×
-hour pattern of arrivals and waits, the branch ranking and the split by service type — for the
-sidebar's period, grain and scope. Market and policy events mark every time-series chart."""
+hour pattern of arrivals and waits, the staffing advice (windows needed against open, suggestions
+that become staffing plans in one click, a what-if planner), the branch ranking and the split by
+service type — for the sidebar's period, grain and scope. Market and policy events mark every time-series chart."""
 
 from datetime import date
 
@@ -15,6 +16,7 @@ from metrics.options import DEFAULT_OPTIONS
 from metrics.periods import label as period_label
 from metrics.scope import Scope
 from pages._ui import cache, charts, widgets
+from pages._ui import staffing as staffing_section
 from pages._ui.filters import current
 from pages._ui.i18n import current_lang, t
 from pages._ui.store import data_version, get_store
@@ -162,6 +164,9 @@ else:
             "weekday": t("ct.weekday"), "hour": t("ct.hour"), "tickets": t("ct.tickets"), "days": t("ct.days"),
             "arrivals_per_day": t("ct.arrivals"), "avg_wait_min": t("ct.avg_wait")}).round(2)
         widgets.download_csv(out, f"counter_weekday_hour_{f.start}_{f.end}", key="ct_heat_csv")
+
+    # -- staffing advice: windows needed vs open, suggestions, what-if (pages/_ui/staffing.py) ---------
+    staffing_section.section(f, names)
 
     # -- branch ranking (last period) ----------------------------------------------------------
     RANK_METRICS = {"counter.tickets_served": "served", "counter.wait_avg_min": "wait_avg",

@@ -328,6 +328,9 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "subscription remove": [["subscription", "remove", "1"]],
         "deliver": [["deliver", "--now", "2026-01-02T09:00", "--json"]],
         "scheduler": [["scheduler", "--every", "1"]],  # refused before it starts: it would run until stopped
+        "staffing what-if": [["staffing", "what-if", "--arrivals-per-hour", "200", "--aht-min", "3", "--windows", "14"]],
+        "staffing advice": [["staffing", "advice", "--branch", "0201001"], ["staffing", "advice", "--format", "json"],
+                            ["staffing", "advice", "--format", "csv"]],
     }
 
 

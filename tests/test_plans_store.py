@@ -50,6 +50,15 @@ CREATE_CASES = {
                         "unknown_ref", "nope"),
     "unknown origin kind": (dict(origins=[{"origin_kind": "rumour", "origin_ref": "x"}]), "origins[1].origin_kind",
                             "unknown_value", None),
+    # a staffing suggestion (metrics.staffing.suggestion_ref) names a known branch, a weekday and hours
+    "staffing ref unknown branch": (dict(origins=[{"origin_kind": "staffing_advice", "origin_ref": "9999999:1:9-11"}]),
+                                    "origins[1].origin_ref", "unknown_ref", "9999999:1:9-11"),
+    "staffing ref weekday 8": (dict(origins=[{"origin_kind": "staffing_advice", "origin_ref": f"{HOME}:8:9-11"}]),
+                               "origins[1].origin_ref", "unknown_ref", "星期(1–7)"),
+    "staffing ref hours backwards": (dict(origins=[{"origin_kind": "staffing_advice", "origin_ref": f"{HOME}:1:11-9"}]),
+                                     "origins[1].origin_ref", "unknown_ref", None),
+    "staffing ref free text": (dict(origins=[{"origin_kind": "staffing_advice", "origin_ref": "周一上午"}]),
+                               "origins[1].origin_ref", "unknown_ref", None),
 }
 
 
@@ -180,6 +189,10 @@ def test_origins_are_queryable_both_ways(world):
     assert {(o.origin_kind.value, o.origin_ref) for o in p.origins} == {("finding", fid), ("topic", "wait-time")}
     assert [x.plan_id for x in ps.plans_for_origin("finding", fid, people["ana"])] == [p.plan_id]
     assert ps.plans_for_origin("finding", fid, people["far"]) == []
+    s = new_plan(store, people["ana"], kind="staffing",
+                 origins=[{"origin_kind": "staffing_advice", "origin_ref": f"{HOME}:1:9-11", "label": "周一 9–11 点"}])
+    assert [x.plan_id for x in ps.plans_for_origin("staffing_advice", f"{HOME}:1:9-11", people["ana"])] == [s.plan_id]
+    assert ps.plans_for_origin("staffing_advice", f"{HOME}:1:9-11", people["far"]) == []
     _refused(store, lambda: ps.add_origin(p.plan_id, people["ana"], {"origin_kind": "topic", "origin_ref": "wait-time"}),
              "origins[1]", "duplicate")
 

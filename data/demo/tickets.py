@@ -151,7 +151,10 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     call_s = arr_s + wait
     start_s = call_s + rng.integers(5, 60, N)
     end_s = start_s + svc
-    win = (rng.random(N) * windows[o_idx]).astype(int) + 1
+    # tickets are served at the windows staffed that day (at most the outlet's windows), so the distinct
+    # windows serving in an hour follow the staffing (same draw as before: nothing else changes)
+    open_windows = np.clip(np.ceil(staffed[od]), 1, windows[o_idx])
+    win = (rng.random(N) * open_windows).astype(int) + 1
 
     # --- order rows like a queue-system export and number tickets per (outlet, day, prefix) -------
     order = np.lexsort((arr_s, od))

@@ -72,6 +72,7 @@ class OriginKind(_Labelled):
     TOPIC = "topic"
     MARKET_EVENT = "market_event"
     FINDING = "finding"
+    STAFFING_ADVICE = "staffing_advice"  # a suggestion of the counter page's staffing advice (branch:weekday:hours)
 
 
 class Severity(_Labelled):
@@ -93,7 +94,8 @@ _LABELS: dict[str, dict[str, tuple[str, str]]] = {
                      "rechecked_fail": ("复查未通过", "Re-check failed")},
     "ScopeKind": {"bank": ("全行", "Whole bank"), "region": ("区域", "Region"), "branches": ("指定机构", "Branches")},
     "OriginKind": {"anomaly": ("异常", "Anomaly"), "topic": ("专题", "Topic"),
-                   "market_event": ("市场事件", "Market event"), "finding": ("检查发现", "Inspection finding")},
+                   "market_event": ("市场事件", "Market event"), "finding": ("检查发现", "Inspection finding"),
+                   "staffing_advice": ("窗口配置建议", "Staffing advice")},
     "Severity": {"low": ("一般", "Low"), "medium": ("较重", "Medium"), "high": ("严重", "High")},
 }
 

@@ -20,6 +20,7 @@ the business day it happened, stored in the plan's milestone column (approved_on
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime
@@ -45,6 +46,8 @@ from data.plans.transitions import ACTION_LABELS, NEEDS_REASON, Entity, PlanActi
 # Fields `update_plan` may change; the last two also after approval (the real start may slip).
 EDITABLE = ("kind", "title", "change_text", "target_kpis", "scope_kind", "scope_region", "scope_branches",
             "effect_start", "owner_dept", "owner_person", "necessity", "feasibility", "expected_impact")
+# a staffing suggestion of the counter page (metrics.staffing.suggestion_ref): branch:weekday:from-to
+STAFFING_REF = re.compile(r"([^:]{1,40}):(\d):(\d{1,2})-(\d{1,2})")
 LATE_EDITABLE = frozenset({"owner_person", "effect_start"})
 MILESTONE = {PlanAction.EVALUATE: "evaluated_on", PlanAction.APPROVE: "approved_on", PlanAction.START: "started_on",
              PlanAction.COMPLETE: "done_on", PlanAction.REVIEW: "reviewed_on", PlanAction.REJECT: "closed_on",
@@ -351,7 +354,11 @@ class PlanStore:
                 continue
             block = {OriginKind.ANOMALY: "plans.anomaly_exists", OriginKind.FINDING: "plans.finding_exists",
                      OriginKind.MARKET_EVENT: "plans.market_event_exists"}.get(kind)
-            if block and not self.q(block, ref=ref).value(cur):
+            if kind == OriginKind.STAFFING_ADVICE and not self._staffing_ref_ok(cur, ref):
+                p.add(f"{field}.origin_ref", ProblemCode.UNKNOWN_REF,
+                      f"窗口配置建议的编号应为 网点:星期(1–7):起–止时(0–24)，且网点存在：{ref}",
+                      f"a staffing suggestion is branch:weekday(1–7):from-to (hours 0–24) of a known branch: {ref}")
+            elif block and not self.q(block, ref=ref).value(cur):
                 p.add(f"{field}.origin_ref", ProblemCode.UNKNOWN_REF, f"没有{kind.zh} {ref}", f"no {kind.value} {ref}")
             elif (kind.value, ref) in have:
                 p.add(field, ProblemCode.DUPLICATE, f"来源重复：{kind.zh} {ref}", f"origin given twice: {kind.value} {ref}")
@@ -360,6 +367,12 @@ class PlanStore:
                 out.append({"origin_kind": kind.value, "origin_ref": ref,
                             "label": p.text(f"{field}.label", d.get("label"), "说明", required=False, limit=MAX_TITLE)})
         return out
+
+    def _staffing_ref_ok(self, cur, ref: str) -> bool:
+        """A staffing suggestion's reference (metrics.staffing.suggestion_ref): branch:weekday:from-to."""
+        m = STAFFING_REF.fullmatch(ref)
+        return bool(m and 1 <= int(m[2]) <= 7 and 0 <= int(m[3]) < int(m[4]) <= 24
+                    and self.q("plans.branch_exists", ref=m[1]).value(cur))
 
     def _preconditions(self, p: Problems, plan: Plan, act: PlanAction, why, day) -> None:
         if act in NEEDS_REASON and not why:

@@ -113,6 +113,10 @@ SELECT count(*) FROM ops.findings WHERE finding_id = $ref;
 -- Whether a market event id is loaded.
 SELECT count(*) FROM main.market_events WHERE event_id = $ref;
 
+-- name: branch_exists
+-- Whether a branch id is in the branch master (a staffing suggestion's origin names one).
+SELECT count(*) FROM main.branches WHERE branch_id = $ref;
+
 -- name: regions
 -- The regions of the branch master with their branch ids (a region plan covers these).
 SELECT region, list(DISTINCT branch_id ORDER BY branch_id) FROM main.branches WHERE region IS NOT NULL GROUP BY region;

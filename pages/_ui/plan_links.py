@@ -1,9 +1,9 @@
 """“Create a plan” from a finding: the link every origin page draws, and its reading on the plans page.
 
 An anomaly (pages/anomalies.py), a complaint hot topic (pages/feedback.py), a market event
-(pages/market.py) and an inspection finding (pages/actions.py) each offer one click that opens the
-调整与整改 page with a new-plan form filled in: the origin, the KPI, the scope and a suggested owner
-department. The prefill travels in the URL (`?new=1&origin_kind=…`), so the link can also be sent
+(pages/market.py), an inspection finding (pages/actions.py) and a staffing suggestion (the counter
+page) each offer one click that opens the 调整与整改 page with a new-plan form filled in: the origin,
+the KPI, the scope, a suggested owner department (and, for a suggestion, the kind and the change). The prefill travels in the URL (`?new=1&origin_kind=…`), so the link can also be sent
 to a colleague; the plans page reads only the keys below and checks every value again when the plan
 is submitted (data/plans validates kind, KPI, branches and origin), so a hand-edited URL can fill a
 form but not write anything.
@@ -16,7 +16,8 @@ import streamlit as st
 from pages._ui.i18n import current_lang, t
 
 PAGE = "pages/actions.py"
-KEYS = ("new", "origin_kind", "origin_ref", "origin_label", "kpi", "branches", "region", "owner", "title", "kind")
+KEYS = ("new", "origin_kind", "origin_ref", "origin_label", "kpi", "branches", "region", "owner", "title", "kind",
+        "change")
 MAX_LEN = 200
 
 # Which department usually owns a change, by the KPI's category and by the cause the scan found
@@ -38,11 +39,11 @@ def suggested_owner(category: str | None, cause: str | None = None) -> str:
 
 def prefill_params(*, origin_kind: str, origin_ref: str, origin_label: str = "", kpi: str | None = None,
                    branches: list[str] | tuple[str, ...] = (), region: str | None = None, owner: str = "",
-                   title: str = "", kind: str = "process") -> dict[str, str]:
+                   title: str = "", kind: str = "process", change: str = "") -> dict[str, str]:
     """The query parameters of the new-plan link (values cut to a sane length)."""
     raw = {"new": "1", "origin_kind": origin_kind, "origin_ref": origin_ref, "origin_label": origin_label,
            "kpi": kpi or "", "branches": ",".join(branches), "region": region or "", "owner": owner,
-           "title": title, "kind": kind}
+           "title": title, "kind": kind, "change": change}
     return {k: str(v)[:MAX_LEN] for k, v in raw.items() if v}
 
 
