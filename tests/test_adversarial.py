@@ -148,7 +148,7 @@ def test_kill_9_at_random_points(big, tmp_path):
     counts = {"runs": 0, "killed_mid_load": 0, "completed_first": 0, "changed_store": 0}
     try:
         for i in range(KILL_RUNS):
-            step = rng.choice(["PROGRESS 0.15", "PROGRESS 0.55", "PROGRESS 0.7", "START"])
+            step = rng.choice(["PROGRESS ingest.read", "PROGRESS ingest.validate", "PROGRESS ingest.write", "START"])
             delay = rng.uniform(0.0, 0.6)
             mark: dict[str, float] = {}
 
@@ -162,7 +162,7 @@ def test_kill_9_at_random_points(big, tmp_path):
             shutil.copyfile(base, db)
             lines, killed = _run_child(db, csv_path, when)
             counts["runs"] += 1
-            committed = any(x.startswith(("PROGRESS 1.0", "RESULT")) for x in lines)
+            committed = any(x == "PROGRESS done" or x.startswith("RESULT") for x in lines)
             state, batches = _state_of(db)
             if killed and not committed:
                 counts["killed_mid_load"] += 1
