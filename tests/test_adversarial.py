@@ -176,6 +176,10 @@ def test_kill_9_at_random_points(big, tmp_path):
             state, batches = _state_of(db)
             if killed and not committed:
                 counts["killed_mid_load"] += 1
+                # where the kill landed: the last stage the load reported (data.progress.INGEST)
+                stages = [x.split()[1] for x in lines if x.startswith("PROGRESS ")]
+                where = f"killed_in_{stages[-1] if stages else 'start'}"
+                counts[where] = counts.get(where, 0) + 1
                 if state != before or batches != batches_before:
                     counts["changed_store"] += 1
             else:
