@@ -372,8 +372,9 @@ def _scope_label(level: str, value: str, names: dict) -> tuple[str, str]:
     return name, f"{name} ({value})" if name != value else value
 
 
-def scan_after_batch(store, batch) -> ScanResult | None:
-    """The incremental scan after one load: its source's KPIs, its branches, from its first date."""
+def scan_after_batch(store, batch, progress: Progress | None = None) -> ScanResult | None:
+    """The incremental scan after one load: its source's KPIs, its branches, from its first date
+    (`progress`: as `scan`'s)."""
     if batch is None or batch.min_date is None:
         return None
     metrics = [m.id for m in CATALOGUE.values() if batch.source in m.sources]
@@ -386,7 +387,7 @@ def scan_after_batch(store, batch) -> ScanResult | None:
     # scale, over-dispersion and autocorrelation once over the whole series, so a shorter read would
     # give the new days other expectations and bands than a full scan gives them
     return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
-                trigger=f"batch {batch.batch_id}")
+                trigger=f"batch {batch.batch_id}", progress=progress)
 
 
 def _has_branch(source: str) -> bool:

@@ -113,18 +113,6 @@ class Stages:
         self.report(Stage.DONE, 1.0)
 
 
-def within(report: Progress | None, lo: float, hi: float) -> Progress:
-    """`report` for an operation that is the part [lo, hi] of a larger one: its fractions are
-    mapped into that range and its `done` is left to the larger operation."""
-    sink = report or no_progress
-
-    def inner(stage: str, done: float) -> None:
-        if stage != Stage.DONE:
-            sink(stage, lo + (hi - lo) * done)
-
-    return inner
-
-
 def steady(report: Progress, step: float = 0.01, every_s: float = 0.1, clock=time.monotonic) -> Progress:
     """`report` called only when something visible changes: a new stage, the end, or `step` more
     of the fraction at most every `every_s` seconds — what a screen (a terminal, the browser) can
