@@ -21,7 +21,7 @@ from metrics.periods import period_end, period_start, shift
 from metrics.scope import Scope
 from pages._ui import auth, cache
 from pages._ui.filters import current
-from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t
+from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t, tr
 from pages._ui.progress import ProgressBar
 from pages._ui.store import data_version, get_store
 from pages._ui.widgets import inert
@@ -90,7 +90,7 @@ if ch["last"] is None:
 c1, c2, c3, c4 = st.columns([1, 1.3, 1.6, 1])
 default_grain = f.grain if f.grain in GRAINS else Grain.MONTH
 grain = Grain(c1.segmented_control(t("br.grain"), [g.value for g in GRAINS], default=default_grain.value,
-                                   format_func=lambda g: t(f"grain.{g}"), key="br_grain") or default_grain.value)
+                                   format_func=lambda g: tr(f"grain.{g}", lang), key="br_grain") or default_grain.value)
 last = period_start(ch["last"], grain)
 options = [shift(last, grain, -i) for i in range(N_PERIODS)]
 anchor = period_start(min(f.end, ch["last"]), grain)
@@ -102,12 +102,13 @@ here = f"branch:{f.scope.branch}" if f.scope.branch else (f"region:{f.scope.regi
 
 
 def _scope_name(s: str) -> str:
+    """The scope's label in the page's language (bound here: a widget may format it outside a run)."""
     kind, _, v = s.partition(":")
     if kind == "region":
-        return t("br.scope.region", name=v)
+        return tr("br.scope.region", lang, name=v)
     if kind == "branch":
         return f"{names.get(v, v)}（{v}）"
-    return t("br.scope.all") if bound is None else t("br.scope.mine")
+    return tr("br.scope.all", lang) if bound is None else tr("br.scope.mine", lang)
 
 
 scope = c3.selectbox(t("br.scope"), scopes, index=scopes.index(here) if here in scopes else 0, format_func=_scope_name,
