@@ -53,26 +53,36 @@ def _largest_first(items, blocks: list[list[int]]) -> list[list[int]]:
 
 
 def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers: int,
-                  since: Sequence[int | None] | None = None) -> list[list[Flag]]:
+                  since: Sequence[int | None] | None = None,
+                  step: Callable[[float, float], None] | None = None) -> list[list[Flag]]:
     """`ensemble.detect_many` on `workers` processes (this one included).
 
     The blocks go into a work queue — a pipe holding their numbers, largest first — from which
     this process and its children each take the next block when done with one: the detectors'
     cost per point differs (a rate is cheaper than a seasonal count), so a fixed split left one
     process waiting for the other. A child reports the flags of the blocks it took; any block
-    without a report (a child failed, was late) is judged here afterwards."""
+    without a report (a child failed, was late) is judged here afterwards.
+
+    `step(i, n)` (progress, in this process only): i of the n blocks handed out — the queue is
+    read in order, so the number this process takes counts every block taken before it."""
+    step = step or (lambda i, n: None)
     if workers <= 1 or not hasattr(os, "fork") or len(items) < FORK_MIN:
-        return _in_order(run_blocks(items, plan_blocks(items), since), len(items))
+        blocks = plan_blocks(items)
+        out = {}
+        for k, block in enumerate(blocks):
+            out.update(run_blocks(items, [block], since))
+            step(k + 1, len(blocks))
+        return _in_order(out, len(items))
     blocks = _largest_first(items, plan_blocks(items, SHARE_ROWS))
     if len(blocks) > MAX_BLOCKS:
-        return _detect_split(items, workers, since)
+        return _detect_split(items, workers, since, step)
     r, w = os.pipe()
     os.write(w, b"".join(i.to_bytes(TOKEN, "little") for i in range(len(blocks))))
     os.close(w)  # an empty queue then reads as end of file
     try:
         children = [_start(items, lambda: _take(r, items, blocks, since)) for _ in range(workers - 1)]
         t0 = time.monotonic()
-        out = _take(r, items, blocks, since)
+        out = _take(r, items, blocks, since, step)
         own = time.monotonic() - t0
     finally:
         os.close(r)
@@ -82,28 +92,36 @@ def detect_forked(items: Sequence[tuple[SeriesInput, Controls | None]], workers:
     missing = [b for b in blocks if b[0] not in out]  # a block is reported whole or not at all
     if missing:
         out.update(run_blocks(items, missing, since))
+    step(len(blocks), len(blocks))
     return _in_order(out, len(items))
 
 
-def _take(r: int, items, blocks: list[list[int]], since) -> dict[int, list[Flag]]:
+def _take(r: int, items, blocks: list[list[int]], since,
+          step: Callable[[float, float], None] = lambda i, n: None) -> dict[int, list[Flag]]:
     """Judge blocks from the queue until it is empty (reads of one number from a pipe are atomic,
-    so no block is taken twice)."""
+    so no block is taken twice). `step(k, n)` as block number k is taken (see `detect_forked`)."""
     out: dict[int, list[Flag]] = {}
     while len(got := os.read(r, TOKEN)) == TOKEN:
-        out.update(run_blocks(items, [blocks[int.from_bytes(got, "little")]], since))
+        k = int.from_bytes(got, "little")
+        step(k, len(blocks))
+        out.update(run_blocks(items, [blocks[k]], since))
     return out
 
 
-def _detect_split(items, workers: int, since) -> list[list[Flag]]:
+def _detect_split(items, workers: int, since, step: Callable[[float, float], None]) -> list[list[Flag]]:
     """A fixed split into one share per process (too many blocks for the queue)."""
     shares = split(items, workers)
     children = [_start(items, lambda share=share: run_blocks(items, share, since)) for share in shares[1:]]
     t0 = time.monotonic()
-    out = run_blocks(items, shares[0], since)
+    out: dict[int, list[Flag]] = {}
+    for k, block in enumerate(shares[0]):  # this share is about 1/workers of the work
+        out.update(run_blocks(items, [block], since))
+        step((k + 1) / (len(shares[0]) * workers), 1)
     own = time.monotonic() - t0
     for share, child in zip(shares[1:], children, strict=True):
         got = _collect(child, deadline=time.monotonic() + DEADLINE + LATE_FACTOR * own) if child else None
         out.update(got if got is not None else run_blocks(items, share, since))
+    step(1, 1)
     return _in_order(out, len(items))
 
 

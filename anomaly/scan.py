@@ -24,7 +24,7 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -38,6 +38,7 @@ from anomaly.forked import detect_forked
 from anomaly.grids import MISSING, Grid, scatter
 from anomaly.sentences import sentence
 from anomaly.store import AnomalyStore, NoiseControls, anomaly_id
+from data.progress import SCAN, Progress, Stage, Stages
 from metrics.catalogue import CATALOGUE
 from metrics.compiler import Window, compile_metric, measure_table
 from metrics.compute import data_span
@@ -189,12 +190,15 @@ def old_objects_left_alone():
 def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = None,
          branches: Iterable[str] | None = None, mode: str = "full", trigger: str = "cli",
          options: dict | None = None, attribute_causes: bool = True, events: pd.DataFrame | None = None,
-         history_days: int | None = None) -> ScanResult:
+         history_days: int | None = None, progress: Progress | None = None) -> ScanResult:
     """Run the detectors over the catalogue and store what they flag (see module docstring).
 
     `history_days` shortens the history read before `since`; the detectors' whole-series estimates
-    then differ from a full scan's, so the scan after an upload does not use it."""
+    then differ from a full scan's, so the scan after an upload does not use it. `progress`
+    (data.progress) hears the stages of `data.progress.SCAN` and `done` after the commit."""
     t0 = time.perf_counter()
+    say = Stages(progress, SCAN)
+    say.start(Stage.SCAN_READ)
     options = resolve(options)
     astore = AnomalyStore(store)
     stored_controls = astore.all_controls()
@@ -224,10 +228,13 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
         plan.append((metric, metric.default_grain, lo, hi))
     reader = Reader(store, options)
     fast = {m.id for m, *_ in plan if by_branch(m, {**options, "_as_of": None})}
+    say.part(Stage.SCAN_READ, 1, 10)
     reader.read((Request(m, g, Window(lo, hi), tuple(lv for lv, _ in _levels(m))) for m, g, lo, hi in plan
                  if m.id in fast), everything=metrics is None and since is None and history_days is None)
+    say.part(Stage.SCAN_READ, 5, 10)  # the KPIs below that are not rolled up from branches query now
     jobs: list[tuple] = []
-    for metric, grain, lo, hi in plan:
+    for i, (metric, grain, lo, hi) in enumerate(plan):
+        say.part(Stage.SCAN_READ, 5 + 5 * i / len(plan), 10)
         for level, by in _levels(metric):
             if level == "branch" and branch_filter is not None and not branch_filter:
                 continue
@@ -248,7 +255,8 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
     # them are not built (ensemble.detect_block); a full scan builds them all
     wanted = None if since is None else [int(j[5].index.searchsorted(pd.Timestamp(period_start(since, j[1]))))
                                           for j in jobs]
-    all_flags = detect_many([(j[5], j[6]) for j in jobs], wanted)
+    say.start(Stage.SCAN_DETECT)
+    all_flags = detect_many([(j[5], j[6]) for j in jobs], wanted, say.sub(Stage.SCAN_DETECT))
     res.stages["detect"] = time.perf_counter() - t0 - res.stages["read"]
     # 3. keep what the caller asked for, as rows
     for (metric, grain, hi, level, value, s, _), flags in zip(jobs, all_flags, strict=True):
@@ -262,16 +270,24 @@ def scan(store, *, metrics: Iterable[str] | None = None, since: date | None = No
             res.flags += 1
             rows.append(_row(metric, grain, level, value, names, f, s, options))
     now = datetime.now()
+    say.start(Stage.SCAN_EXPLAIN)
+    to_explain = sum(1 for row in rows if row["_attribute"]) if attribute_causes else 0
+    every, explained = max(1, to_explain // 20), 0  # an attribution is queries of its own: report each 5 %
     with store.transaction() as cur:
         for row in rows:
             if row.pop("_attribute") and attribute_causes:
                 row["cause"], row["cause_json"] = _cause(store, row, events, options)
+                explained += 1
+                if explained % every == 0:
+                    say.part(Stage.SCAN_EXPLAIN, explained, to_explain)
             res.anomaly_ids.append(row["anomaly_id"])
+        say.start(Stage.SCAN_WRITE)
         res.new = len(astore.upsert_many(cur, rows, now))
         res.seconds = time.perf_counter() - t0
         astore.record_scan(cur, started=now, seconds=res.seconds, mode=mode, series=res.series, flags=res.flags,
                            new=res.new, trigger=trigger)
     res.stages["write"] = time.perf_counter() - t0 - res.stages["read"] - res.stages["detect"]  # commit included
+    say.done()
     return res
 
 
@@ -287,10 +303,12 @@ def workers() -> int:
         return max(1, min(os.cpu_count() or 1, 4))
 
 
-def detect_many(items: list[tuple[SeriesInput, Controls]], since: list[int | None] | None = None) -> list[list]:
+def detect_many(items: list[tuple[SeriesInput, Controls]], since: list[int | None] | None = None,
+                step: Callable[[float, float], None] | None = None) -> list[list]:
     """`ensemble.detect` over many series: in blocks (ensemble.detect_many), shared with forked
-    children on the other cores (anomaly.forked) when there are enough of them."""
-    return detect_forked(items, workers(), since)
+    children on the other cores (anomaly.forked) when there are enough of them. `step(i, n)`
+    hears the blocks handed out, in this process."""
+    return detect_forked(items, workers(), since, step)
 
 
 def _row(metric: Metric, grain: Grain, level: str, value: str, names: dict, f, s: SeriesInput, options) -> dict:
@@ -354,8 +372,9 @@ def _scope_label(level: str, value: str, names: dict) -> tuple[str, str]:
     return name, f"{name} ({value})" if name != value else value
 
 
-def scan_after_batch(store, batch) -> ScanResult | None:
-    """The incremental scan after one load: its source's KPIs, its branches, from its first date."""
+def scan_after_batch(store, batch, progress: Progress | None = None) -> ScanResult | None:
+    """The incremental scan after one load: its source's KPIs, its branches, from its first date
+    (`progress`: as `scan`'s)."""
     if batch is None or batch.min_date is None:
         return None
     metrics = [m.id for m in CATALOGUE.values() if batch.source in m.sources]
@@ -368,7 +387,7 @@ def scan_after_batch(store, batch) -> ScanResult | None:
     # scale, over-dispersion and autocorrelation once over the whole series, so a shorter read would
     # give the new days other expectations and bands than a full scan gives them
     return scan(store, metrics=metrics, since=since, branches=branches, mode="incremental",
-                trigger=f"batch {batch.batch_id}")
+                trigger=f"batch {batch.batch_id}", progress=progress)
 
 
 def _has_branch(source: str) -> bool:

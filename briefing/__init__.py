@@ -20,15 +20,23 @@ from briefing.content import (
     parse_scope,
 )
 from briefing.spec import DEFAULT_SPEC, BriefingSpec, Section, SectionKind
+from data.progress import BRIEFING, Progress, Stage, Stages
 
 __all__ = ["DEFAULT_SPEC", "BriefingError", "BriefingRequest", "BriefingSpec", "Document", "Section", "SectionKind",
            "build_document", "build_pdf", "check_reads", "parse_scope"]
 
 
 def build_pdf(store, period: str, scope: str = "all", lang: str = "zh", spec: BriefingSpec | None = None,
-              **kw) -> bytes:
-    """One call: parse the period ('2025-09' | '2025-W38' | '2025-Q3') and scope, build, render."""
+              progress: Progress | None = None, **kw) -> bytes:
+    """One call: parse the period ('2025-09' | '2025-W38' | '2025-Q3') and scope, build, render.
+    `progress` (data.progress) hears the stages of `data.progress.BRIEFING` and `done` with the
+    bytes ready."""
     from briefing.render_pdf import render
 
+    say = Stages(progress, BRIEFING)
     req = BriefingRequest.parse(store, period, scope, lang, spec or DEFAULT_SPEC, **kw)
-    return render(build_document(store, req))
+    doc = build_document(store, req, say)
+    say.start(Stage.BRIEFING_RENDER)
+    pdf = render(doc, say.sub(Stage.BRIEFING_RENDER))
+    say.done()
+    return pdf

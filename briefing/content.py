@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import pandas as pd
 
 from briefing.spec import DEFAULT_SPEC, BriefingSpec, Section, SectionKind
+from data.progress import BRIEFING, Progress, Stage, Stages
 from metrics import compute
 from metrics.catalogue import HEADLINE_IDS, get_metric
 from metrics.format import COUNT_WORD, fmt_change, fmt_count, fmt_value
@@ -293,7 +294,8 @@ class _Builder:
         return max(ds) if ds else None
 
     # -- bulk reads, in parallel ---------------------------------------------------------------
-    def prefetch(self) -> None:
+    def prefetch(self, step=lambda i, n: None) -> None:
+        """The KPI cards every section needs, read in parallel; `step(i, n)` as each arrives."""
         spec = self.req.spec
         ids: list[str] = []
         for s in spec.sections:
@@ -305,9 +307,11 @@ class _Builder:
         # a trend chart is the card's sparkline (the period and the 11 before it): no extra query
         ids = list(dict.fromkeys(ids + (list(trend.metrics) if trend else [])))
         with ThreadPoolExecutor(WORKERS) as pool:
-            cards = {mid: pool.submit(compute.card, self.store, mid, self.grain, self.as_of, self.scope, self.options)
+            cards = {pool.submit(compute.card, self.store, mid, self.grain, self.as_of, self.scope, self.options): mid
                      for mid in ids}
-            self.cards = {k: f.result() for k, f in cards.items()}
+            for i, f in enumerate(as_completed(cards)):
+                self.cards[cards[f]] = f.result()
+                step(i + 1, len(cards))
 
     def card(self, mid: str) -> compute.Card:
         if mid not in self.cards:
@@ -792,20 +796,25 @@ def _when(a, lang: str) -> str:
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def build_document(store, req: BriefingRequest) -> Document:
-    """The whole briefing as data: cover, then the spec's sections in order."""
+def build_document(store, req: BriefingRequest, progress: Progress | None = None) -> Document:
+    """The whole briefing as data: cover, then the spec's sections in order. `progress`
+    (data.progress) hears `BRIEFING_READ` and `BRIEFING_SECTIONS` of `data.progress.BRIEFING`
+    (`build_pdf` adds the rendering and `done`)."""
+    say = progress if isinstance(progress, Stages) else Stages(progress, BRIEFING)
+    say.start(Stage.BRIEFING_READ)
     b = _Builder(store, req)
     starts = [compute.data_span(store, src)[0] for src in ("counter_tickets", "loan_snapshot", "feedback_records")]
     data_start = min((d for d in starts if d), default=None)
     if b.data_end is None or req.start > b.data_end or (data_start and req.end < data_start):
         raise ValueError(f"该期间没有数据（数据范围 {data_start or '—'} 至 {b.data_end or '—'}） / no data for this period "
                          f"(data from {data_start or '—'} to {b.data_end or '—'})")
-    b.prefetch()
+    b.prefetch(say.sub(Stage.BRIEFING_READ))
     lang = req.lang
     spec = req.spec
     sections: list[DocSection] = []
     summary: list[str] = []
-    for s in spec.sections:
+    say.start(Stage.BRIEFING_SECTIONS)
+    for n, s in enumerate(spec.sections):
         match s.kind:
             case SectionKind.COVER:
                 continue
@@ -826,6 +835,7 @@ def build_document(store, req: BriefingRequest) -> Document:
 
                 items = action_items(b, s)
         sections.append(DocSection(s.kind, s.title(lang), items))
+        say.part(Stage.BRIEFING_SECTIONS, n + 1, len(spec.sections))
     plabel = period_label(req.start, req.grain, lang)
     slabel = req.scope_label(lang)
     heading = spec.title(lang)

@@ -1,6 +1,9 @@
 """`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, briefing, plan,
 rectification, subscription, deliver, scheduler, staffing.
 
+Long work (ingest, scan, demo, briefing) draws a progress bar on stderr when it is a terminal
+(cli/progress.py); piped or redirected, nothing but the messages is written.
+
 Exit codes: 0 success (or already loaded), 1 rejected / failed with the reason printed,
 2 usage error. Help text is bilingual, Chinese first.
 """
@@ -13,6 +16,7 @@ import math
 import sys
 from pathlib import Path
 
+from cli.progress import terminal_bar
 from data.settings import get_settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -279,8 +283,9 @@ def cmd_ingest(args) -> int:
     worst, frames = EXIT_OK, []
     rights = _write_rights(args, store)  # from the master as it is before any of these files
     for f in args.files:
-        res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=_actor_name(args),
-                          **rights)
+        with terminal_bar(f.name) as report:
+            res = ingest_file(store, f, source=args.source, allow_partial=args.allow_partial, user=_actor_name(args),
+                              progress=report, **rights)
         _audit(args, "upload", target=res.file_name, outcome="ok" if res.ok else "failed",
                detail={"status": res.status, "batch": res.batch_id, "source": res.source, "rows": res.rows_loaded})
         frames.append(res.issues)
@@ -311,7 +316,8 @@ def _scan_batch(store, batch_id: int) -> None:
     from anomaly.scan import scan_after_batch
     from data.ops import OPS
 
-    r = scan_after_batch(store, OPS.get_batch(store.cursor(), batch_id))
+    with terminal_bar("异常扫描 / anomaly scan") as report:
+        r = scan_after_batch(store, OPS.get_batch(store.cursor(), batch_id), progress=report)
     if r is not None:
         print(f"  异常扫描：{r.series} 条序列，新增 {r.new} 个异常（{r.seconds:.1f} 秒） / "
               f"anomaly scan: {r.series} series, {r.new} new ({r.seconds:.1f} s)")
@@ -365,7 +371,8 @@ def cmd_demo(args) -> int:
 
     worst = EXIT_OK
     for i, p in enumerate(paths, 1):
-        res = ingest_file(store, p, user="demo")
+        with terminal_bar(f"[{i}/{len(paths)}] {p.name}") as report:
+            res = ingest_file(store, p, user="demo", progress=report)
         print(f"[{i}/{len(paths)}] {res.message_zh}")
         if not res.ok:
             worst = EXIT_FAIL
@@ -373,7 +380,8 @@ def cmd_demo(args) -> int:
     if worst == EXIT_OK and not args.no_scan:
         from anomaly.scan import scan
 
-        r = scan(store, trigger="demo")
+        with terminal_bar("异常扫描 / anomaly scan") as report:
+            r = scan(store, trigger="demo", progress=report)
         print(f"异常扫描：{r.series} 条序列，发现 {r.flags} 个异常（{r.seconds:.1f} 秒） / anomaly scan: {r.series} series, "
               f"{r.flags} flags ({r.seconds:.1f} s)")
     if worst == EXIT_OK and not args.no_plans:
@@ -453,8 +461,10 @@ def cmd_scan(args) -> int:
     if unknown:
         print(f"未知指标 / unknown metric: {', '.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
-    res = scan(_store(args), metrics=args.metric, since=date.fromisoformat(args.since) if args.since else None,
-               trigger=f"cli:{_actor_name(args)}")
+    store = _store(args)
+    with terminal_bar("异常扫描 / anomaly scan") as report:
+        res = scan(store, metrics=args.metric, since=date.fromisoformat(args.since) if args.since else None,
+                   trigger=f"cli:{_actor_name(args)}", progress=report)
     _audit(args, "scan", detail={"series": res.series, "flags": res.flags, "new": res.new})
     if args.json:
         print(json.dumps({"series": res.series, "flags": res.flags, "new": res.new, "seconds": round(res.seconds, 2)}))
@@ -503,7 +513,9 @@ def cmd_briefing(args) -> int:
         spec = DEFAULT_SPEC.only(s.strip() for s in args.sections.split(",") if s.strip()) if args.sections \
             else DEFAULT_SPEC
         store = _store(args)
-        pdf = build_pdf(store, args.period, args.scope, args.lang, spec, boundary=_boundary(args, store))
+        boundary = _boundary(args, store)
+        with terminal_bar(f"简报 / briefing {args.period}") as report:
+            pdf = build_pdf(store, args.period, args.scope, args.lang, spec, progress=report, boundary=boundary)
     except PermissionError as exc:
         _audit(args, "briefing_download", target=f"{args.period} {args.scope}", outcome="denied")
         print(f"{exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from metrics.model import CATEGORY_LABELS, Category, Grain
 from metrics.periods import label as period_label
 from pages._ui import auth, cache, charts, plan_links
 from pages._ui.i18n import current_lang, t
+from pages._ui.progress import ProgressBar
 from pages._ui.store import data_version, get_store
 from pages._ui.widgets import download_csv
 
@@ -106,9 +107,10 @@ with d2:
     if auth.can("scan") and st.button(t("an.rescan"), icon=":material/radar:", key="an_rescan"):
         from anomaly.scan import scan
 
-        with st.spinner("…"):
-            r = scan(store, trigger=f"web:{user.name}")
-            auth.record("scan", detail={"series": r.series, "new": r.new})
+        bar = ProgressBar(t("an.scan.title"), lang)
+        r = scan(store, trigger=f"web:{user.name}", progress=bar.report)
+        bar.finish(t("an.scan.done"))
+        auth.record("scan", detail={"series": r.series, "new": r.new})
         st.session_state["_triage_v"] = st.session_state.get("_triage_v", 0) + 1
         st.success(t("an.rescanned", series=r.series, new=r.new))
 

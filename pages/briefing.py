@@ -1,11 +1,14 @@
 """简报 Briefing: choose period, scope, language and sections; preview the summary; download the PDF;
 subscribe to its scheduled delivery (pages/_ui/subscriptions.py).
 
-The PDF is built only when the button is clicked (`st.download_button` with a callable `data`,
-run on click, off the script thread), never on a rerun. Numbers come from `briefing.content`,
-which reads the same catalogue functions as every page.
+The PDF is built only when 生成PDF is clicked, never on a rerun: on the script thread, so a
+progress bar (pages/_ui/progress.py) shows its stages and a failure is shown as a message. The
+bytes stay in the session for the download button while the choices are the ones they were built
+for; the download is audited. Numbers come from `briefing.content`, which reads the same
+catalogue functions as every page.
 """
 
+import time
 from datetime import date
 
 import streamlit as st
@@ -20,7 +23,9 @@ from metrics.scope import Scope
 from pages._ui import auth, cache, subscriptions
 from pages._ui.filters import current
 from pages._ui.i18n import LANG_NAMES, LANGS, current_lang, pick, t, tr
+from pages._ui.progress import ProgressBar
 from pages._ui.store import data_version, get_store
+from pages._ui.widgets import inert
 
 GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.WEEK)
 N_PERIODS = 24
@@ -51,8 +56,7 @@ def _preview(grain: str, as_of: date, region, branch, lang: str, bound, version:
 def _broken(code: str, scope: str, lang: str, bound, version: int) -> str | None:
     """The BriefingError the build would raise (a damaged anomaly or events table), else None.
 
-    Checked here because the PDF is built on click off the script thread, where a message
-    cannot be shown (the browser would only say the download failed)."""
+    Checked before the build so the button is disabled and the reason shown at once."""
     store = get_store()
     try:
         check_reads(store, BriefingRequest.parse(store, code, scope, lang, DEFAULT_SPEC, boundary=bound))
@@ -87,7 +91,7 @@ if ch["last"] is None:
 c1, c2, c3, c4 = st.columns([1, 1.3, 1.6, 1])
 default_grain = f.grain if f.grain in GRAINS else Grain.MONTH
 grain = Grain(c1.segmented_control(t("br.grain"), [g.value for g in GRAINS], default=default_grain.value,
-                                   format_func=lambda g: t(f"grain.{g}"), key="br_grain") or default_grain.value)
+                                   format_func=lambda g: tr(f"grain.{g}", lang), key="br_grain") or default_grain.value)
 last = period_start(ch["last"], grain)
 options = [shift(last, grain, -i) for i in range(N_PERIODS)]
 anchor = period_start(min(f.end, ch["last"]), grain)
@@ -99,7 +103,7 @@ here = f"branch:{f.scope.branch}" if f.scope.branch else (f"region:{f.scope.regi
 
 
 def _scope_name(s: str) -> str:
-    # the page's language captured (tr, not t): AppTest calls format functions outside a script run
+    """The scope's label in the page's language (bound here: AppTest and widgets may format it outside a run)."""
     kind, _, v = s.partition(":")
     if kind == "region":
         return tr("br.scope.region", lang, name=v)
@@ -125,23 +129,49 @@ with st.container(border=True):
     else:
         st.info(t("br.preview_none"), icon=":material/info:")
 
-store = get_store()  # captured: the callable below runs on click, off the script thread
+store = get_store()
 code = _code(period, grain)
 spec = DEFAULT_SPEC.only(kinds)
+safe_scope = scope.replace(":", "-").replace("/", "-")
+target = f"{code} {scope}"
+detail = {"lang": out_lang, "sections": [str(k) for k in kinds]}
+# a built PDF is offered only while the choices (and the data) are the ones it was built for
+wanted = (code, scope, out_lang, tuple(kinds), bound, data_version())
+built = st.session_state.get("br_pdf")
+if built is not None and built["key"] != wanted:
+    built = None
 
 
-def _build() -> bytes:
-    return build_pdf(store, code, scope, out_lang, spec, boundary=bound)
+def _downloaded(target: str, detail: dict, size: int) -> None:
+    auth.record("briefing_download", target=target, detail={**detail, "bytes": size})
 
 
 problem = _broken(code, scope, out_lang, bound, data_version())
 if problem:
     st.error(pick(problem, lang), icon=":material/error:")
-safe_scope = scope.replace(":", "-").replace("/", "-")
-st.download_button(t("br.download"), data=auth.audited(_build, "briefing_download", f"{code} {scope}",
-                                                     {"lang": out_lang, "sections": [str(k) for k in kinds]}), file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
-                   mime="application/pdf", icon=":material/picture_as_pdf:", type="primary", on_click="ignore",
-                   help=t("br.download.help"), key="br_download", disabled=bool(problem))
+clicked = st.button(t("br.build"), key="br_build", icon=":material/picture_as_pdf:",
+                    type="secondary" if built else "primary", help=t("br.build.help"), disabled=bool(problem))
+if clicked:
+    bar = ProgressBar(inert(f"{period_label(period, grain, lang)} {_scope_name(scope)}"), lang)
+    t0 = time.perf_counter()
+    try:
+        pdf = build_pdf(store, code, scope, out_lang, spec, progress=bar.report, boundary=bound)
+    except (BriefingError, ValueError, PermissionError) as exc:  # the messages are bilingual
+        bar.finish(t("br.failed"))
+        if isinstance(exc, PermissionError):
+            auth.record("briefing_download", target=target, detail=detail, outcome="denied")
+        st.error(pick(str(exc), lang), icon=":material/error:")
+        built = None
+    else:
+        built = {"key": wanted, "data": pdf, "kb": len(pdf) / 1024, "seconds": time.perf_counter() - t0}
+        bar.finish(t("br.built", kb=built["kb"], s=built["seconds"]))
+    st.session_state["br_pdf"] = built
+if built is not None:
+    if not clicked:  # built on an earlier run: the bar is gone, say what is offered
+        st.caption(t("br.built", kb=built["kb"], s=built["seconds"]))
+    st.download_button(t("br.download"), data=built["data"], file_name=f"BankPulse_briefing_{code}_{safe_scope}_{out_lang}.pdf",
+                       mime="application/pdf", icon=":material/download:", type="primary", on_click=_downloaded,
+                       args=(target, detail, len(built["data"])), key="br_download", help=t("br.download.help"))
 st.caption(t("br.note"))
 
 st.divider()

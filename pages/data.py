@@ -12,6 +12,7 @@ from data.sources import SOURCES
 from metrics.format import fmt_count
 from pages._ui import auth
 from pages._ui.i18n import current_lang, pick, source_label, t, tr
+from pages._ui.progress import ProgressBar
 from pages._ui.store import get_store
 from pages._ui.tables import batches_frame, columns_frame, issues_frame_for, mapping_frame, template_frame
 from pages._ui.upload import ACCEPTED_TYPES, load_upload, rejected_too_large, rights_for, too_large
@@ -70,11 +71,16 @@ if preview_clicked and files:
     # detect and validate only: nothing is written, so nothing to audit; the preview shows the
     # rows outside the person's boundary as the load would refuse them
     rights = rights_for(auth.current_user(), store)
-    st.session_state.data_results = [
-        rejected_too_large(store, f.name, f.size) if too_large(store, f.size) else
-        load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial, user=USER, dry_run=True,
-                    rights=rights)
-        for f in files]
+    previews = []
+    with progress_area:
+        for f in files:
+            bar = ProgressBar(inert(f.name), lang)
+            res = rejected_too_large(store, f.name, f.size) if too_large(store, f.size) else \
+                load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial, user=USER,
+                            dry_run=True, rights=rights, progress=bar.report)
+            bar.finish(t(f"status.{res.status}"))
+            previews.append(res)
+    st.session_state.data_results = previews
 
 if (load_clicked or preview_clicked) and not files:
     st.warning(t("up.none"), icon=":material/warning:")
@@ -86,16 +92,13 @@ elif load_clicked:
         rights = rights_for(auth.current_user(), store)  # the boundary before any of these files loads
         with progress_area:
             for f in files:
-                bar = st.progress(0.0, text=t("up.progress", name=inert(f.name), text="…"))
+                bar = ProgressBar(inert(f.name), lang)
                 if too_large(store, f.size):  # checked before the bytes are read or parsed
                     res = rejected_too_large(store, f.name, f.size)
                 else:
-                    def show(frac: float, text: str, bar=bar, name=inert(f.name)) -> None:
-                        bar.progress(min(max(frac, 0.0), 1.0), text=t("up.progress", name=name, text=pick(text, lang)))
-
                     res = load_upload(store, f.name, f.getvalue(), source=source, allow_partial=allow_partial,
-                                      user=USER, progress=show, rights=rights)
-                bar.progress(1.0, text=t("up.progress", name=inert(f.name), text=t(f"status.{res.status}")))
+                                      user=USER, progress=bar.report, rights=rights)
+                bar.finish(t(f"status.{res.status}"))
                 auth.record("upload", target=res.file_name, outcome="ok" if res.ok else "failed",
                             detail={"status": res.status, "batch": res.batch_id, "source": res.source,
                                     "rows": res.rows_loaded, "bytes": f.size})

@@ -158,7 +158,7 @@ def test_kill_9_at_random_points(big, tmp_path):
     counts = {"runs": 0, "killed_mid_load": 0, "completed_first": 0, "changed_store": 0}
     try:
         for i in range(KILL_RUNS):
-            step = rng.choice(["PROGRESS 0.15", "PROGRESS 0.55", "PROGRESS 0.7", "START"])
+            step = rng.choice(["PROGRESS ingest.read", "PROGRESS ingest.validate", "PROGRESS ingest.write", "START"])
             delay = rng.uniform(0.0, 0.6)
             mark: dict[str, float] = {}
 
@@ -172,10 +172,14 @@ def test_kill_9_at_random_points(big, tmp_path):
             shutil.copyfile(base, db)
             lines, killed = _run_child(db, csv_path, when)
             counts["runs"] += 1
-            committed = any(x.startswith(("PROGRESS 1.0", "RESULT")) for x in lines)
+            committed = any(x == "PROGRESS done" or x.startswith("RESULT") for x in lines)
             state, batches = _state_of(db)
             if killed and not committed:
                 counts["killed_mid_load"] += 1
+                # where the kill landed: the last stage the load reported (data.progress.INGEST)
+                stages = [x.split()[1] for x in lines if x.startswith("PROGRESS ")]
+                where = f"killed_in_{stages[-1] if stages else 'start'}"
+                counts[where] = counts.get(where, 0) + 1
                 if state != before or batches != batches_before:
                     counts["changed_store"] += 1
             else:

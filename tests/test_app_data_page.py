@@ -18,6 +18,7 @@ from metrics.format import fmt_amount, fmt_count, fmt_pct, fmt_pp
 from pages._ui.i18n import T, pick, tr
 from pages._ui.tables import batches_frame, issues_frame_for, template_frame
 from pages._ui.upload import load_upload
+from pages._ui.widgets import inert
 
 HEADER = ("网点编号,网点名称,业务日期,票号,业务类型,客户级别,取号时间,叫号时间,开始办理时间,完成时间,"
           "窗口号,柜员号,状态,等待时长(秒),办理时长(秒)")
@@ -108,6 +109,8 @@ def test_upload_gbk_csv_then_history_and_rollback(db):
     at.button(key="data_load").click().run()
     assert not at.exception
     assert any("已导入为批次 1" in s.value for s in at.success)
+    # the file's progress bar, full, with the outcome in place of the stage (the name as Markdown-inert text)
+    assert [(p.value, p.text) for p in at.progress] == [(100, f"{inert('柜台叫号.csv')}：已导入")]
     facts = at.table[0].value
     assert facts.loc["编码", "value"] == "GBK/GB18030"
     assert facts.loc["导入行数", "value"] == "3"
@@ -160,6 +163,7 @@ def test_rejected_upload_shows_issues_in_english(db):
     at.button(key="data_load").click().run()
     assert not at.exception
     assert at.error and "not loaded" in at.error[0].value
+    assert [(p.value, p.text) for p in at.progress] == [(100, f"{inert('bad.csv')}: Rejected")]
     issues = at.dataframe[1].value  # [0] is the column mapping
     assert "Row" in issues.columns and 5 in issues["Row"].tolist()
     assert any("call time is before ticket time" in m for m in issues["Message"])

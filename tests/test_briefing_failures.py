@@ -123,16 +123,35 @@ def _page() -> AppTest:
     return at
 
 
-def test_page_shows_the_error_and_disables_the_download(damaged_db):
+def test_page_shows_the_error_and_disables_the_build(damaged_db):
     damaged_db(BREAKS["anomalies_dropped_column"][1])
     at = _page()
     errors = [e.value for e in at.error]
     assert any("简报无法生成" in e and "ops.anomalies" in e for e in errors), errors
     assert " / " not in errors[0]  # the reader's language only
+    assert at.button(key="br_build").disabled
+    assert not at.get("download_button")
 
 
-def test_page_without_damage_shows_no_error(damaged_db):
+@pytest.mark.parametrize(("lang", "built", "download"), [("zh", "：已生成（", "下载PDF"),
+                                                        ("en", ": built (", "Download the PDF")])
+def test_page_builds_with_a_progress_bar_then_offers_the_download(damaged_db, lang, built, download):
+    """生成PDF builds on the click with a progress bar (full at the end, with size and time); only
+    then is the PDF offered; a change of the choices withdraws it until built again."""
     damaged_db(None)
-    at = _page()
-    assert not at.error
-    assert at.get("download_button")
+    at = open_app("pages/briefing.py", lang=lang, timeout=180)
+    assert not at.exception, at.exception
+    assert not at.error and not at.get("download_button") and not at.progress
+    at.button(key="br_build").click().run()
+    assert not at.exception, at.exception
+    (bar,) = at.progress
+    assert bar.value == 100 and built in bar.text, bar.text
+    (button,) = at.get("download_button")
+    assert button.proto.label == download
+    pdf = at.session_state["br_pdf"]["data"]
+    assert pdf[:5] == b"%PDF-" and pdf.rstrip().endswith(b"%%EOF")
+    at.run()  # a rerun keeps the built PDF (the bar is gone, a caption says what is offered)
+    assert at.get("download_button") and not at.progress
+    at.segmented_control(key="br_lang").set_value("en" if lang == "zh" else "zh").run()
+    assert not at.exception, at.exception
+    assert not at.get("download_button")  # built for the other language: build again

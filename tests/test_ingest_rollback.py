@@ -173,8 +173,8 @@ CHILD = textwrap.dedent("""
     from data.store import Store
     from data.ingest import ingest_file
     store = Store({db!r})
-    def progress(frac, text):
-        print("PROGRESS", frac, flush=True)
+    def progress(stage, done):
+        print("PROGRESS", stage, flush=True)
     print("START", flush=True)
     r = ingest_file(store, {csv!r}, progress=progress)
     print("RESULT", r.status, r.rows_loaded, flush=True)
@@ -235,16 +235,17 @@ def _run_child(db: Path, csv_path: Path, kill_at) -> tuple[list[str], bool]:
 
 # (name, predicate on (child output lines, seconds since START)): time-based kills while the
 # rows are read and validated, and kills right after the write transaction began.
-# Kill points follow the load's own progress lines, so they still land inside it as the ingest
-# gets faster; the timed ones add variety.
+# Kill points follow the load's own progress stages (data.progress.INGEST), so they still land
+# inside it as the ingest gets faster; the timed ones add variety.
+READING, VALIDATING, WRITING = "PROGRESS ingest.read", "PROGRESS ingest.validate", "PROGRESS ingest.write"
 KILLS = [
-    ("reading", lambda lines, t: "PROGRESS 0.15" in lines),
+    ("reading", lambda lines, t: READING in lines),
     ("t+1.0s", lambda lines, t: t >= 1.0),
-    ("validating+0.1s", lambda lines, t, _s={}: "PROGRESS 0.55" in lines and
+    ("validating+0.1s", lambda lines, t, _s={}: VALIDATING in lines and
         t - _s.setdefault("t", t) >= 0.1),
-    ("writing", lambda lines, t: "PROGRESS 0.7" in lines),
-    ("writing+0.1s", lambda lines, t, _s={}: "PROGRESS 0.7" in lines and t - _s.setdefault("t", t) >= 0.1),
-    ("writing+0.3s", lambda lines, t, _s={}: "PROGRESS 0.7" in lines and t - _s.setdefault("t", t) >= 0.3),
+    ("writing", lambda lines, t: WRITING in lines),
+    ("writing+0.1s", lambda lines, t, _s={}: WRITING in lines and t - _s.setdefault("t", t) >= 0.1),
+    ("writing+0.3s", lambda lines, t, _s={}: WRITING in lines and t - _s.setdefault("t", t) >= 0.3),
 ]
 
 
@@ -259,7 +260,7 @@ def test_kill_9_mid_load_leaves_store_unchanged(big, tmp_path):
         db = tmp_path / "run.duckdb"
         shutil.copyfile(base, db)
         lines, killed = _run_child(db, csv_path, when)
-        committed = any(x.startswith("PROGRESS 1.0") or x.startswith("RESULT") for x in lines)
+        committed = any(x == "PROGRESS done" or x.startswith("RESULT") for x in lines)
         print(f"kill at {name}: killed={killed} committed={committed} last={lines[-1:]}")
         # the database opens fine after the kill (WAL replayed or discarded)
         state, batches = _state_of(db)

@@ -32,13 +32,13 @@ from data.ingest.headers import Mapping, best_mapping
 from data.ingest.issues import OUT_OF_SCOPE_MESSAGE, Code, Issue, bilingual, issues_frame
 from data.ingest.readers import RawPart, ReadError, file_kind, read_csv_head, read_excel
 from data.ops import OPS, Batch
+from data.progress import INGEST, Progress, Stage, Stages
 from data.sources import SOURCES, Source
 from data.sources.model import Severity
 from data.sqlfiles import ident, render, sql
 from data.store import Store
 
 MAX_ISSUES = 100_000  # issue rows kept per upload; the count of the rest is reported
-Progress = Callable[[float, str], None]
 
 
 @dataclass
@@ -129,13 +129,21 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
     issue, and `preview` — the first rows as they would be loaded; status "preview" (or "rejected").
     `boundary`, `may_change_master`, `may_write_bank_wide`: the writer's rights (module docstring;
     `data.users.Principal.write_rights` builds them); the defaults are the whole bank.
+    `progress` (data.progress) hears the stages of `data.progress.INGEST` and `done` once the file
+    is settled — loaded (after the commit), rejected or already there.
     """
-    rights = _Rights(boundary, may_change_master, may_write_bank_wide)
+    say = Stages(progress, INGEST)
+    res = _ingest(store, Path(path), source, allow_partial, user, file_name, say, dry_run,
+                  _Rights(boundary, may_change_master, may_write_bank_wide))
+    say.done()
+    return res
+
+
+def _ingest(store: Store, path: Path, source: str | None, allow_partial: bool, user: str, file_name: str | None,
+            say: Stages, dry_run: bool, rights: _Rights) -> IngestResult:
     t0 = time.perf_counter()
-    path = Path(path)
     file_name = file_name or path.name
     res = IngestResult(file_name=file_name, status="rejected")
-    say = progress or (lambda f, t: None)
     if source is not None and source not in SOURCES:
         return _reject(res, [Issue(file_name, Severity.ERROR, Code.UNKNOWN_SOURCE, value=source,
                                    expected="、".join(SOURCES), message=bilingual("未知的数据类型", "unknown source"))], t0)
@@ -150,7 +158,7 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
                                    message=bilingual("文件超过大小上限", "the file is larger than the upload limit"))], t0)
     if size == 0:
         return _reject(res, [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("文件为空", "the file is empty"))], t0)
-    say(0.05, "计算文件指纹 / fingerprinting")
+    say.start(Stage.INGEST_READ)
     # The fingerprint is computed in a thread while the file is decoded (encoding detection and,
     # for GBK, transcoding): hashlib releases the GIL, so the two passes over the bytes overlap.
     with ThreadPoolExecutor(1, thread_name_prefix="bankpulse-sha256") as pool, \
@@ -166,6 +174,7 @@ def ingest_file(store: Store, path: Path | str, *, source: str | None = None, al
                 row = getattr(exc, "line", None)
                 return _reject(res, [Issue(file_name, Severity.ERROR, code, row=row, sheet=getattr(exc, "sheet", ""),
                                            expected=getattr(exc, "expected", ""), message=str(exc))], t0)
+            say.part(Stage.INGEST_READ, 1, 3)
             sha = fingerprint.result()
             res.encoding = encoding
             issues = [Issue(file_name, Severity.INFO, Code.NO_HEADER, message=n) for n in notes]
@@ -281,7 +290,7 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
             issues += _header_issues(src, mp, part, file_name)
         if any(i.severity is Severity.ERROR for i in issues):
             return _reject(res, issues, t0)
-        say(0.15, "读取数据 / reading rows")
+        say.part(Stage.INGEST_READ, 2, 3)  # the rows themselves, into DuckDB
         cur.execute(sql("parse.create_macros"))
         parsed, view = f"parsed_{src.name}", f"rows_{src.name}"
         mapped: set[str] = set()
@@ -301,17 +310,21 @@ def _stage_and_load(store, res, parts, issues, sha, forced, allow_partial, user,
                 raw, n_fields = raw + "w", 5
             mapped |= set(mp.columns)
             staged.append((part, mp, raw, n_fields, parsing.value_tables(cur, src, mp, raw, i, typed_read=typed)))
+            say.part(Stage.INGEST_READ, 2 + (i + 1) / len(parts), 3)
+        say.start(Stage.INGEST_PARSE)
         # every part writes the same columns: the flags any part can raise
         flags = set().union(*(parsing.possible_flags(cur, src, mp, typed, values) for _, mp, _, _, values in staged))
         for i, (part, mp, raw, n_fields, values) in enumerate(staged):
             select = parsing.parse_select(src, mp, raw, n_fields, [], typed_read=typed, values=values, flags=flags)
             verb = f"CREATE OR REPLACE TEMP TABLE {ident(parsed)} AS " if i == 0 else f"INSERT INTO {ident(parsed)} "
             cur.execute(verb + select, {"sheet": part.sheet})
+            say.part(Stage.INGEST_PARSE, i + 1, len(staged) + 1)
         issues += _resolve_branch_names(cur, src, parsed, file_name, res.mapping)
         cur.execute(stage.derived_view(src, parsed, view))
-        say(0.55, "校验 / validating")
+        say.start(Stage.INGEST_VALIDATE)
         shown = stage.Shown(cur, src, mappings[0], parsed, view, typed_part, file_name)
-        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown, flags)
+        issues += _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown, flags,
+                             say.sub(Stage.INGEST_VALIDATE))
         issues += _scope_issues(cur, src, view, rights, file_name, res.mapping)
         for q in validate.unknown_branches_sql(src, view):
             for row_no, sheet, col, value in cur.execute(q).fetchall():
@@ -343,7 +356,10 @@ def _resolve_branch_names(cur, src, parsed, file_name, headers) -> list[Issue]:
     return out
 
 
-def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage.Shown, flags: set[str]) -> list[Issue]:
+def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage.Shown, flags: set[str],
+               step: Callable[[float, float], None] = lambda i, n: None) -> list[Issue]:
+    """Every validation rule's issues; `step(i, n)` hears the probes' end (half of the stage) and
+    each rule that found something run (the other half)."""
     headers = {}
     for mp in mappings:
         headers.update(mp.headers)
@@ -359,11 +375,16 @@ def _run_rules(cur, src, parsed, view, mapped, file_name, mappings, shown: stage
         skip |= {i for i, r in enumerate(rules) if i not in skip and r.probe and not cur.execute(r.probe).fetchone()[0]}
     except Exception:  # noqa: BLE001 - fall back to running every rule
         skip = set()
+    step(1, 2)
     if len(skip) < len(rules):
         out += shown.ensure()  # issue rows show the cells as written
+    to_run = len(rules) - len(skip)
+    ran = 0
     for n, rule in enumerate(rules):
         if n in skip:
             continue
+        step(1 + ran / to_run, 2)
+        ran += 1
         try:
             rows = cur.execute(rule.sql + f" LIMIT {MAX_ISSUES + 1}").fetchall()
         except Exception as exc:  # a broken rule is one more issue, never a silent pass
@@ -406,7 +427,7 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
             frame_issues = issues + [Issue(file_name, Severity.ERROR, Code.EMPTY_FILE, message=bilingual("没有数据行", "no data rows"))]
             return _reject(res, frame_issues, t0)
         return _reject(res, issues, t0)
-    say(0.7, "写入数据库 / writing")
+    say.start(Stage.INGEST_WRITE)
     bad_rows = bad.rename(columns={"row": "row_no"}).astype({"row_no": "int64"})  # noqa: F841
     reasons = errors.groupby("row")["message"].apply(lambda s: "; ".join(dict.fromkeys(s))).to_dict()
     table = src.table
@@ -434,8 +455,10 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
             p = {"batch": batch_id}
             cur.execute(render("load.archive_replaced", table=table, valid="valid", keys=src.key), p)
             res.rows_updated = cur.execute(f"SELECT count(*) FROM history.{ident(table)} WHERE replaced_by = $batch", p).fetchone()[0]
+            say.part(Stage.INGEST_WRITE, 0.1, 1)  # the insert below is most of the write
             cur.execute(render("load.delete_replaced", table=table, valid="valid", keys=src.key))
             cur.execute(render("load.insert_rows", table=table, valid="valid", columns=cols), {**p, "file": file_name})
+            say.part(Stage.INGEST_WRITE, 0.85, 1)
             res.rows_loaded = cur.execute("SELECT count(*) FROM valid").fetchone()[0]
             for ref in src.branch_refs:
                 cur.execute(render("load.add_unknown_branches", valid="valid", ref=ref), {**p, "file": file_name})
@@ -460,6 +483,7 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
                 q = quarantined[raw_cols].rename(columns=lambda c: c.removesuffix("__raw"))
                 OPS.record_quarantine(cur, batch_id, src.name, file_name, q, reasons)
             OPS.bump_data_version(cur)
+            say.part(Stage.INGEST_WRITE, 0.95, 1)
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -470,5 +494,4 @@ def _decide_and_load(store, cur, res, src, view, issues, sha, allow_partial, use
                       f"其中替换已有数据 {res.rows_updated} 行" + (f"，{res.rows_rejected} 行有错误已隔离" if res.rows_rejected else "") + "。")
     res.message_en = (f"{file_name}: loaded as batch {batch_id} ({src.label_en}): {res.rows_loaded} rows, "
                       f"{res.rows_updated} rows updated" + (f", {res.rows_rejected} rows quarantined" if res.rows_rejected else "") + ".")
-    say(1.0, "完成 / done")
     return res

@@ -142,7 +142,8 @@ def filters_text() -> str:
 
 # -- sign-in / sign-out ----------------------------------------------------------------------
 def _forget_view() -> None:
-    for k in ("_filters", "branch", "region"):  # nothing of a previous person's (or role's) view survives
+    # nothing of a previous person's (or role's) view survives — nor a briefing PDF built for them
+    for k in ("_filters", "branch", "region", "br_pdf"):
         st.session_state.pop(k, None)
 
 

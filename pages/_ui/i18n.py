@@ -76,7 +76,10 @@ T: dict[str, tuple[str, str]] = {
     "up.none": ("请先选择文件。", "Choose at least one file first."),
     "up.too_large": ("{name}：文件大小 {size:.1f} MB，超过上限 {mb} MB，未导入。",
                      "{name}: {size:.1f} MB is over the {mb} MB limit; not loaded."),
-    "up.progress": ("{name}：{text}", "{name}: {text}"),
+    # progress bars of long work (pages/_ui/progress.py; the stage names: data/progress.py)
+    "prog.start": ("{title}：开始…", "{title}: starting…"),
+    "prog.text": ("{title}：{stage}（{pct}%）", "{title}: {stage} ({pct}%)"),
+    "prog.end": ("{title}：{text}", "{title}: {text}"),
     "up.done": ("处理完成", "Done"),
     "res.header": ("导入结果", "Load results"),
     "res.clear": ("清除结果", "Clear results"),

@@ -57,6 +57,8 @@ TEXT = {
     "an.min_den": ("最小分母", "Minimum denominator"),
     "an.false_alarms": ("已标记误报 {n} 次", "{n} false alarms marked"),
     "an.rescan": ("立即扫描", "Scan now"),
+    "an.scan.title": ("全量异常扫描", "Full anomaly scan"),
+    "an.scan.done": ("完成", "done"),
     "an.rescanned": ("扫描完成：{series} 条序列，新增 {new} 个异常。", "Scan done: {series} series, {new} new anomalies."),
     "sev.high": ("高", "High"), "sev.medium": ("中", "Medium"), "sev.low": ("低", "Low"),
     "tone.worse": ("恶化", "Worse"), "tone.better": ("改善", "Better"), "tone.neutral": ("中性", "Neutral"),

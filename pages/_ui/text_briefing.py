@@ -17,8 +17,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "br.sections": ("包含内容", "Sections"),
     "br.preview": ("摘要预览", "Summary preview"),
     "br.preview_none": ("该期间没有可用于摘要的数据。", "No data to summarise for this period."),
-    "br.download": ("生成并下载PDF", "Build and download the PDF"),
-    "br.download.help": ("点击后才生成（全行月度简报约数秒）。", "Built when clicked (a few seconds for a monthly whole-bank briefing)."),
+    "br.build": ("生成PDF", "Build the PDF"),
+    "br.build.help": ("点击后才生成，进度条显示当前步骤（全行季度简报约十余秒）。",
+                      "Built when clicked; a progress bar shows the step (some ten seconds for a quarterly "
+                      "whole-bank briefing)."),
+    "br.built": ("已生成（{kb:.0f} KB，用时 {s:.1f} 秒）", "built ({kb:.0f} KB in {s:.1f} s)"),
+    "br.failed": ("未能生成", "not built"),
+    "br.download": ("下载PDF", "Download the PDF"),
+    "br.download.help": ("下载刚生成的简报；更改期间、范围、语言或内容后需重新生成。",
+                         "The briefing just built; change the period, scope, language or sections and build again."),
     "br.empty": ("尚未导入数据。请到“数据管理”页上传文件。", "No data loaded yet. Upload files on the Data page."),
     "br.note": ("PDF 为 A4，嵌入开源中文字体 Kurinto Sans SC（SIL OFL 1.1），文字可选择、可检索；每页页脚注明期间、范围和页码。",
                 "A4 PDF with the open-source CJK font Kurinto Sans SC (SIL OFL 1.1) embedded; text is selectable "

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from data.ingest import IngestResult, ingest_file
 from data.ingest.issues import Code, Issue, bilingual, issues_frame
+from data.progress import Progress
 from data.sources.model import Severity
 from data.store import Store
 
@@ -43,7 +43,7 @@ def rejected_too_large(store: Store, name: str, size: int) -> IngestResult:
 
 
 def load_upload(store: Store, name: str, data: bytes, *, source: str | None = None, allow_partial: bool = False,
-                user: str = "web", progress: Callable[[float, str], None] | None = None,
+                user: str = "web", progress: Progress | None = None,
                 dry_run: bool = False, rights: dict | None = None) -> IngestResult:
     """Check the size, save the bytes to a temporary file (keeping the suffix) and ingest them
     (`dry_run`: detect and validate only, for the preview). `rights`: the writer's boundary keywords
