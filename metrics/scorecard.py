@@ -90,7 +90,7 @@ def score_period(d: Definition, kind: UnitKind, all_units: pd.DataFrame, values:
     agg["coverage"] = agg["weight_measured"] / total * 100
     ok = (agg["coverage"] >= card.min_coverage - 1e-9) & (agg["weight_measured"] > 0)
     agg["score"] = (agg["points"] / agg["weight_measured"] * 100).where(ok)
-    agg["rank"] = agg["score"].round(6).rank(ascending=False, method="min")
+    agg["rank"] = agg["score"].round(6).rank(ascending=False, method="min").astype("Int64")
     agg["ranked"] = int(agg["score"].notna().sum())
     scores = all_units.merge(agg, on="unit", how="left")
     return scores, detail[DETAIL_COLUMNS]

@@ -28,132 +28,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
-from helpers_ingest import write_csv
+from helpers_scorecard import ADMIN, APR, DEFINITION, FEB, JAN, MAR, A, B, C, D, build_world
 
-from data.ingest import ingest_file
-from data.plans import NewFinding, NewStep, PlanStore, SupervisionStore
-from data.store import Store
 from data.users import Principal
 from metrics.model import Grain
 from metrics.scorecard import export_frame, fmt_measure, score_period, scorecard
 from metrics.scorecard_def import UnitKind, parse_or_raise
 from metrics.scorecard_versions import definition_for, save
 
-ADMIN = Principal("admin", "admin")
-FEB, JAN, MAR = date(2025, 2, 1), date(2025, 1, 1), date(2025, 3, 1)
-A, B, C, D = "0101001", "0101002", "0201001", "0201002"
-BRANCHES = [["机构号", "机构名称", "机构层级", "上级机构号", "所属区域", "开放窗口数"],
-            ["0101000", "城东支行", "支行", "", "华东区", "0"],
-            [A, "人民路网点", "网点", "0101000", "华东区", "6"],
-            [B, "解放路网点", "网点", "0101000", "华东区", "4"],
-            ["0201000", "城南支行", "支行", "", "华南区", "0"],
-            [C, "中山路网点", "网点", "0201000", "华南区", "5"],
-            [D, "滨江路网点", "网点", "0201000", "华南区", "5"]]
-# (branch, month, satisfied follow-ups, dissatisfied follow-ups)
-CSAT = [(A, 1, 2, 2), (A, 2, 4, 0), (B, 1, 3, 1), (B, 2, 1, 3), (C, 2, 3, 1), (D, 1, 3, 1), (D, 2, 3, 1)]
-EVAL = {"necessity": "市场变化", "feasibility": "可行", "expected_impact": "改善"}
-
-DEFINITION = """
-version = 7
-name_zh = "测试考核"
-name_en = "Test scorecard"
-
-[branch]
-min_coverage = 50
-[[branch.criteria]]
-measure = "scorecard.csat_change"
-group = "satisfaction"
-weight = 30
-target = 0.10
-floor = -0.10
-[[branch.criteria]]
-measure = "feedback.satisfaction_rate"
-group = "satisfaction"
-weight = 20
-target = 0.9
-floor = 0.5
-[[branch.criteria]]
-measure = "scorecard.market_response_days"
-group = "market"
-weight = 30
-target = 5
-floor = 25
-[[branch.criteria]]
-measure = "supervision.rectified_on_time_rate"
-group = "rectification"
-weight = 20
-target = 1.0
-rule = "threshold"
-
-[region]
-min_coverage = 50
-[[region.criteria]]
-measure = "scorecard.csat_change"
-group = "satisfaction"
-weight = 30
-target = 0.10
-floor = -0.10
-[[region.criteria]]
-measure = "feedback.satisfaction_rate"
-group = "satisfaction"
-weight = 20
-target = 0.9
-floor = 0.5
-[[region.criteria]]
-measure = "scorecard.market_response_days"
-group = "market"
-weight = 30
-target = 5
-floor = 25
-[[region.criteria]]
-measure = "supervision.rectified_on_time_rate"
-group = "rectification"
-weight = 20
-target = 1.0
-rule = "threshold"
-"""
-
-
-def _plan(plans, title, branches, event, approved_on):
-    p = plans.create_plan(ADMIN, kind="product_service", title=title, change_text="调整产品定价",
-                          target_kpis=["feedback.satisfaction_rate"], scope_kind="branches", scope_branches=branches,
-                          owner_dept="零售业务部", effect_start="2025-03-01", proposed_on="2025-01-21",
-                          origins=[{"origin_kind": "market_event", "origin_ref": event}],
-                          steps=[NewStep("调整定价", "零售业务部", "2025-03-31")], **EVAL)
-    plans.move(p.plan_id, "evaluate", ADMIN, on="2025-01-22")
-    plans.move(p.plan_id, "approve", ADMIN, on=approved_on)
-
 
 @pytest.fixture(scope="module")
 def sc_store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scorecard")
-    store = Store(tmp / "s.duckdb")
-    assert ingest_file(store, write_csv(tmp / "b.csv", BRANCHES)).status == "loaded"
-    rows, n = [["工单号", "受理渠道", "受理时间", "类型", "被投诉网点", "回访满意度"]], 0
-    for branch, month, good, bad in CSAT:
-        for verdict in ["满意"] * good + ["不满意"] * bad:
-            n += 1
-            rows.append([f"T{n:04d}", "电话", f"2025-{month:02d}-10 10:00:00", "投诉", branch, verdict])
-    assert ingest_file(store, write_csv(tmp / "f.csv", rows), source="feedback_records").status == "loaded"
-    events = [["编号", "日期", "标题", "类别"], ["EV1", "2025-02-01", "LPR报价下调", "政策利率"],
-              ["EV2", "2025-01-20", "同业推出新产品", "同业动态"]]
-    assert ingest_file(store, write_csv(tmp / "e.csv", events), source="market_events").status == "loaded"
-    plans = PlanStore(store)
-    _plan(plans, "响应LPR下调", [A, B], "EV1", "2025-02-11")
-    _plan(plans, "应对同业新产品", [D], "EV2", "2025-02-14")
-    sup = SupervisionStore(store)
-    insp = sup.create_inspection(ADMIN, title="柜面检查", inspecting_dept="内控合规部", inspected_on="2025-01-10",
-                                 scope_branches=[A, B], findings=[NewFinding(A, "分区不当", "medium"),
-                                                                  NewFinding(B, "引导缺位", "medium")])
-    f1, f2 = (f.finding_id for f in sup.findings(insp.inspection_id, ADMIN))
-    n1 = sup.issue_notice(f1, ADMIN, issued_on="2025-01-15", deadline="2025-02-15", responsible_dept="运营管理部")
-    n2 = sup.issue_notice(f2, ADMIN, issued_on="2025-01-15", deadline="2025-02-15", responsible_dept="运营管理部")
-    sup.move_notice(n1.notice_id, "rectify", ADMIN, on="2025-02-10", measures="重新分区")
-    sup.move_notice(n2.notice_id, "rectify", ADMIN, on="2025-02-25", measures="增设引导岗")
-    # the test definition is version 2, from 2025-01 on (today is "2025-01-05" for the save)
-    v, issues = save(store, ADMIN, DEFINITION, JAN, today=date(2025, 1, 5), note="测试")
-    assert issues == [] and v.version_id == 2
+    store = build_world(tmp_path_factory.mktemp("scorecard"))
     yield store
     store.close()
 
@@ -170,7 +58,7 @@ def test_branch_scores_are_the_hand_computed_ones(sc_store):
     assert s[D].score == pytest.approx(34.375)
     assert s[C].score != s[C].score  # NaN: no score, not 0
     assert s[C].coverage == pytest.approx(20) and s[C].points == pytest.approx(12.5)
-    assert (s[A].rank, s[D].rank, s[B].rank) == (1, 2, 3) and s[C].rank != s[C].rank
+    assert (s[A].rank, s[D].rank, s[B].rank) == (1, 2, 3) and pd.isna(s[C].rank)
     assert {r.ranked for r in s.values()} == {3}
     assert list(sc.scores["unit"]) == [A, D, B, C]  # best first, the unscored last
 
@@ -201,19 +89,22 @@ def test_region_scores(sc_store):
     assert (s["华东区"].rank, s["华南区"].rank) == (1, 2)
 
 
-def test_trend_uses_the_previous_period(sc_store):
-    """January: A's only measured criterion is CSAT 0.5 (at the floor: 0 of 20) → 20 % coverage, no score;
-    D: CSAT 0.75 → 12.5 of 20 → also below the coverage: the trend says so rather than inventing one."""
-    s = _by_unit(scorecard(sc_store, FEB, Grain.MONTH, UnitKind.BRANCH))
-    assert all(r.prev_score != r.prev_score for r in s.values())
-    assert all(r.delta != r.delta for r in s.values())
+def test_trend_against_the_previous_period(sc_store):
+    """March: only A has data — CSAT 3/4 (Δ −0.25: measured, capped at 0 points), satisfaction 0.75
+    (12.5 of 20); 50 of 100 weight measured → 25.0. February's 92.5 (rank 1) is its trend base.
+    February's own trend: January had too little measured weight everywhere, so no base (not 0)."""
+    mar = _by_unit(scorecard(sc_store, MAR, Grain.MONTH, UnitKind.BRANCH))
+    a = mar[A]
+    assert a.score == pytest.approx(25.0) and a.prev_score == pytest.approx(92.5)
+    assert a.delta == pytest.approx(-67.5) and (a.rank, a.ranked, a.prev_rank) == (1, 1, 1)
+    assert pd.isna(mar[B].score) and mar[B].prev_score == pytest.approx(22.5) and pd.isna(mar[B].delta)
+    feb = _by_unit(scorecard(sc_store, FEB, Grain.MONTH, UnitKind.BRANCH))
+    assert all(pd.isna(r.prev_score) and pd.isna(r.delta) and pd.isna(r.prev_rank) for r in feb.values())
 
 
 def test_every_rule_and_both_capped_ends_by_hand():
     """The pure scoring on a table of values: linear inside, at and beyond both ends, threshold met
     and missed, a down-is-good KPI, missing data, and the coverage threshold."""
-    import pandas as pd
-
     d = parse_or_raise(DEFINITION.replace("min_coverage = 50", "min_coverage = 60", 1))
     units = pd.DataFrame({"unit": ["u1", "u2", "u3"], "label": ["一", "二", "三"], "region": ["r", "r", "r"]})
     vals = pd.DataFrame([
@@ -240,24 +131,26 @@ def test_every_rule_and_both_capped_ends_by_hand():
 
 
 def test_versioning_keeps_scored_periods(sc_store):
-    """A third version from 2025-03 (saved on "2025-03-02"): February, already scored, keeps version 2
-    and its scores; March scores with version 3."""
+    """A third version from 2025-04 (saved on "2025-04-02"): January to March and the first quarter,
+    already scored, keep version 2 and their scores; April scores with version 3."""
     before = scorecard(sc_store, FEB, Grain.MONTH, UnitKind.BRANCH).scores
     changed = DEFINITION.replace("weight = 30\ntarget = 5", "weight = 10\ntarget = 5").replace(
         "weight = 20\ntarget = 0.9", "weight = 40\ntarget = 0.9").replace("version = 7", "version = 8")
-    v, issues = save(sc_store, ADMIN, changed, MAR, today=date(2025, 3, 2))
+    v, issues = save(sc_store, ADMIN, changed, APR, today=date(2025, 4, 2))
     assert issues == [] and v.version_id == 3
     after = scorecard(sc_store, FEB, Grain.MONTH, UnitKind.BRANCH)
     assert after.version_id == 2
     assert after.scores["score"].tolist() == pytest.approx(before["score"].tolist(), nan_ok=True)
-    assert definition_for(sc_store, Grain.MONTH, MAR)[1].version_id == 3
-    assert definition_for(sc_store, Grain.QUARTER, date(2025, 1, 1))[1].version_id == 2  # Q1 not ended: v2 from 01
+    assert definition_for(sc_store, Grain.MONTH, APR)[1].version_id == 3
+    assert definition_for(sc_store, Grain.MONTH, MAR)[1].version_id == 2
+    assert definition_for(sc_store, Grain.QUARTER, date(2025, 1, 1))[1].version_id == 2
+    assert definition_for(sc_store, Grain.QUARTER, APR)[1].version_id == 3
     pins = sc_store.cursor().execute("SELECT grain, period_start, version_id FROM ops.scorecard_periods "
-                                     "WHERE period_start = DATE '2025-02-01'").fetchall()
-    assert pins == [("month", date(2025, 2, 1), 2)]
+                                     "ORDER BY grain, period_start").fetchall()
+    assert pins == [("month", JAN, 2), ("month", FEB, 2), ("month", MAR, 2), ("quarter", JAN, 2)]
     # a version may not reach back into an ended period, nor be saved by someone without the right
-    _, issues = save(sc_store, Principal("vw", "viewer", branches=frozenset({A})), changed, FEB,
-                     today=date(2025, 3, 2))
+    _, issues = save(sc_store, Principal("vw", "viewer", branches=frozenset({A})), changed, MAR,
+                     today=date(2025, 4, 2))
     assert {i.where for i in issues} == {"user", "effective_from"}
     audit = sc_store.cursor().execute("SELECT count(*) FROM ops.audit_log WHERE action = 'scorecard_version'").fetchone()
     assert audit == (2,)
