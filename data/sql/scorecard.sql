@@ -70,3 +70,13 @@ SELECT DISTINCT b.{unit} AS unit,
 FROM main.branches b
 WHERE b.{unit} IS NOT NULL AND ($kind <> 'branch' OR coalesce(b.level, 'outlet') = 'outlet')
 ORDER BY unit;
+
+-- name: fingerprint
+-- A cheap fingerprint of what a scorecard reads besides the analytical data: plans, their origins and
+-- steps, notices and their history, the stored versions and pins — the page's cache key.
+SELECT (SELECT count(*) || '@' || coalesce(CAST(max(updated_at) AS VARCHAR), '') FROM ops.plans) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.plan_origins) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.plan_steps WHERE done_on IS NOT NULL) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.notice_history) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.scorecard_versions) || '|' ||
+       (SELECT CAST(count(*) AS VARCHAR) FROM ops.scorecard_periods);
