@@ -825,6 +825,10 @@ def build_document(store, req: BriefingRequest) -> Document:
                 from briefing.actions import items as action_items
 
                 items = action_items(b, s)
+            case SectionKind.SCORECARD:
+                from briefing.scorecard import items as scorecard_items
+
+                items = scorecard_items(b, s)
         sections.append(DocSection(s.kind, s.title(lang), items))
     plabel = period_label(req.start, req.grain, lang)
     slabel = req.scope_label(lang)

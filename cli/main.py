@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--period", required=True, help="期间：2025-09（月）、2025-W38（周）、2025-Q3（季） / week, month or quarter")
     br.add_argument("--scope", default="all", help="范围：all、region:区域名、branch:机构号 / all | region:NAME | branch:ID")
     br.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
-    br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market） / "
+    br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market,actions,scorecard） / "
                                        "only these sections")
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     _add_user_commands(sub)
