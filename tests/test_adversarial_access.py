@@ -321,6 +321,8 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "plan show": [["plan", "show", "FA-2025-0001"]],
         "plan export": [["plan", "export", "--out", str(tmp / "plans.csv")]],
         "rectification list": [["rectification", "list", "--branch", "0201001"]],
+        "scorecard": [["scorecard", "--period", "2025-12", "--format", "json"],
+                      ["scorecard", "--period", "2025-12", "--unit-kind", "region", "--out", str(tmp / "sc.csv")]],
     }
 
 
