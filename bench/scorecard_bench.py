@@ -108,10 +108,11 @@ def page(runs: int) -> dict:
     """The page in AppTest: the first run (cold, a fresh process) and `runs` reruns (warm)."""
     os.environ["BANKPULSE_DB"] = str(CACHE)
     os.environ["BANKPULSE_AUTH"] = "none"
+    import statsmodels.api  # noqa: F401  the imports the server has done before the first request
     from streamlit.testing.v1 import AppTest
 
-    import pages.scorecard  # noqa: F401  the imports the server has done before the first request
     from metrics import scorecard  # noqa: F401
+    from pages._ui import auth, cache, charts, urlstate, widgets  # noqa: F401  (not the page: importing runs it)
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
     at.run()

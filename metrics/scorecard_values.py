@@ -7,13 +7,15 @@ measures — is compiled by metrics/compiler.py broken down by the unit kind's d
 window covering the periods asked (plus one more for the changes) and the expressions are run as
 ONE union query; only the aggregated rows reach pandas. Market response speed is the named block
 `scorecard.market_response`; measured effects read `scorecard.completed_plans` and the effect
-estimate of metrics/effect.py for each plan (a handful; cached per plan, KPI, window and data version).
+estimate of metrics/effect.py for each plan (a handful; cached per plan, KPI, window and data version),
+in a second thread while the KPI query runs.
 
 Every unit of the bank is computed (a rank needs them all); the caller applies the reader's boundary.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import ibis
@@ -128,7 +130,14 @@ def measured(store, measures: list[str], kind: UnitKind, grain: Grain, wanted: l
                   {b.of for b in builtins.values() if b.kind is BuiltinKind.CHANGE})
     needs_base = any(b.kind is BuiltinKind.CHANGE for b in builtins.values())
     window = Window(shift(first, grain, -1) if needs_base else first, last)
-    k = _kpis(store, kpis, kind, grain, window)
+    effects = None
+    with ThreadPoolExecutor(1) as pool:
+        # the effect estimates (a DuckDB read and an OLS per completed plan) run beside the KPI union
+        # query: each thread reads through its own cursor (Store.ibis is per thread)
+        if any(b.kind is BuiltinKind.EFFECT for b in builtins.values()):
+            effects = pool.submit(_plan_effects, store, kind, grain, wanted)
+        k = _kpis(store, kpis, kind, grain, window)
+        effect_rows = effects.result() if effects is not None else None
     out = []
     for m in measures:
         b = builtins.get(m)
@@ -143,7 +152,7 @@ def measured(store, measures: list[str], kind: UnitKind, grain: Grain, wanted: l
         elif b.kind is BuiltinKind.SQL:
             df = _market_response(store, kind, grain, first, last)
         else:
-            df = _plan_effects(store, kind, grain, wanted)
+            df = effect_rows
         if not df.empty:
             out.append(df.assign(measure=m)[COLUMNS])
     if not out:
