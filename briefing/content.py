@@ -834,6 +834,10 @@ def build_document(store, req: BriefingRequest, progress: Progress | None = None
                 from briefing.actions import items as action_items
 
                 items = action_items(b, s)
+            case SectionKind.SCORECARD:
+                from briefing.scorecard import items as scorecard_items
+
+                items = scorecard_items(b, s)
         sections.append(DocSection(s.kind, s.title(lang), items))
         say.part(Stage.BRIEFING_SECTIONS, n + 1, len(spec.sections))
     plabel = period_label(req.start, req.grain, lang)

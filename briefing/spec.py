@@ -26,6 +26,7 @@ class SectionKind(StrEnum):
     FEEDBACK = "feedback"
     MARKET = "market"
     ACTIONS = "actions"
+    SCORECARD = "scorecard"
 
 
 SECTION_TITLES: dict[SectionKind, tuple[str, str]] = {
@@ -37,6 +38,7 @@ SECTION_TITLES: dict[SectionKind, tuple[str, str]] = {
     SectionKind.FEEDBACK: ("五、客户反馈", "5. Customer feedback"),
     SectionKind.MARKET: ("六、市场动态", "6. Market"),
     SectionKind.ACTIONS: ("七、调整与整改", "7. Actions and rectification"),
+    SectionKind.SCORECARD: ("八、考核", "8. Scorecard"),
 }
 
 
@@ -121,4 +123,5 @@ DEFAULT_SPEC = BriefingSpec(sections=(
             limit=12),
     Section(kind=SectionKind.MARKET, metrics=MARKET_IDS, limit=10),
     Section(kind=SectionKind.ACTIONS, metrics=SUPERVISION_IDS, limit=10),
+    Section(kind=SectionKind.SCORECARD, limit=5),  # the best and the weakest five outlets (briefing/scorecard.py)
 ))

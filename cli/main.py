@@ -1,5 +1,5 @@
 """`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, briefing, plan,
-rectification, subscription, deliver, scheduler, staffing.
+rectification, subscription, deliver, scheduler, staffing, scorecard.
 
 Long work (ingest, scan, demo, briefing) draws a progress bar on stderr when it is a terminal
 (cli/progress.py); piped or redirected, nothing but the messages is written.
@@ -113,13 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--period", required=True, help="期间：2025-09（月）、2025-W38（周）、2025-Q3（季） / week, month or quarter")
     br.add_argument("--scope", default="all", help="范围：all、region:区域名、branch:机构号 / all | region:NAME | branch:ID")
     br.add_argument("--lang", choices=["zh", "en"], default="zh", help="语言 / language")
-    br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market） / "
+    br.add_argument("--sections", help="只包含这些部分，逗号分隔（summary,kpi_table,trends,anomalies,feedback,market,actions,scorecard） / "
                                        "only these sections")
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     _add_user_commands(sub)
     _add_plan_commands(sub)
     _add_delivery_commands(sub)
     _add_staffing_commands(sub)
+    sk = sub.add_parser("scorecard", help="考核：各机构得分、排名、趋势与明细（按 --as 的数据范围） / the scorecard: "
+                                         "scores, ranks, trend and drill-down (scoped by --as)")
+    sk.add_argument("--period", help="期间：2025-09（月）、2025-Q3（季）、2025（年） / month, quarter or year")
+    sk.add_argument("--unit-kind", choices=["branch", "region"], default="branch", help="考核对象 / unit kind")
+    sk.add_argument("--format", choices=["csv", "json", "xlsx"], default="csv")
+    sk.add_argument("--lang", choices=["zh", "en"], default="zh", help="指标名称的语言 / language of the criterion names")
+    sk.add_argument("--out", type=Path, help="输出文件（xlsx 必填；默认标准输出） / output file (required for xlsx)")
+    sk.add_argument("--check", type=Path, metavar="FILE.toml",
+                    help="只校验一个考核方案文件，列出全部问题 / only validate a definition file, listing every issue")
     return p
 
 
@@ -536,7 +545,7 @@ def cmd_briefing(args) -> int:
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
          "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
          "rectification": "read", "subscription": "briefing", "deliver": "deliver", "scheduler": "deliver",
-         "staffing": "read"}
+         "staffing": "read", "scorecard": "scorecard"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -1013,12 +1022,60 @@ def _staffing_advice(args) -> int:
     return EXIT_OK
 
 
+def cmd_scorecard(args) -> int:
+    """`bankpulse scorecard --period P [--unit-kind K] --format csv|json|xlsx`: one row per unit and
+    criterion (score, rank, trend, measured value, target, floor, points), inside the --as boundary;
+    `--check FILE` validates a definition and prints every issue."""
+    from metrics.model import Grain
+    from metrics.periods import parse_period
+    from metrics.scorecard import export_frame, scorecard
+    from metrics.scorecard_def import UnitKind, issues_frame, parse
+
+    if args.check is not None:
+        _, issues = parse(args.check.read_text(encoding="utf-8"))
+        if issues:
+            sys.stdout.write(issues_frame(issues, args.lang).to_csv(index=False))
+            return EXIT_FAIL
+        print("考核方案有效 / the definition is valid")
+        return EXIT_OK
+    if not args.period:
+        print("请给出 --period / give --period (2025-09, 2025-Q3, 2025)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "xlsx" and args.out is None:
+        print("xlsx 需要 --out 文件 / xlsx needs --out FILE", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        start, grain = parse_period(args.period)
+        if grain not in (Grain.MONTH, Grain.QUARTER, Grain.YEAR):
+            raise ValueError("考核按月、季或年 / a scorecard is per month, quarter or year")
+        store = _store(args)
+        sc = scorecard(store, start, grain, UnitKind(args.unit_kind), boundary=_boundary(args, store))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    df = export_frame(sc, args.lang)
+    _audit(args, "export", target=f"scorecard {args.period}", detail={
+        "unit_kind": args.unit_kind, "version": sc.version_id, "units": int(df["unit"].nunique()), "rows": len(df)})
+    if args.format == "xlsx":
+        from data.exports import to_xlsx_bytes
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(to_xlsx_bytes(df, f"考核 {args.period}"))
+        print(f"已导出 / written: {args.out} ({len(df)})")
+        return EXIT_OK
+    import pandas as pd
+
+    records = [{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in df.to_dict("records")]
+    _emit(args, df, records)
+    return EXIT_OK
+
+
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
             "briefing": cmd_briefing,
             "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification,
             "subscription": cmd_subscription, "deliver": cmd_deliver, "scheduler": cmd_scheduler,
-            "staffing": cmd_staffing}
+            "staffing": cmd_staffing, "scorecard": cmd_scorecard}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,3 +38,25 @@ def sanitize_frame(df: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """`df` as formula-safe CSV bytes in UTF-8 with a BOM (utf-8-sig), no index."""
     return sanitize_frame(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "Sheet1") -> bytes:
+    """`df` as an .xlsx workbook (one sheet, no index): strings stay strings (never formulas or
+    numbers), NaN as empty cells; the same formula-safe cells as the CSV."""
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "nan_inf_to_errors": False})
+    ws = wb.add_worksheet(sheet[:31])
+    safe = sanitize_frame(df)
+    ws.write_row(0, 0, list(safe.columns))
+    for r, row in enumerate(safe.itertuples(index=False), 1):
+        for c, v in enumerate(row):
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+                continue
+            ws.write(r, c, v.isoformat() if hasattr(v, "isoformat") else v)
+    wb.close()
+    return buf.getvalue()

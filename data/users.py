@@ -42,16 +42,19 @@ ROLE_LABELS = {"viewer": ("查看者", "Viewer"), "analyst": ("分析员", "Anal
 # What each role may do (cumulative). "read" = see analytical pages within the scope.
 PERMISSIONS: dict[str, frozenset[str]] = {}
 _GRANTS = {
-    "viewer": {"read", "export"},
+    "viewer": {"read", "export", "scorecard"},
     "analyst": {"upload", "triage", "briefing", "scan", "plan"},
     "manager": {"approve"},
-    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise", "deliver"},
+    "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise", "deliver",
+              "scorecard_admin"},
 }
 # "plan": propose, edit, evaluate and carry out adjustment plans, report a notice rectified
 # (data/plans); "approve" also approves / rejects / reviews plans; "supervise": inspections,
 # 整改通知书 and their re-checks (data/plans/transitions.py holds the table of moves).
 # "briefing" also lets a person manage their own briefing subscriptions; "deliver": run the scheduled
 # delivery (`bankpulse deliver`, `bankpulse scheduler`) and manage everyone's subscriptions (data/subscriptions.py).
+# "scorecard": see the scorecard (考核) within the scope — one's own units' scores and ranks, the details
+# only inside the boundary; "scorecard_admin": save a new version of its definition (metrics/scorecard_versions.py).
 # "master": load the branch master (add, re-parent, close outlets: it redraws every boundary);
 # "market": add bank-wide market / policy events. Both need the whole bank (docs/security.md,
 # "Writes stay inside the boundary"); `Principal.write_rights` applies that.

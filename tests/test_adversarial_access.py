@@ -331,6 +331,8 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
         "staffing what-if": [["staffing", "what-if", "--arrivals-per-hour", "200", "--aht-min", "3", "--windows", "14"]],
         "staffing advice": [["staffing", "advice", "--branch", "0201001"], ["staffing", "advice", "--format", "json"],
                             ["staffing", "advice", "--format", "csv"]],
+        "scorecard": [["scorecard", "--period", "2025-12", "--format", "json"],
+                      ["scorecard", "--period", "2025-12", "--unit-kind", "region", "--out", str(tmp / "sc.csv")]],
     }
 
 

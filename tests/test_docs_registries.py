@@ -1,5 +1,5 @@
 """Every registry entry is documented (datasette's tests/test_docs.py): sources, KPIs, detectors,
-pages, CLI commands (nested ones too), permissions and user groups, settings (data/settings.py and the sign-in ones of
+scorecard built-in measures, pages, CLI commands (nested ones too), permissions and user groups, settings (data/settings.py and the sign-in ones of
 data/users.py) and ingest issue codes each walk their registry, and an entry that no page of
 docs/ or README.md mentions fails under its own name.
 
@@ -25,6 +25,7 @@ from data.settings import Settings
 from data.sources import SOURCES
 from data.users import GROUP_GRANTS, PERMISSIONS, AuthSettings
 from metrics.catalogue import CATALOGUE
+from metrics.scorecard_measures import BUILTINS
 from pages._ui.pagelist import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ def _documented_commands(text: str) -> set[str]:
 REGISTRIES: dict[str, list[str]] = {
     "source": list(SOURCES),
     "kpi": list(CATALOGUE),
+    "scorecard_measure": list(BUILTINS),
     "detector": list(DETECTORS),
     "page": [p.path for p in PAGES],
     "cli": cli_commands(),

@@ -9,7 +9,8 @@ the history and in the audit trail (as user `demo`). The set is believable and c
   the overdue story — completed, with their origin (the flag the scan raised, when there is one)
   and the effective date the effect estimate compares around;
 - plans in every other status (proposed, evaluated, approved, in progress with an overdue step,
-  done and reviewed, rejected, withdrawn) at real outlets, with steps and deadlines;
+  done and reviewed, rejected, withdrawn) at real outlets, with steps and deadlines; the approved
+  ones name the market event they answer as their origin (the scorecard's market response speed);
 - two inspections whose findings became notices in every state: issued (one past its deadline),
   rectified and awaiting the re-check, passed, and failed then reopened with a new deadline.
 
@@ -150,8 +151,13 @@ def seed_plans(store, story: dict | None = None, *, end: date) -> Seeded:
          [("确定人选", "人力资源部", d(15), None)], "withdrawn", None),
     ]
     for kind, title, change, kpi, branches, owner, start, steps, status, approved in others:
+        # the approved ones answer the latest market event two weeks before their approval (市场响应速度)
+        ev = store.query("actions.latest_event_before", day=approved - timedelta(days=14)).first() if approved \
+            and status in ("approved", "in_progress", "reviewed") else None
+        origin = {"origin_kind": "market_event", "origin_ref": ev[0], "label": ev[1]} if ev else None
         _plan(plans, kind=kind, title=title, change=change, kpi=kpi, branches=branches, owner=owner, start=start,
               steps=steps, status=status, approved=approved, evaluated=d(60) if approved is None else None,
+              origin=origin,
               reason={"rejected": "收入影响过大，暂缓", "withdrawn": "新开网点推迟开业"}.get(status))
         n += 1
 

@@ -53,3 +53,7 @@ SELECT f.finding_id, f.branch_id, f.text FROM ops.findings f
 WHERE NOT EXISTS (SELECT 1 FROM ops.notices n WHERE n.finding_id = f.finding_id)
   AND ($boundary::VARCHAR[] IS NULL OR list_contains($boundary::VARCHAR[], f.branch_id))
 ORDER BY f.finding_id;
+
+-- name: latest_event_before
+-- The most recent market or policy event on or before $day (event_id, title): the event a demo plan answers.
+SELECT event_id, title FROM main.market_events WHERE event_date <= $day ORDER BY event_date DESC, event_id LIMIT 1;
