@@ -7,7 +7,10 @@ by the modules that ask for it.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from data.demo import DemoSpec
@@ -25,18 +28,49 @@ def ingest_demo(store, spec: DemoSpec, files: Path) -> Path:
     return files
 
 
+def built_once(base: Path, key: str, build: Callable[[Path], None]) -> Path:
+    """`base` as `build(folder)` fills it, built once per test run: under pytest-xdist the first
+    worker to ask builds it in a folder beside the workers' own (under a file lock) and every
+    worker copies that folder — a demo store costs 15–90 s to load through the real ingest, and
+    each worker used to load its own. `key` names the recipe, whole: two modules asking for the
+    same recipe under other folder names share one build. Without xdist, or when `base` is not directly in a worker's temporary
+    folder, it builds in place. A folder is complete when it holds the marker file `done`."""
+    if (base / "done").exists():
+        return base
+    worker_tmp = base.parent
+    if not worker_tmp.name.startswith("popen-gw"):
+        build(base)
+        (base / "done").write_text("ok")
+        return base
+    shared = worker_tmp.parent / "built_once" / key
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    with open(shared.parent / f"{shared.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if the build fails
+        if not (shared / "done").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a build that failed half-way
+            build(shared)
+            (shared / "done").write_text("ok")
+    shutil.copytree(shared, base, dirs_exist_ok=True)
+    return base
+
+
 def demo_store(base: Path, spec: DemoSpec | None = None, *, scan: bool = False) -> Path:
     """`base`/demo.duckdb with the demo loaded (and scanned), built on the first call only: later
-    calls with the same `base` return it as it is (a marker file says it is complete)."""
+    calls with the same `base` return it as it is (a marker file says it is complete); shared by
+    the xdist workers (`built_once`)."""
+    spec = spec or DemoSpec(seed=1, branches=3, years=1)
+    key = f"demo-{spec.seed}-{spec.branches}-{spec.years}-{spec.end:%Y%m%d}-{'scan' if scan else 'noscan'}"
+    built_once(base, key, lambda folder: _build_demo(folder, spec, scan))
+    return base / "demo.duckdb"
+
+
+def _build_demo(base: Path, spec: DemoSpec, scan: bool) -> None:
     from data.store import Store
 
     db = base / "demo.duckdb"
-    if (base / "done").exists():
-        return db
     base.mkdir(parents=True, exist_ok=True)
     store = Store(db)
     try:
-        spec = spec or DemoSpec(seed=1, branches=3, years=1)
         ingest_demo(store, spec, base / "files")
         if scan:
             from anomaly.scan import scan as run_scan
@@ -47,27 +81,22 @@ def demo_store(base: Path, spec: DemoSpec | None = None, *, scan: bool = False) 
         seed_plans(store, json.loads((base / "files" / "story.json").read_text(encoding="utf-8")), end=spec.end)
     finally:
         store.close()
-    (base / "done").write_text("ok")
-    return db
 
 
 def scanned_copy(src: Path, base: Path) -> Path:
     """`base`/demo.duckdb: a copy of the store `src` after a full anomaly scan, made on the first
-    call only (as `demo_store`)."""
-    import shutil
-
+    call only and shared by the xdist workers (as `demo_store`; `src` must be one of its stores)."""
     from anomaly.scan import scan as run_scan
     from data.store import Store
 
-    db = base / "demo.duckdb"
-    if (base / "done").exists():
-        return db
-    base.mkdir(parents=True, exist_ok=True)
-    shutil.copy(src, db)
-    store = Store(db)
-    try:
-        run_scan(store, trigger="test")
-    finally:
-        store.close()
-    (base / "done").write_text("ok")
-    return db
+    def build(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, folder / "demo.duckdb")
+        store = Store(folder / "demo.duckdb")
+        try:
+            run_scan(store, trigger="test")
+        finally:
+            store.close()
+
+    built_once(base, f"scanned-{src.parent.name}", build)
+    return base / "demo.duckdb"
