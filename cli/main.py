@@ -318,18 +318,20 @@ def _demo_notes(story: dict) -> list[str]:
 
 
 def cmd_demo(args) -> int:
-    from datetime import date, timedelta
+    from datetime import UTC, datetime
 
     from pydantic import ValidationError
 
     from data.demo import DemoSpec, generate
+    from data.demo.spec import bank_today, default_as_of
 
     store = _store(args) if (args.load or args.if_empty) else None
     if args.if_empty and store is not None and not store.is_empty():
         print("数据库已有数据，跳过演示数据 / the store already holds data; demo skipped")
         return EXIT_OK
-    today = date.today()  # the one place the demo reads the clock
-    as_of = args.as_of or today - timedelta(days=1)
+    now = datetime.now(UTC)  # the one place the demo reads the clock
+    today = bank_today(now)  # in Asia/Shanghai, the bank's zone, whatever the machine's zone
+    as_of = args.as_of or default_as_of(now)
     if as_of >= today:
         print(f"演示数据的最后一天须早于今天 / the demo's last day must be before today: {as_of} ≥ {today}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,10 +8,25 @@ default `as_of` here — the command line decides it once (yesterday, `bankpulse
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+BANK_ZONE = ZoneInfo("Asia/Shanghai")  # the bank's wall clock: "yesterday" is yesterday in Beijing time
+
+
+def bank_today(now: datetime) -> date:
+    """The date in the bank's zone at the instant `now` (an aware datetime; naive ones are read as UTC)."""
+    return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(BANK_ZONE).date()
+
+
+def default_as_of(now: datetime) -> date:
+    """The demo's last day when none is given: the day before `bank_today(now)`. At 02:00 on
+    1 March in Beijing (18:00 on 28 February UTC) that is 28/29 February — the demo then shows the
+    whole previous month, and from the next morning on the current one."""
+    return bank_today(now) - timedelta(days=1)
 
 
 def month_index(d: date) -> int:

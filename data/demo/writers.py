@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 import xlsxwriter
 
 
-
 def created_at(as_of: date) -> datetime:
     """The creation time the demo's workbooks carry: 08:00 the day after the last day of data (the
     morning the exports would have been pulled), fixed so the bytes depend on the as-of date only."""
