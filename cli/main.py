@@ -69,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--branches", type=int, default=s.demo_branches, help="网点数 / number of outlets")
     d.add_argument("--years", type=int, default=s.demo_years, help="年数 / years of history")
     d.add_argument("--as-of", dest="as_of", type=_day, default=s.demo_as_of,
-                   help="演示数据的最后一天 YYYY-MM-DD（默认 BANKPULSE_DEMO_AS_OF，未设则为昨天） / "
-                        "last day of the demo data (default: BANKPULSE_DEMO_AS_OF, else yesterday)")
+                   help="演示数据的最后一天 YYYY-MM-DD（默认 BANKPULSE_DEMO_AS_OF，未设则为北京时间昨天） / "
+                        "last day of the demo data (default: BANKPULSE_DEMO_AS_OF, else yesterday in Asia/Shanghai)")
     d.add_argument("--out", type=Path, default=Path("var/demo"), help="输出目录 / output folder")
     d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
     d.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan")

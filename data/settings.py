@@ -38,8 +38,9 @@ class Settings(BaseSettings):
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3
-    # the demo's last day of data; unset: yesterday, decided once by `bankpulse demo` when it runs
-    demo_as_of: date | None = Field(default=None, description="Last day of the demo data (YYYY-MM-DD; unset: yesterday)")
+    # the demo's last day of data; unset: yesterday in Asia/Shanghai, decided once by `bankpulse demo` when it runs
+    demo_as_of: date | None = Field(default=None, description="Last day of the demo data (YYYY-MM-DD; unset: yesterday "
+                                                              "in Asia/Shanghai)")
 
 
 @lru_cache(maxsize=1)
