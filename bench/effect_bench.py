@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/effect_bench.py [--runs 5]
 1. builds (once, cached in bench/out/) the demo store with the planted effects:
-   bankpulse --db bench/out/effect200.duckdb demo --branches 200 --years 2 --out bench/out/demo200 --load --no-scan
+   bankpulse --db bench/out/effect200.duckdb demo --branches 200 --years 2 --as-of 2025-12-31 --out bench/out/demo200 --load \
+     --no-scan  (a pinned last day: the recorded results stay comparable)
 2. for each planted effect (bench/out/demo200/story.json): the cold time — a new process that opens
    the store and runs `estimate_effect` once (imports done before the clock starts, nothing queried
    yet), median of `--runs` processes — and the warm time — the same call repeated in one process,
@@ -27,6 +28,7 @@ OUT = ROOT / "bench" / "out"
 CACHE = OUT / "effect200.duckdb"
 FILES = OUT / "demo200"
 RESULTS = ROOT / "bench" / "EFFECT_RESULTS.md"
+AS_OF = date(2025, 12, 31)  # the demo's last day, pinned (without --as-of `bankpulse demo` takes yesterday)
 
 
 def build_cache() -> None:
@@ -34,7 +36,7 @@ def build_cache() -> None:
         return
     CACHE.unlink(missing_ok=True)
     subprocess.run([sys.executable, "-m", "cli", "--db", str(CACHE), "demo", "--branches", "200", "--years", "2",
-                    "--out", str(FILES), "--load", "--no-scan"], cwd=ROOT, check=True)
+                    "--as-of", AS_OF.isoformat(), "--out", str(FILES), "--load", "--no-scan"], cwd=ROOT, check=True)
     (OUT / "effect200.done").write_text("ok")
 
 
@@ -46,7 +48,7 @@ def one(kind: str, runs: int) -> dict:
     from metrics.effect import estimate_effect
     from metrics.model import Grain
 
-    e = {x.kind: x for x in planted_effects(DemoSpec(branches=200, years=2), FILES / "story.json")}[kind]
+    e = {x.kind: x for x in planted_effects(DemoSpec(branches=200, years=2, as_of=AS_OF), FILES / "story.json")}[kind]
     store = Store(CACHE)
     import statsmodels.api  # noqa: F401  one-time process costs the app has paid before a page asks
     store.ibis()

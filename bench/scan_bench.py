@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/scan_bench.py [--workers N]
 1. builds (once, cached in bench/out/) the demo store:
-   bankpulse demo --branches 200 --years 2 --out bench/out/demo200 --load --no-scan --db bench/out/scan200.duckdb
+   bankpulse demo --branches 200 --years 2 --as-of 2025-12-31 --out bench/out/demo200 --load --no-scan \
+     --db bench/out/scan200.duckdb  (a pinned last day: the recorded results stay comparable)
 2. on a fresh copy: times `scan(store)` (every KPI × bank/region/branch, full history);
 3. writes one extra day of tickets for every outlet (the day after the demo ends), ingests it and
    times `scan_after_batch` (what `bankpulse ingest` and the data page run after each load) in
@@ -34,8 +35,8 @@ def build_cache() -> None:
     if CACHE.exists() and (OUT / "scan200.done").exists():
         return
     CACHE.unlink(missing_ok=True)
-    subprocess.run([sys.executable, "-m", "cli", "demo", "--branches", "200", "--years", "2", "--out",
-                    str(OUT / "demo200"), "--load", "--no-scan", "--db", str(CACHE)], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, "-m", "cli", "demo", "--branches", "200", "--years", "2", "--as-of", "2025-12-31",
+                    "--out", str(OUT / "demo200"), "--load", "--no-scan", "--db", str(CACHE)], cwd=ROOT, check=True)
     (OUT / "scan200.done").write_text("ok")
 
 

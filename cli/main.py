@@ -28,6 +28,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: 用法错误 / usage error: {message}\n")
 
 
+def _day(text: str):
+    """An argparse type: a YYYY-MM-DD date (a bad one is a usage error naming the value)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是 YYYY-MM-DD 日期 / not a YYYY-MM-DD date: {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bankpulse", description="BankPulse 银行工作动态监测 — 命令行工具 / command-line tool")
     db_help = "DuckDB 数据库文件（默认 BANKPULSE_DB 或 var/bankpulse.duckdb） / database file"
@@ -64,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=s.demo_seed)
     d.add_argument("--branches", type=int, default=s.demo_branches, help="网点数 / number of outlets")
     d.add_argument("--years", type=int, default=s.demo_years, help="年数 / years of history")
+    d.add_argument("--as-of", dest="as_of", type=_day, default=s.demo_as_of,
+                   help="演示数据的最后一天 YYYY-MM-DD（默认 BANKPULSE_DEMO_AS_OF，未设则为北京时间昨天） / "
+                        "last day of the demo data (default: BANKPULSE_DEMO_AS_OF, else yesterday in Asia/Shanghai)")
     d.add_argument("--out", type=Path, default=Path("var/demo"), help="输出目录 / output folder")
     d.add_argument("--load", action="store_true", help="生成后导入 / ingest the files after writing them")
     d.add_argument("--no-scan", action="store_true", help="导入后不做异常扫描 / skip the anomaly scan")
@@ -363,17 +376,61 @@ def cmd_rollback(args) -> int:
     return EXIT_OK
 
 
+def _demo_notes(story: dict) -> list[str]:
+    """What a reader of the demo should know about its dates: days the official holiday notices do
+    not cover, market series that stop before the demo's last day (both are kept as they are)."""
+    notes = []
+    cal = story.get("calendar", {})
+    rest = {k: v for k, v in cal.items() if k != "official" and v}
+    if rest:
+        from data.demo.calendar import official_years
+
+        lo, hi = official_years()
+        parts = "、".join(f"{k} {v}" for k, v in rest.items())
+        notes.append(f"注意：{parts} 天不在官方节假日通知（{lo}–{hi}年）范围内，按 holidays 包的法定节日或周末规则排班，无调休 / "
+                     f"note: {', '.join(f'{v} days by {k}' for k, v in rest.items())} — outside the official holiday "
+                     f"notices ({lo}–{hi}); statutory holidays by rule or plain weekends, no make-up working days")
+    as_of = story.get("as_of", "")
+    for key, zh in (("lpr", "LPR"), ("npl_ratio", "商业银行不良贷款率")):
+        last = story.get("market_last_real", {}).get(key)
+        if last and last < as_of:
+            notes.append(f"注意：{zh} 真实数据截至 {last}，之后不外推 / note: the real {key} series ends {last}; "
+                         "nothing is extrapolated after it")
+    return notes
+
+
 def cmd_demo(args) -> int:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
     from data.demo import DemoSpec, generate
+    from data.demo.spec import bank_today, default_as_of
 
     store = _store(args) if (args.load or args.if_empty) else None
     if args.if_empty and store is not None and not store.is_empty():
         print("数据库已有数据，跳过演示数据 / the store already holds data; demo skipped")
         return EXIT_OK
-    spec = DemoSpec(seed=args.seed, branches=args.branches, years=args.years)
-    print(f"生成演示数据 / writing demo files: {spec} → {args.out}")
+    now = datetime.now(UTC)  # the one place the demo reads the clock
+    today = bank_today(now)  # in Asia/Shanghai, the bank's zone, whatever the machine's zone
+    as_of = args.as_of or default_as_of(now)
+    if as_of >= today:
+        print(f"演示数据的最后一天须早于今天 / the demo's last day must be before today: {as_of} ≥ {today}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        spec = DemoSpec(seed=args.seed, branches=args.branches, years=args.years, as_of=as_of)
+    except ValidationError as exc:
+        print("演示参数有误 / bad demo parameters: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()), file=sys.stderr)
+        return EXIT_USAGE
+    print(f"生成演示数据 / writing demo files: seed {spec.seed}, {spec.branches} 个网点 outlets, "
+          f"{spec.start} … {spec.as_of} → {args.out}")
     paths = generate(spec, args.out)
     print(f"已写入 {len(paths)} 个文件 / wrote {len(paths)} files")
+    story_path = Path(args.out) / "story.json"
+    story = json.loads(story_path.read_text(encoding="utf-8")) if story_path.exists() else None
+    for note in _demo_notes(story or {}):
+        print(note)
     if not args.load:
         return EXIT_OK
     from data.ingest import ingest_file
@@ -396,9 +453,7 @@ def cmd_demo(args) -> int:
     if worst == EXIT_OK and not args.no_plans:
         from data.demo.plans import seed_plans
 
-        story_path = Path(args.out) / "story.json"
-        story = json.loads(story_path.read_text(encoding="utf-8")) if story_path.exists() else None
-        seeded = seed_plans(store, story, end=spec.end)
+        seeded = seed_plans(store, story, end=spec.as_of)
         print(f"调整方案 {seeded.plans} 个、检查 {seeded.inspections} 次、整改通知书 {seeded.notices} 份 / "
               f"{seeded.plans} plans, {seeded.inspections} inspections, {seeded.notices} notices")
     return worst

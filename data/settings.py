@@ -7,6 +7,7 @@ folder, and `var/` is git-ignored.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -68,6 +69,9 @@ class Settings(BaseSettings):
     demo_seed: int = 7
     demo_branches: int = 30
     demo_years: int = 3
+    # the demo's last day of data; unset: yesterday in Asia/Shanghai, decided once by `bankpulse demo` when it runs
+    demo_as_of: date | None = Field(default=None, description="Last day of the demo data (YYYY-MM-DD; unset: yesterday "
+                                                              "in Asia/Shanghai)")
 
 
 @lru_cache(maxsize=1)

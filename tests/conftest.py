@@ -78,15 +78,15 @@ def scanned_app_db(scanned_demo_db, tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def demo_db_template(tmp_path_factory):
     """A small demo store (6 outlets in 3 regions, one year), built once per session."""
-    from helpers_demo import built_once
+    from helpers_demo import AS_OF, AS_OF_ARG, built_once
 
     from cli.main import main
 
     def build(d):
         assert main(["--db", str(d / "template.duckdb"), "demo", "--load", "--branches", "6", "--years", "1",
-                     "--out", str(d / "files"), "--no-scan", "--no-plans"]) == 0  # the plans tests write their own
+                     *AS_OF_ARG, "--out", str(d / "files"), "--no-scan", "--no-plans"]) == 0  # plans tests write their own
 
-    return built_once(tmp_path_factory.getbasetemp() / "secure_demo", "cli-6x1", build) / "template.duckdb"
+    return built_once(tmp_path_factory.getbasetemp() / "secure_demo", f"cli-6x1-{AS_OF:%Y%m%d}", build) / "template.duckdb"
 
 
 @pytest.fixture()

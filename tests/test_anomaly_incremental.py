@@ -2,7 +2,7 @@
 over the same data stores for them — and the scan's few-query reading gives every KPI × level the
 same series as one query per KPI and level.
 
-A small demo (6 outlets in 3 regions, Jan 2024 – Nov 2025 through the real ingest: longer than a
+A small demo (6 outlets in 3 regions, Dec 2023 – Nov 2025 through the real ingest: longer than a
 year, so a scan that read only recent history would differ), scanned once as in production (which
 also fills the kept per-period quantiles, anomaly/valuecache.py), gets one more day: a Monday
 re-dated from the Monday before, with one outlet's tickets tripled (a count spike) and half of
@@ -43,7 +43,7 @@ def demo(tmp_path_factory) -> tuple[Path, Path]:
     from data.demo import DemoSpec
 
     base = tmp_path_factory.mktemp("incremental")
-    db = demo_store(base, DemoSpec(seed=5, branches=6, years=2, end=END), scan=True)
+    db = demo_store(base, DemoSpec(seed=5, branches=6, years=2, as_of=END), scan=True)
     return db, _new_day_csv(base / "files", base / "new_day.csv")
 
 

@@ -170,7 +170,7 @@ def demo_template(tmp_path_factory) -> tuple:
     base = tmp_path_factory.getbasetemp() / "credit_demo_template"
     db = base / "bankpulse.duckdb"
     if not (base / "done").exists():
-        from helpers_demo import ingest_demo
+        from helpers_demo import AS_OF, ingest_demo
 
         from data.demo import DemoSpec
 
@@ -181,7 +181,7 @@ def demo_template(tmp_path_factory) -> tuple:
         data.settings.get_settings.cache_clear()
         t0 = time.monotonic()
         store = data.store.open_store(db)
-        ingest_demo(store, DemoSpec(seed=1, branches=3, years=1), base / "demo")
+        ingest_demo(store, DemoSpec(seed=1, branches=3, years=1, as_of=AS_OF), base / "demo")
         data.store.close_all()
         data.settings.get_settings.cache_clear()
         mp.undo()

@@ -9,6 +9,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from helpers_demo import AS_OF
 
 from data.demo import DemoSpec, generate
 from data.demo.calendar import day_table
@@ -16,7 +17,7 @@ from data.demo.loans import HEADER as LOAN_HEADER
 from data.demo.loans import risk_class
 from data.demo.tickets import HEADER as TICKET_HEADER
 
-SMALL = DemoSpec(seed=1, branches=3, years=1)
+SMALL = DemoSpec(seed=1, branches=3, years=1, as_of=AS_OF)
 NPL_CLASSES = {"次级", "可疑", "损失"}
 CLASS_IDX = {"正常": 0, "关注": 1, "次级": 2, "可疑": 3, "损失": 4}
 
@@ -148,7 +149,7 @@ def test_credit_levels_plausible(out):
 def test_determinism(tmp_path, out):
     d, _, _ = out
     a = generate(SMALL, tmp_path / "a")
-    b = generate(DemoSpec(seed=2, branches=3, years=1), tmp_path / "b")
+    b = generate(DemoSpec(seed=2, branches=3, years=1, as_of=AS_OF), tmp_path / "b")
     for name in ("counter_tickets_2025-02.csv", "loan_snapshot_2025-06.csv", "counter_tickets_2025-04.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (d / name).read_bytes()
         assert (tmp_path / "b" / name).read_bytes() != (d / name).read_bytes()
@@ -166,7 +167,7 @@ def test_holiday_effect(out):
     t = pd.concat(frames)
     t["date"] = pd.to_datetime(t["取号时间"]).dt.normalize()
     served = t[t["状态"] == "已办理"].groupby("date").size()
-    cal = day_table(SMALL.start, SMALL.end).set_index("date")
+    cal = day_table(SMALL.start, SMALL.as_of).set_index("date")
     per_day = served.reindex(cal.index, fill_value=0)
     work = per_day[cal["day_type"] == "workday"].mean()
     hol = per_day[cal["day_type"] == "holiday_off"].mean()
@@ -256,5 +257,5 @@ def test_market_files(out):
     assert ev.columns.tolist() == ["编号", "事件日期", "类别", "标题", "内容", "影响领域", "来源"]
     comp = ev[ev["类别"] == "competitor"]
     assert 3 <= len(comp) <= 5 and (comp["来源"] == "演示数据").all()
-    assert comp["事件日期"].between(str(SMALL.start), str(SMALL.end)).all()
+    assert comp["事件日期"].between(str(SMALL.start), str(SMALL.as_of)).all()
     assert ev["编号"].iloc[0] == "EV001" and ev["编号"].is_unique

@@ -10,13 +10,14 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from helpers_demo import AS_OF
 
 from data.demo import DemoSpec
 from data.demo.effects import planted_effects
 from metrics.effect import DEFAULT_RULE, ComparisonRule, EffectRefused, ReasonCode, estimate_effect
 from metrics.model import Grain
 
-SPEC = DemoSpec(seed=7, branches=20, years=2)
+SPEC = DemoSpec(seed=7, branches=20, years=2, as_of=AS_OF)
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +175,14 @@ def test_small_demo_plants_nothing_and_staffing_is_deterministic():
     from data.demo.calendar import day_table
     from data.demo.tickets import generate_month
 
-    assert planted_effects(DemoSpec(seed=1, branches=3, years=1)) == []  # the 3-outlet test demo is unchanged
-    spec = DemoSpec(seed=3, branches=12, years=1)
+    assert planted_effects(DemoSpec(seed=1, branches=3, years=1, as_of=AS_OF)) == []  # the 3-outlet test demo is unchanged
+    spec = DemoSpec(seed=3, branches=12, years=1, as_of=AS_OF)
     outs = outlets(build_branches(spec))
     days = day_table(date(2025, 6, 1), date(2025, 6, 30))
     mult = fx.staffing_multiplier(spec, outs, days)
-    a = generate_month(np.random.default_rng(1), outs, days, gbk_style=False, staffing=mult)
-    b = generate_month(np.random.default_rng(1), outs, days, gbk_style=False, staffing=mult)
-    c = generate_month(np.random.default_rng(1), outs, days, gbk_style=False)
+    a = generate_month(np.random.default_rng(1), outs, days, gbk_style=False, drift_origin=spec.drift_origin, staffing=mult)
+    b = generate_month(np.random.default_rng(1), outs, days, gbk_style=False, drift_origin=spec.drift_origin, staffing=mult)
+    c = generate_month(np.random.default_rng(1), outs, days, gbk_style=False, drift_origin=spec.drift_origin)
     assert a.frame.equals(b.frame)
     treated = set(fx.staffing_outlets(outs))
     other = ~a.stats["outlet_idx"].isin(treated)

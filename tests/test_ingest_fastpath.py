@@ -186,10 +186,12 @@ def test_every_source_sample_loads_the_same_either_way(stores, tmp_path, source,
 
 def test_demo_exports_load_the_same_either_way(stores, tmp_path):
     """The seeded demo's files (GBK, BOM, xlsx, every source) — what `make run` loads."""
+    from helpers_demo import AS_OF
+
     from data.demo.generate import generate
     from data.demo.spec import DemoSpec
 
-    files = generate(DemoSpec(seed=3, branches=3, years=1), tmp_path / "demo")
+    files = generate(DemoSpec(seed=3, branches=3, years=1, as_of=AS_OF), tmp_path / "demo")
     taken = 0
     for f in sorted(files, key=lambda p: (not p.name.startswith("branches"), p.name)):
         _, fast = both(stores, f)

@@ -1,51 +1,39 @@
-"""Business-day calendar for the demo, read from the official 2023–2026 holiday list.
+"""Business-day calendar for the demo: the app's own calendar (data/calendar.py), so the demo's
+holiday dips, 调休 Saturdays and post-holiday surges sit exactly where the detectors expect them.
 
-Outside the list's years it falls back to plain weekday rules. Gives each day a type
-(workday / weekend / holiday_off / adjusted_workday) and marks the first two working days
-after a ≥3-day break that contains a public holiday (the post-holiday queue surge).
+Inside the official notices' years (data/reference/cn_holidays_2023_2026.csv: 2023–2026) every day
+is the real arrangement. Past them data/calendar.py falls back to the `holidays` package (the
+statutory holidays by rule, no 调休 make-up Saturdays) and then to plain weekday rules; the demo
+does not invent an arrangement. `coverage(spec)` says how many of the demo's days each source
+decided — the generator writes it to story.json and `bankpulse demo` prints a note when any day is
+not from an official notice.
 """
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-HOLIDAY_CSV = Path(__file__).parent.parent / "reference" / "cn_holidays_2023_2026.csv"
+from data import calendar as cal
 
-
-@lru_cache(maxsize=1)
-def _holiday_rows() -> pd.DataFrame:
-    df = pd.read_csv(HOLIDAY_CSV, dtype=str)
-    df["date"] = pd.to_datetime(df["date"])
-    return df[["date", "day_type", "holiday_name_zh"]]
+COLUMNS = ["date", "weekday", "day_type", "is_workday", "holiday_name", "post_holiday", "source"]
 
 
 def day_table(start: date, end: date) -> pd.DataFrame:
-    """One row per calendar day: date, weekday (0=Mon), day_type, is_workday, holiday_name, post_holiday."""
-    pad = pd.Timedelta(days=14)  # look back so breaks that straddle `start` are seen
-    days = pd.date_range(pd.Timestamp(start) - pad, pd.Timestamp(end), freq="D")
-    df = pd.DataFrame({"date": days, "weekday": days.day_of_week})
-    df["day_type"] = np.where(df["weekday"] >= 5, "weekend", "workday")
-    hol = _holiday_rows().set_index("date")
-    m = df["date"].isin(hol.index)
-    df.loc[m, "day_type"] = hol.loc[df.loc[m, "date"], "day_type"].to_numpy()
-    df["holiday_name"] = df["date"].map(hol["holiday_name_zh"]).fillna("")
-    df["is_workday"] = df["day_type"].isin(["workday", "adjusted_workday"])
-    # runs of consecutive non-working days; a run of ≥3 days with a holiday_off day is a "long holiday"
-    off = ~df["is_workday"].to_numpy()
-    run_id = np.cumsum(np.r_[True, off[1:] != off[:-1]])
-    g = pd.DataFrame({"run": run_id, "off": off, "hol": (df["day_type"] == "holiday_off").to_numpy()})
-    run_len = g.groupby("run")["off"].transform("size").to_numpy()
-    run_hol = g.groupby("run")["hol"].transform("any").to_numpy()
-    long_break_end = off & (run_len >= 3) & run_hol & np.r_[~off[1:], False]
-    # first two working days after such a break
-    post = np.zeros(len(df), dtype=bool)
-    work_idx = np.flatnonzero(~off)
-    for i in np.flatnonzero(long_break_end):  # a few dozen breaks, not per-row work
-        nxt = work_idx[work_idx > i][:2]
-        post[nxt] = True
-    df["post_holiday"] = post
-    return df[df["date"] >= pd.Timestamp(start)].reset_index(drop=True)
+    """One row per calendar day: date (Timestamp), weekday (0=Mon), day_type, is_workday, holiday_name,
+    post_holiday (first two working days after a ≥3-day break with a public holiday), source
+    (official / package / weekday)."""
+    df = cal.day_table(start, end)[COLUMNS].copy()  # the cached table is shared: never change it in place
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+def coverage(start: date, end: date) -> dict[str, int]:
+    """Days of [start, end] per calendar source, every source present (0 when none)."""
+    got = cal.coverage(start, end)
+    return {src: int(got.get(src, 0)) for src in ("official", "package", "weekday")}
+
+
+def official_years() -> tuple[int, int]:
+    """The first and last year the official notices cover."""
+    return cal.official_years()

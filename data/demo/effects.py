@@ -5,19 +5,21 @@ declared here once and applied by the generators:
 
 * **staffing** (柜台增配人手) — the two most chronically understaffed outlets (the lowest hidden
   staffing efficiency, `branches._eff`) get 10 % more staffed teller capacity (a part-time teller at
-  the peaks) from a Monday in the middle of the range (2025-06-02 for the default range). KPI:
+  the peaks) from the Monday on or after the day 7 months before the demo's last day (2025-06-02 for
+  as-of 2025-12-31). KPI:
   `counter.wait_avg_min`, weekly; the wait falls by about 7 minutes (from about 30). Why not the 4
   minutes first asked for (+5 % capacity): these two outlets run near saturation, their weekly wait
   scatters by ±10 minutes, and with two treated outlets an honest interval (one whose placebos
   cover 0, tests/test_effect.py) is about ±4.5 minutes wide — a 4-minute effect would read "not
   significant", true as that is.
-* **process** (审批流程整改) — after the 2025Q1 overdue story (`branches.STORY_APPROVER`'s push at
-  one outlet), the approver's loans need a second review (双人复核) from the first day of the
-  range's last quarter (2025-10-01): about half of the applications he would have approved are
+* **process** (审批流程整改) — after the overdue story of `DemoSpec.story_quarter` (2025Q1 for
+  as-of 2025-12-31; `branches.STORY_APPROVER`'s push at one outlet), the approver's loans need a
+  second review (双人复核) from the 1st of the month two months before the demo's last month
+  (2025-10-01 for as-of 2025-12-31): about half of the applications he would have approved are
   declined, at every outlet of his 支行 where he approves. KPI: `credit.disbursed_count`, monthly.
 
   Why the count of new loans and not a quality KPI: the overdue rate and the NPL ratio are
-  stocks — after the fix they keep rising at the story outlet while the Q1 cohort seasons into
+  stocks — after the fix they keep rising at the story outlet while the story quarter's cohort seasons into
   arrears, so a before/after comparison would credit (or blame) the fix for the cohort's ageing;
   the quality of the loans approved after the fix (a vintage overdue rate) is only observable
   after 3+ months on book, at the very end of the range. What the fix changes at once, and what
@@ -55,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .spec import DemoSpec
+from .spec import DemoSpec, month_index, month_start
 
 MIN_OUTLETS = 12
 STAFFING_MULT = 1.10  # staffed capacity × this at the treated outlets from the start date (see the docstring)
@@ -98,15 +100,16 @@ class PlantedEffect:
 
 # -- where and when (cheap: the organisation table only) ---------------------------------------
 def staffing_start(spec: DemoSpec) -> date:
-    """The Monday on or after the day 7 months before the end (2025-06-02 for the default range)."""
-    y, m = divmod(spec.end.year * 12 + spec.end.month - 1 - 7, 12)
-    d = date(y, m + 1, min(spec.end.day, 28))
+    """The Monday on or after the day 7 months before `as_of` (2025-06-02 for as-of 2025-12-31)."""
+    d = month_start(month_index(spec.as_of) - 7).replace(day=min(spec.as_of.day, 28))
     return d + timedelta(days=(7 - d.weekday()) % 7)
 
 
 def process_start(spec: DemoSpec) -> date:
-    """The first day of the range's last quarter (2025-10-01): after the story quarter and its review."""
-    return date(spec.end.year, (spec.end.month - 1) // 3 * 3 + 1, 1)
+    """The 1st of the month two months before the month of `as_of` (2025-10-01 for 2025-12-31): three
+    months after the fix, the last one partial unless `as_of` is a month end; always at least four
+    months after the story quarter (`DemoSpec.story_quarter`) and its review."""
+    return month_start(month_index(spec.as_of) - 2)
 
 
 def active(spec: DemoSpec) -> bool:
@@ -130,7 +133,10 @@ def staffing_multiplier(spec: DemoSpec, outlets: pd.DataFrame, days: pd.DataFram
     return mult.ravel()
 
 
-def _texts(kind: str, names: list[str], start: date, approver: str = "") -> dict[str, str]:
+QUARTER_ZH = {1: "一季度", 2: "二季度", 3: "三季度", 4: "四季度"}
+
+
+def _texts(kind: str, names: list[str], start: date, approver: str = "", quarter: int = 1) -> dict[str, str]:
     who = "、".join(names)
     if kind == "staffing":
         return dict(
@@ -144,13 +150,13 @@ def _texts(kind: str, names: list[str], start: date, approver: str = "") -> dict
     return dict(
         title_zh=f"审批流程整改：{approver}审批贷款实行双人复核（{start.isoformat()}起）",
         title_en=f"Approval fix: second review of {approver}'s approvals (from {start.isoformat()})",
-        description_zh=f"针对一季度逾期问题（{approver}冲量审批），自{start.isoformat()}起其审批的贷款须经第二人复核，"
+        description_zh=f"针对{QUARTER_ZH[quarter]}逾期问题（{approver}冲量审批），自{start.isoformat()}起其审批的贷款须经第二人复核，"
                        f"约一半申请未获通过。涉及网点：{who}。评价指标：贷款发放笔数（按月）——整改立即影响的是审批通过量；"
-                       "逾期率等存量指标受一季度贷款账龄拉动，整改后新发放贷款的质量要3个月以上才能观察到。",
-        description_en=f"After the Q1 overdue story ({approver}'s volume push) his approvals need a second review from "
+                       f"逾期率等存量指标受{QUARTER_ZH[quarter]}贷款账龄拉动，整改后新发放贷款的质量要3个月以上才能观察到。",
+        description_en=f"After the Q{quarter} overdue story ({approver}'s volume push) his approvals need a second review from "
                        f"{start.isoformat()}; about half of the applications are declined. Outlets: {', '.join(names)}. "
                        "KPI: loans disbursed (count), monthly — what the fix changes at once is the volume passed; stock "
-                       "KPIs such as the overdue rate are driven by the Q1 cohort's seasoning, and the quality of the "
+                       f"KPIs such as the overdue rate are driven by the Q{quarter} cohort's seasoning, and the quality of the "
                        "loans approved after the fix is observable only after 3+ months on book.",
     )
 
@@ -184,15 +190,16 @@ def build(spec: DemoSpec, outlets: pd.DataFrame, *, staffing_true: float | None,
     st = staffing_outlets(outlets)
     s0 = staffing_start(spec)
     out.append(PlantedEffect(id=f"staffing_{s0.isoformat()}", kind="staffing", metric_id=STAFFING_METRIC,
-                             grain="week", branch_ids=tuple(str(x) for x in ids[st]), start=s0, end=spec.end,
+                             grain="week", branch_ids=tuple(str(x) for x in ids[st]), start=s0, end=spec.as_of,
                              true_effect=staffing_true, unit_zh="分钟", unit_en="min",
                              **_texts("staffing", [str(x) for x in names[st]], s0)))
     if process_outlets is not None and len(process_outlets):
         p0 = process_start(spec)
         out.append(PlantedEffect(id=f"process_{p0.isoformat()}", kind="process", metric_id=PROCESS_METRIC,
                                  grain="month", branch_ids=tuple(str(x) for x in ids[np.sort(process_outlets)]),
-                                 start=p0, end=spec.end, true_effect=process_true, unit_zh="笔", unit_en="loans",
-                                 **_texts("process", [str(x) for x in names[np.sort(process_outlets)]], p0, approver)))
+                                 start=p0, end=spec.as_of, true_effect=process_true, unit_zh="笔", unit_en="loans",
+                                 **_texts("process", [str(x) for x in names[np.sort(process_outlets)]], p0, approver,
+                                          int(spec.story_quarter[-1]))))
     return out
 
 

@@ -114,18 +114,23 @@ def _ts(sec: np.ndarray) -> np.ndarray:
 
 
 def generate(rng: np.random.Generator, outlets: pd.DataFrame, wait_stats: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    """All feedback records. `wait_stats`: outlet_idx, month (Period), mean_wait_s (per outlet-month)."""
+    """All feedback records up to `end` (the demo's last day). `wait_stats`: outlet_idx, month (Period),
+    mean_wait_s (per outlet-month). A month cut short by `end` gets its share of the month's records,
+    spread over its days up to `end` (whole months: exactly the same draws whatever the last day)."""
     ws = wait_stats.copy()
     overall = ws["mean_wait_s"].mean()
     ws["ratio"] = ws["mean_wait_s"] / overall
-    lam = 4.0 + 6.0 * ws["ratio"].clip(0.3, 3.0) ** 1.3
+    full = ws["month"].dt.days_in_month.to_numpy()
+    upto = ((pd.Timestamp(end).normalize() - ws["month"].dt.start_time).dt.days + 1).to_numpy()
+    avail = np.clip(upto, 1, full)  # the days of the month with data
+    lam = (4.0 + 6.0 * ws["ratio"].clip(0.3, 3.0) ** 1.3) * (avail / full)
     cnt = rng.poisson(lam.to_numpy())
     n = int(cnt.sum())
     rep = np.repeat(np.arange(len(ws)), cnt)
     o = ws["outlet_idx"].to_numpy()[rep]
     ratio = ws["ratio"].to_numpy()[rep]
     month_start = ws["month"].dt.start_time.to_numpy()[rep]
-    dim = ws["month"].dt.days_in_month.to_numpy()[rep]
+    dim = avail[rep]
     day = (rng.random(n) * dim).astype(int)
     sec = rng.integers(8 * 3600 + 1800, 20 * 3600, n)
     received = month_start + (day * 86400 + sec).astype("timedelta64[s]")

@@ -62,6 +62,9 @@ _Z4 = np.array([f"{i:04d}" for i in range(10000)], dtype=object)
 
 
 def lpr_table() -> pd.DataFrame:
+    """The real LPR quotations (data/reference). A loan disbursed after the last one (2025-07-21) is
+    priced at it, held: the rate the demo bank *charges* is generated data, and this is the
+    generator's assumption — no LPR figure is invented (lpr.csv holds the real quotations only)."""
     df = pd.read_csv(REF / "lpr_history_2019_2025.csv", parse_dates=["date"])
     return df[["date", "lpr_1y_pct", "lpr_5y_plus_pct"]].sort_values("date")
 
@@ -211,30 +214,35 @@ class LoanBook:
         self.cols = {k: v[mask] for k, v in self.cols.items()}
 
     # ---------------------------------------------------------------------------------------------
-    def step(self, y: int, m: int, t_years: float) -> None:
-        """Advance the book to the end of month (y, m)."""
+    def step(self, y: int, m: int, t_years: float, d1: np.datetime64 | None = None) -> None:
+        """Advance the book to `d1`: the end of month (y, m), or an earlier day of it (the demo's last
+        day). A part month moves the book by its share of the month: every monthly probability and
+        the new-loan flow are scaled by it (× 1 for a whole month, so whole months draw exactly the
+        same numbers whatever the last day)."""
         rng, c = self.rng, self.cols
         d0 = np.datetime64(f"{y:04d}-{m:02d}-01")
-        d1 = _month_end(y, m)
+        full = _month_end(y, m)
+        d1 = full if d1 is None else min(np.datetime64(d1, "D"), full)
+        f = float(((d1 - d0).astype(int) + 1) / ((full - d0).astype(int) + 1))
         n = len(c["prod"])
         # 1. delinquency transitions for loans already on the book
         mob = ((d1.astype("datetime64[M]") - c["disb"].astype("datetime64[M]")).astype(int))
         season = 1.08 if m <= 3 else 1.0
         h = BASE_HAZARD[c["prod"]] * c["risk"] * season
-        h = np.where(c["story"] & (mob >= 3), h * STORY_HAZARD_MULT, h)
+        h = np.where(c["story"] & (mob >= 3), h * STORY_HAZARD_MULT, h) * f
         b = c["bucket"]
         u = rng.random(n)
-        cure = CURE[b] * np.where(c["story"], 0.3, 1.0)
-        adv = ADVANCE[b]
+        cure = CURE[b] * np.where(c["story"], 0.3, 1.0) * f
+        adv = ADVANCE[b] * f
         nb = np.where(b == 0, (u < h).astype(np.int64),
                       np.where(u < cure, 0, np.where(u < cure + adv, b + 1, b)))
         nb = np.where(mob >= 1, nb, 0)
         c["bucket"] = np.minimum(nb, 40)
         # 2. exits: write-offs of deep NPLs (Q4 disposals), maturities and prepayments of current loans
-        p_wo = {12: 0.16, 6: 0.05, 3: 0.03, 9: 0.03}.get(m, 0.015)
+        p_wo = {12: 0.16, 6: 0.05, 3: 0.03, 9: 0.03}.get(m, 0.015) * f
         wo = (c["bucket"] >= 10) & (rng.random(n) < p_wo)
         matured = (c["maturity"] <= d1) & (c["bucket"] == 0)
-        prepaid = (c["bucket"] == 0) & (rng.random(n) < PREPAY[c["prod"]])
+        prepaid = (c["bucket"] == 0) & (rng.random(n) < PREPAY[c["prod"]] * f)
         gone = wo | matured | prepaid
         exits = np.bincount(c["prod"][gone], minlength=5)
         self._keep(~gone)
@@ -245,7 +253,7 @@ class LoanBook:
         live = np.bincount(self.cols["prod"], minlength=5)
         gap = (target * STOCK_SHARE - live) / 4
         want = np.round(np.maximum(0.7 * exits, exits + gap)).astype(int)
-        want = rng.poisson(want + 3)
+        want = rng.poisson((want + 3) * f)
         story_n = 0
         if self.story_start <= d0 <= self.story_end:
             story_n = max(6, round(0.03 * self.n_target0 / 3))
@@ -269,10 +277,11 @@ class LoanBook:
         mat = self.cols["maturity"] > d_first
         self._keep(mat)
 
-    def snapshot(self, y: int, m: int) -> pd.DataFrame:
-        """Typed ledger rows at month end (amounts in 元, dates as datetime64)."""
+    def snapshot(self, d1: np.datetime64) -> pd.DataFrame:
+        """Typed ledger rows on day `d1` (a month end, or the demo's last day; amounts in 元, dates as
+        datetime64)."""
         c = self.cols
-        d1 = _month_end(y, m)
+        d1 = np.datetime64(d1, "D")
         n = len(c["prod"])
         b = c["bucket"]
         dpd = np.where(b > 0, (b - 1) * 30 + c["dpd_off"], 0)
@@ -303,7 +312,8 @@ class LoanBook:
 
 
 def simulate(spec: DemoSpec, outlets: pd.DataFrame, staff: dict[str, pd.DataFrame]):
-    """Yield ((year, month), snapshot DataFrame) for every month of the spec, plus the book (for story stats)."""
+    """Yield ((year, month), snapshot DataFrame, book) for every month of the spec: the snapshot at the
+    month end, in the last month at `spec.as_of` (a ledger extract of that day, never a day after it)."""
     book = LoanBook(spec, outlets, staff)
     months = spec.months
     y0, m0 = months[0]
@@ -311,9 +321,10 @@ def simulate(spec: DemoSpec, outlets: pd.DataFrame, staff: dict[str, pd.DataFram
     book.init_book(np.datetime64(f"{idx0 // 12:04d}-{idx0 % 12 + 1:02d}-01") - 1)
     burn = [((idx0 + i) // 12, (idx0 + i) % 12 + 1) for i in range(BURN_IN_MONTHS)]
     for i, (y, m) in enumerate(burn + months):
-        book.step(y, m, t_years=(i - BURN_IN_MONTHS) / 12)
+        d1 = np.datetime64(spec.last_day_of(y, m)) if i >= BURN_IN_MONTHS else None
+        book.step(y, m, t_years=(i - BURN_IN_MONTHS) / 12, d1=d1)
         if i >= BURN_IN_MONTHS:
-            yield (y, m), book.snapshot(y, m), book
+            yield (y, m), book.snapshot(d1), book
 
 
 def _fmt_dates(d: np.ndarray, chinese: bool) -> np.ndarray:

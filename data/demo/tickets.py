@@ -58,8 +58,10 @@ class MonthTickets:
     stats: pd.DataFrame  # per outlet-day: outlet_idx, date, n_served, mean_wait_s, p90-ish
 
 
-def day_multipliers(days: pd.DataFrame) -> np.ndarray:
-    """Load multiplier per calendar day (before the holiday open/closed draw)."""
+def day_multipliers(days: pd.DataFrame, drift_origin: pd.Timestamp) -> np.ndarray:
+    """Load multiplier per calendar day (before the holiday open/closed draw); the drift to digital
+    channels counts from `drift_origin` (`DemoSpec.drift_origin`: a fixed distance before the demo's
+    last day, so the level has the same shape for every as-of date)."""
     dom = days["date"].dt.day.to_numpy()
     dim = days["date"].dt.days_in_month.to_numpy()
     wd = days["weekday"].to_numpy()
@@ -71,13 +73,14 @@ def day_multipliers(days: pd.DataFrame) -> np.ndarray:
     mult = np.where(typ == "holiday_off", 0.35, mult)
     mult = np.where(days["post_holiday"].to_numpy(), mult * 1.35, mult)
     # slow drift of counter traffic to digital channels: −3 % a year
-    years = (days["date"] - pd.Timestamp("2023-01-01")).dt.days.to_numpy() / 365.25
+    years = (days["date"] - pd.Timestamp(drift_origin)).dt.days.to_numpy() / 365.25
     return mult * (0.97**years)
 
 
 def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.DataFrame, *, gbk_style: bool,
-                   staffing: np.ndarray | None = None) -> MonthTickets:
-    """All tickets of the outlets for the given days (one month).
+                   drift_origin: pd.Timestamp, staffing: np.ndarray | None = None) -> MonthTickets:
+    """All tickets of the outlets for the given days (one month, or its first days in the demo's
+    last month); `drift_origin`: see `day_multipliers`.
 
     `staffing`: a multiplier of the staffed windows per outlet-day (outlet-major, `n_outlets × n_days`),
     the planted staffing change (data/demo/effects.py). It draws nothing, so the tickets are the same
@@ -89,7 +92,7 @@ def generate_month(rng: np.random.Generator, outlets: pd.DataFrame, days: pd.Dat
     windows = outlets["开放窗口数"].to_numpy(int)
     minutes = outlets["营业时长(分钟)"].to_numpy(int)
     typ = days["day_type"].to_numpy()
-    dmult = day_multipliers(days)
+    dmult = day_multipliers(days, drift_origin)
 
     # --- outlet-day grid -------------------------------------------------------------------------
     od_o = np.repeat(np.arange(n_o), n_d)

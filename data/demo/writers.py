@@ -1,11 +1,12 @@
 """File writers that mimic how Chinese bank systems export: GBK CSV (Excel "CSV" on a Chinese
 Windows), UTF-8-with-BOM CSV (Excel "CSV UTF-8") and .xlsx with title rows and text-typed IDs.
 
-All writers are byte-deterministic (fixed xlsx creation time) so a seed reproduces files exactly.
+All writers are byte-deterministic (the xlsx creation time is given, 08:00 the morning after the
+demo's last day) so a seed and an as-of date reproduce the files exactly.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 
-FIXED_CREATED = datetime(2026, 1, 1, 8, 0, 0)
+
+def created_at(as_of: date) -> datetime:
+    """The creation time the demo's workbooks carry: 08:00 the day after the last day of data (the
+    morning the exports would have been pulled), fixed so the bytes depend on the as-of date only."""
+    return datetime.combine(as_of + timedelta(days=1), time(8, 0, 0))
 
 
 def _as_arrow_text(s: pd.Series) -> pa.Array:
@@ -50,10 +55,10 @@ def write_csv(df: pd.DataFrame, path: Path, encoding: str) -> Path:
     return path
 
 
-def new_workbook(path: Path) -> xlsxwriter.Workbook:
+def new_workbook(path: Path, created: datetime) -> xlsxwriter.Workbook:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
-    wb.set_properties({"created": FIXED_CREATED, "author": "BankPulse demo"})
+    wb.set_properties({"created": created, "author": "BankPulse demo"})
     return wb
 
 
