@@ -38,12 +38,16 @@ def test_download_builds_a_pdf_with_the_title(server, browser):
     base, tmp, _ = server
     page = browser.new_page(accept_downloads=True, viewport={"width": 1400, "height": 1000})
     page.goto(base, wait_until="networkidle")
-    button = page.get_by_role("button", name="生成并下载PDF")
-    button.wait_for(timeout=60_000)
+    build = page.get_by_role("button", name="生成PDF")
+    build.wait_for(timeout=60_000)
     preview = page.get_by_text("摘要预览")
     preview.wait_for(timeout=30_000)
-    with page.expect_download(timeout=120_000) as info:
-        button.click()
+    build.click()  # built on the click with its progress bar; only then is the PDF offered
+    download = page.get_by_role("button", name="下载PDF")
+    download.wait_for(timeout=120_000)
+    page.get_by_text("已生成（").first.wait_for(timeout=30_000)  # the bar's last text: size and time
+    with page.expect_download(timeout=60_000) as info:
+        download.click()
     dl = info.value
     path = tmp / dl.suggested_filename
     dl.save_as(path)
