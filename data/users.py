@@ -44,11 +44,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {}
 _GRANTS = {
     "viewer": {"read", "export"},
     "analyst": {"upload", "triage", "briefing", "scan", "plan"},
-    "manager": {"approve"},
+    "manager": {"approve", "post"},
     "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise"},
 }
 # "plan": propose, edit, evaluate and carry out adjustment plans, report a notice rectified
-# (data/plans); "approve" also approves / rejects / reviews plans; "supervise": inspections,
+# (data/plans); "approve" also approves / rejects / reviews plans; "post": notices, meeting records and
+# pins of the work-dynamics feed (data/feed.py; everyone with "read" reads it); "supervise": inspections,
 # 整改通知书 and their re-checks (data/plans/transitions.py holds the table of moves).
 # "master": load the branch master (add, re-parent, close outlets: it redraws every boundary);
 # "market": add bank-wide market / policy events. Both need the whole bank (docs/security.md,

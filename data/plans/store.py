@@ -234,6 +234,10 @@ class PlanStore:
             p.raise_if_any()
             self.q("plans.set_plan_status", plan_id=plan_id, status=str(m.to_status), milestone=MILESTONE[act], on=day,
                    now=now, user=principal.name).run(cur)
+            if act == PlanAction.APPROVE:  # the feed's 方案批准 item, in this transaction (idempotent)
+                from data.feed import plan_approved
+
+                plan_approved(self.store, cur, plan, principal, now, self.channel)
             self._record(cur, principal, plan_id, act.value, plan.status, m.to_status, why, {"on": day}, now,
                          "plan_move")
         return self.get_plan(plan_id, principal)
