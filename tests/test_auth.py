@@ -20,11 +20,11 @@ from pages._ui.pagelist import PAGES as DECLARED
 
 PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
 PAGE_FILES = {p.url: p.path for p in DECLARED}
-ALLOWED = {  # what each role may open (issue 12's role table; 调整与整改 is read by all, issue 13)
-    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions"},
-    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions",
+ALLOWED = {  # what each role may open (issue 12's role table; 调整与整改 is read by all, issue 13; 工作动态 too, issue 16)
+    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "feed"},
+    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "feed",
                 "briefing", "data"},
-    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions",
+    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "feed",
                 "briefing", "data"},
     "admin": set(PAGE_FILES),
 }

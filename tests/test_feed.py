@@ -207,17 +207,20 @@ def test_high_severity_flag_writes_one_item_per_anomaly(world):
         assert anomalies_raised(store, cur, again, datetime.now()) == 0
 
 
-def test_a_scan_raises_an_item_for_every_high_flag(scanned_demo_db):
-    """The real scan's path on the scanned demo: one anomaly_raised item per high-severity flag."""
+def test_a_scan_raises_an_item_for_every_high_flag_and_no_other(scanned_demo_db):
+    """The real scan's path on the scanned demo: anomaly_raised items are exactly its high flags (the
+    small demo raises medium and low ones, which must not reach the feed)."""
     from data.store import Store
 
     store = Store(scanned_demo_db, read_only=True)
     try:
-        high = store.cursor().execute("SELECT anomaly_id FROM ops.anomalies WHERE severity = 'high'").fetchall()
-        items = store.cursor().execute("SELECT source_ref FROM ops.feed_items WHERE kind = 'anomaly_raised'").fetchall()
+        cur = store.cursor()
+        flags = cur.execute("SELECT anomaly_id, severity FROM ops.anomalies").fetchall()
+        items = cur.execute("SELECT source_ref FROM ops.feed_items WHERE kind = 'anomaly_raised'").fetchall()
     finally:
         store.close()
-    assert high and sorted(items) == sorted(high)
+    assert any(sev != "high" for _, sev in flags)
+    assert sorted(r[0] for r in items) == sorted(a for a, sev in flags if sev == "high")
 
 
 # -- reads and pins ------------------------------------------------------------------------------
@@ -257,3 +260,92 @@ def test_pinned_first_and_pin_needs_the_permission_and_the_audience(world):
     assert err.codes() == {"not_found"}
     feed.set_pinned(old, False, people["mgr"])
     assert feed.items(people["ana"])[0].item_id != old
+
+
+# -- the page (AppTest, through app.py as the local admin of BANKPULSE_AUTH=none) ------------------
+def _sinks(at) -> list[str]:
+    """Every text the page hands to a Markdown sink."""
+    return [e.value for kind in ("markdown", "caption", "success", "error", "info", "warning")
+            for e in getattr(at, kind)]
+
+
+def _seed(path):
+    from data.store import open_store
+    from pages._ui.auth import TEST_USER
+
+    store = open_store()
+    feed = Feed(store)
+    iid = feed.post_notice(TEST_USER, title=f"标题 {SCRIPT}", body=f"{SCRIPT}\n{MARKDOWN}", audience_kind="bank")
+    plan_id = store.cursor().execute("SELECT plan_id FROM ops.plans ORDER BY plan_id LIMIT 1").fetchone()[0]
+    return store, feed, iid, plan_id
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_page_shows_script_and_markdown_payloads_inert(app_db, lang):
+    from helpers_app import open_app
+
+    from pages._ui.widgets import inert
+
+    store, feed, iid, _ = _seed(app_db)
+    at = open_app("pages/feed.py", lang)
+    assert not at.exception, at.exception
+    assert at.title[0].value == ("工作动态" if lang == "zh" else "Work feed")
+    sinks = _sinks(at)
+    assert not any("<script>" in s or "<b>" in s or "**加粗**" in s or "](javascript" in s for s in sinks)
+    assert any(s.endswith(f" **{inert('标题 ' + SCRIPT)}**") for s in sinks)  # the title, escaped, bold around it
+    body = "  \n".join(inert(x) for x in f"{SCRIPT}\n{MARKDOWN}".splitlines())
+    assert body in sinks
+    if lang == "en":  # an automatic item (a demo plan's approval) in English
+        assert any(inert("Plan approved: ") in s for s in sinks)
+    stored = store.cursor().execute("SELECT body FROM ops.feed_items WHERE item_id = ?", [iid]).fetchone()[0]
+    assert stored == f"{SCRIPT}\n{MARKDOWN}"  # opening the page changed nothing
+
+
+def test_page_posts_a_notice_and_a_meeting_and_marks_read(app_db):
+    from helpers_app import open_app
+
+    from pages._ui.auth import TEST_USER
+    from pages._ui.widgets import inert
+
+    store, feed, iid, plan_id = _seed(app_db)
+    at = open_app("pages/feed.py", "zh")
+    assert not at.exception, at.exception
+    before = feed.unread_count(TEST_USER)
+    at.button(key=f"fd_read_{iid}").click().run()
+    assert not at.exception, at.exception
+    assert feed.unread_count(TEST_USER) == before - 1
+    assert not [b for b in at.button if b.key == f"fd_read_{iid}"]  # its marker and button are gone
+    # a notice through the form: stored verbatim, shown escaped
+    at.text_input(key="fd_n_title").set_value("页面发布 <img src=x onerror=alert(1)>")
+    at.text_area(key="fd_n_body").set_value("# 不是标题\n<script>1</script>")
+    at.button(key="fd_n_post").click().run()
+    assert not at.exception, at.exception
+    assert at.success and inert("页面发布 <img src=x onerror=alert(1)>") in at.success[0].value
+    top = feed.items(TEST_USER, kinds=["notice"], limit=1)[0]
+    assert (top.title, top.body) == ("页面发布 <img src=x onerror=alert(1)>", "# 不是标题\n<script>1</script>")
+    # a meeting record with a decision and a follow-up linked to a plan picked from the list
+    at.text_input(key="fd_m_title").set_value("周例会")
+    at.text_area(key="fd_m_decisions").set_value("增开窗口\n调整排班")
+    at.text_input(key="fd_m_fu1_text").set_value("落实排班")
+    at.text_input(key="fd_m_fu1_owner").set_value("张三")
+    at.date_input(key="fd_m_fu1_deadline").set_value(TODAY + timedelta(days=7))
+    at.selectbox(key="fd_m_fu1_plan").set_value(plan_id)
+    at.button(key="fd_m_post").click().run()
+    assert not at.exception, at.exception
+    meeting = feed.items(TEST_USER, kinds=["meeting"], limit=1)[0]
+    acts = feed.actions([meeting.item_id], TEST_USER)[meeting.item_id]
+    assert [(a.action_kind.value, a.text, a.plan_id) for a in acts] == [
+        ("decision", "增开窗口", None), ("decision", "调整排班", None), ("follow_up", "落实排班", plan_id)]
+    assert any(plan_id in str(df.value.to_dict()) for df in at.dataframe)
+    # a follow-up without an owner or a deadline: every problem shown, nothing written
+    n = len(feed.items(TEST_USER, kinds=["meeting"], limit=100))
+    assert at.text_input(key="fd_m_fu1_owner").value == "" and at.text_area(key="fd_m_decisions").value == ""
+    at.text_input(key="fd_m_title").set_value("缺项会议")
+    at.text_input(key="fd_m_fu1_text").set_value("只有事项")
+    at.button(key="fd_m_post").click().run()
+    assert at.error and "责任人" in at.error[0].value and "完成期限" in at.error[0].value
+    assert len(feed.items(TEST_USER, kinds=["meeting"], limit=100)) == n
+    # search narrows the list
+    at.text_input(key="fd_q").set_value("周例会").run()
+    titles_shown = [s for s in _sinks(at) if ":gray-badge[" in s]  # one heading line per item
+    assert titles_shown and all("周例会" in s for s in titles_shown)
