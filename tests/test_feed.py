@@ -349,3 +349,23 @@ def test_page_posts_a_notice_and_a_meeting_and_marks_read(app_db):
     at.text_input(key="fd_q").set_value("周例会").run()
     titles_shown = [s for s in _sinks(at) if ":gray-badge[" in s]  # one heading line per item
     assert titles_shown and all("周例会" in s for s in titles_shown)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_overview_shows_the_latest_items_and_the_unread_count(app_db, lang):
+    from helpers_app import open_app
+
+    from pages._ui.auth import TEST_USER
+    from pages._ui.widgets import inert
+
+    store, feed, iid, _ = _seed(app_db)
+    at = open_app(None, lang)
+    assert not at.exception, at.exception
+    sinks = _sinks(at)
+    unread = feed.unread_count(TEST_USER)
+    assert f":blue-badge[{'未读 ' + str(unread) + ' 条' if lang == 'zh' else str(unread) + ' unread'}]" in sinks
+    latest = feed.items(TEST_USER, limit=5)
+    assert latest[0].item_id == iid
+    for item in latest:  # the five newest, each title inert
+        assert any(inert(item.title_in(lang)) in s for s in sinks), item.title
+    assert not any("<script>" in s for s in sinks)
