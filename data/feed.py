@@ -275,9 +275,10 @@ class Feed:
 
 
 # -- the hooks (inside the caller's transaction) ---------------------------------------------------
-def plan_approved(store, cur, plan, principal, now: datetime, channel: str = "web") -> int | None:
+def plan_approved(store, cur, plan, principal, now: datetime) -> int | None:
     """The 方案批准 item of an approved plan (data/plans/store.py `move`, in its transaction); None when
-    the plan has one already. The audience is the plan's scope."""
+    the plan has one already. The audience is the plan's scope. The approval's own audit row
+    (`plan_move`) names the item (`feed_item`): one change, one audit row."""
     kind = str(getattr(plan.scope_kind, "value", plan.scope_kind))
     branches = list(plan.scope_branches) if plan.scope_branches else None
     value = plan.scope_region if kind == Audience.REGION else (",".join(branches) if branches else None)
@@ -288,9 +289,6 @@ def plan_approved(store, cur, plan, principal, now: datetime, channel: str = "we
         body_en=f"{plan.plan_id} · lead department: {plan.owner_dept}\n{plan.change_text}",
         audience_kind=kind, audience_value=value, audience_branches=branches, author=principal.name, now=now,
         source_ref=plan.plan_id).value(cur)
-    if item_id is not None:
-        audit(store, principal, "feed_auto", target=str(item_id), channel=channel, cur=cur,
-              detail={"kind": FeedKind.PLAN_APPROVED.value, "source": plan.plan_id})
     return item_id
 
 

@@ -159,8 +159,9 @@ def test_plan_approval_writes_one_item_in_its_transaction(world):
     with store.transaction() as cur:  # idempotent: a second call writes nothing
         assert plan_approved(store, cur, plan, people["adm"], datetime.now()) is None
     assert len([i for i in feed.items(people["adm"], limit=10_000) if i.source_ref == plan_id]) == 1
-    a = audit.search(store, action="feed_auto")
-    assert (a["target"] == str(items[0].item_id)).sum() == 1
+    a = audit.search(store, action="plan_move")  # the approval's one audit row names its item
+    approve = a[(a["target"] == plan_id) & a["detail"].str.contains('"action": "approve"')]
+    assert len(approve) == 1 and f'"feed_item": {items[0].item_id}' in approve.iloc[0]["detail"]
     for status in ("evaluated", "rejected"):  # no item before approval or without it
         other = plan_in(store, people["adm"], status)
         assert not any(i.source_ref == other for i in feed.items(people["adm"], limit=10_000))
