@@ -112,7 +112,21 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--out", type=Path, required=True, help="输出PDF文件 / output PDF file")
     _add_user_commands(sub)
     _add_plan_commands(sub)
+    _add_feed_commands(sub)
     return p
+
+
+def _add_feed_commands(sub) -> None:
+    """`bankpulse feed list` (read-only, the items the --as user sees; docs/feed.md)."""
+    f = sub.add_parser("feed", help="工作动态（只读，按 --as 的数据范围） / the work feed (read-only, scoped)")
+    fs = f.add_subparsers(dest="feed_cmd", required=True, parser_class=_Parser)
+    fl = fs.add_parser("list", help="列出动态，置顶在前 / list items, pinned first")
+    fl.add_argument("--kind", action="append", help="类别，可重复 / kind, repeatable (notice, meeting, plan_approved, "
+                                                   "anomaly_raised)")
+    fl.add_argument("--search", help="检索标题、正文、决定与跟进事项 / search titles, bodies, decisions, follow-ups")
+    fl.add_argument("--unread", action="store_true", help="只列未读 / only unread items")
+    fl.add_argument("--limit", type=int, default=50)
+    fl.add_argument("--format", choices=["csv", "json"], default="csv")
 
 
 def _add_plan_commands(sub) -> None:
@@ -456,7 +470,7 @@ def cmd_briefing(args) -> int:
 # The permission (data/users.PERMISSIONS) each command needs; None: touches no store.
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
          "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
-         "rectification": "read"}
+         "rectification": "read", "feed": "read"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -695,6 +709,27 @@ def cmd_plan(args) -> int:
     return EXIT_OK
 
 
+def cmd_feed(args) -> int:
+    import pandas as pd
+
+    from data.feed import Feed, FeedKind
+
+    try:
+        kinds = [_check_choice(k, FeedKind, "--kind") for k in args.kind or ()]
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    found = Feed(_store(args), channel="cli").items(args.actor, kinds=kinds or None, q=args.search,
+                                                     unread=args.unread, limit=max(1, args.limit))
+    records = [{**i.model_dump(mode="json"), "unread": i.unread} for i in found]
+    cols = ["item_id", "kind", "title", "body", "audience_kind", "audience_value", "author", "created_at", "pinned",
+            "meeting_on", "source_ref", "unread"]
+    _audit(args, "export", target="feed list", detail={"kinds": kinds, "search": args.search, "unread": args.unread,
+                                                       "rows": len(found), "format": args.format})
+    _emit(args, pd.DataFrame(records, columns=cols), records)
+    return EXIT_OK
+
+
 def _print_plan(plan, history) -> None:
     from data.plans.model import zh_date
 
@@ -743,7 +778,8 @@ def cmd_rectification(args) -> int:
 COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollback, "demo": cmd_demo, "metric": cmd_metric, "scan": cmd_scan,
             "detect": cmd_detect,
             "briefing": cmd_briefing,
-            "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification}
+            "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification,
+            "feed": cmd_feed}
 
 
 def main(argv: list[str] | None = None) -> int:

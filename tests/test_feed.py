@@ -370,3 +370,29 @@ def test_overview_shows_the_latest_items_and_the_unread_count(app_db, lang):
     for item in latest:  # the five newest, each title inert
         assert any(inert(item.title_in(lang)) in s for s in sinks), item.title
     assert not any("<script>" in s for s in sinks)
+
+
+def test_cli_feed_list_is_scoped_and_searches(demo_db_template, tmp_path, capsys):
+    import json
+
+    from cli.main import main
+
+    store, people = plan_store(demo_db_template, tmp_path)
+    feed = Feed(store)
+    feed.post_notice(people["mgr"], title="华东区通知 heron", body="<b>正文</b>", audience_kind="branches",
+                     audience_branches=[HOME])
+    feed.post_notice(people["farmgr"], title="华南区通知 ibis", body="x", audience_kind="branches",
+                     audience_branches=[FOREIGN])
+    db = str(store.path)
+    store.close()
+
+    def ask(*argv) -> list[dict]:
+        assert main(["--db", db, *argv]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert [r["title"] for r in ask("--as", "far", "feed", "list", "--format", "json")] == ["华南区通知 ibis"]
+    mine = ask("--as", "ana", "feed", "list", "--format", "json")
+    assert [(r["title"], r["body"], r["unread"]) for r in mine] == [("华东区通知 heron", "<b>正文</b>", True)]
+    assert ask("--as", "far", "feed", "list", "--search", "HERON", "--format", "json") == []
+    assert ask("--as", "ana", "feed", "list", "--kind", "meeting", "--format", "json") == []
+    assert main(["--db", db, "--as", "ana", "feed", "list", "--kind", "rumour"]) != 0
