@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from anomaly.base import MOST_SEVERE_FIRST
+from anomaly.base import MOST_SEVERE_FIRST, Severity
 
 STATUSES = ("new", "acknowledged", "explained", "false_alarm", "resolved")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -62,6 +62,31 @@ def visible_scopes(store, boundary: frozenset[str]) -> tuple[list[str], list[str
     return sorted(boundary), sorted(full)
 
 
+def _raise_in_feed(store, cur, rows: pd.DataFrame, now: datetime) -> int:
+    """The feed's 严重异常 items for the high-severity flags among `rows` (data/feed.py), in the
+    scan's transaction; a flag that has its item already is skipped (idempotent on anomaly_id)."""
+    from data.feed import anomalies_raised
+    from metrics.catalogue import CATALOGUE
+
+    high = rows[rows["severity"] == Severity.HIGH.value]
+    if high.empty:
+        return 0
+
+    def name(mid: str, lang: str) -> str:
+        m = CATALOGUE.get(mid)
+        return m.name(lang) if m is not None else mid
+
+    where = [str(lab or val) for lab, val in zip(high["scope_label"], high["scope_value"], strict=True)]
+    flags = pd.DataFrame({
+        "anomaly_id": high["anomaly_id"].to_numpy(), "scope_kind": high["scope_kind"].to_numpy(),
+        "scope_value": high["scope_value"].to_numpy(),
+        "title": [f"严重异常：{w} · {name(m, 'zh')}" for w, m in zip(where, high["metric_id"], strict=True)],
+        "title_en": [f"High-severity anomaly: {w} · {name(m, 'en')}" for w, m in zip(where, high["metric_id"],
+                                                                                        strict=True)],
+        "body": high["sentence_zh"].to_numpy(), "body_en": high["sentence_en"].to_numpy()})
+    return anomalies_raised(store, cur, flags, now)
+
+
 class AnomalyStore:
     """Anomalies, their history and the per-KPI noise controls."""
 
@@ -74,6 +99,7 @@ class AnomalyStore:
         """Insert or refresh; True when the anomaly is new."""
         existed = self.q("anomaly.anomaly_exists", id=row["anomaly_id"]).value(cur)
         self.q("anomaly.upsert_anomaly", **row, now=now).run(cur)
+        _raise_in_feed(self.store, cur, pd.DataFrame([row]), now)
         if not existed:
             self.q("anomaly.add_history", id=row["anomaly_id"], now=now, user="scan", action="detected",
                    from_status=None, to_status="new", owner=None, note=None).run(cur)
@@ -96,6 +122,7 @@ class AnomalyStore:
         try:
             old = {r[0] for r in self.q("anomaly.existing_ids").rows(cur)}
             self.q("anomaly.upsert_anomalies", now=now).run(cur)
+            _raise_in_feed(self.store, cur, df, now)
             new = set(df["anomaly_id"]) - old
             if new:
                 cur.register("new_ids", pd.DataFrame({"anomaly_id": sorted(new)}))

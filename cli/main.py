@@ -1,5 +1,5 @@
 """`bankpulse` — the command line: ingest, batches, rollback, demo, metric, scan, detect, briefing, plan,
-rectification, subscription, deliver, scheduler, staffing, scorecard.
+rectification, subscription, deliver, scheduler, staffing, scorecard, feed.
 
 Long work (ingest, scan, demo, briefing) draws a progress bar on stderr when it is a terminal
 (cli/progress.py); piped or redirected, nothing but the messages is written.
@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     sk.add_argument("--out", type=Path, help="输出文件（xlsx 必填；默认标准输出） / output file (required for xlsx)")
     sk.add_argument("--check", type=Path, metavar="FILE.toml",
                     help="只校验一个考核方案文件，列出全部问题 / only validate a definition file, listing every issue")
+    _add_feed_commands(sub)
     return p
 
 
@@ -206,6 +207,19 @@ def _add_staffing_commands(sub) -> None:
     a.add_argument("--target-min", type=float, default=s.staffing_sl_minutes,
                    help=f"目标等候时间（分钟，默认 {s.staffing_sl_minutes:g}） / target wait, minutes")
     a.add_argument("--format", choices=["text", "csv", "json"], default="text")
+
+
+def _add_feed_commands(sub) -> None:
+    """`bankpulse feed list` (read-only, the items the --as user sees; docs/feed.md)."""
+    f = sub.add_parser("feed", help="工作动态（只读，按 --as 的数据范围） / the work feed (read-only, scoped)")
+    fs = f.add_subparsers(dest="feed_cmd", required=True, parser_class=_Parser)
+    fl = fs.add_parser("list", help="列出动态，置顶在前 / list items, pinned first")
+    fl.add_argument("--kind", action="append", help="类别，可重复 / kind, repeatable (notice, meeting, plan_approved, "
+                                                   "anomaly_raised)")
+    fl.add_argument("--search", help="检索标题、正文、决定与跟进事项 / search titles, bodies, decisions, follow-ups")
+    fl.add_argument("--unread", action="store_true", help="只列未读 / only unread items")
+    fl.add_argument("--limit", type=int, default=50)
+    fl.add_argument("--format", choices=["csv", "json"], default="csv")
 
 
 def _add_plan_commands(sub) -> None:
@@ -600,7 +614,8 @@ def cmd_briefing(args) -> int:
 NEEDS = {"ingest": "upload", "batches": "upload", "rollback": "rollback", "demo": "demo", "metric": "read",
          "scan": "scan", "detect": None, "briefing": "briefing", "user": "users", "audit": "audit", "plan": "read",
          "rectification": "read", "subscription": "briefing", "deliver": "deliver", "scheduler": "deliver",
-         "staffing": "read", "scorecard": "scorecard"}
+         "staffing": "read", "scorecard": "scorecard",
+         "feed": "read"}
 
 
 def _resolve_actor(args) -> int | None:
@@ -836,6 +851,27 @@ def cmd_plan(args) -> int:
         "status": status, "kind": kind, "overdue": args.overdue, "rows": len(found), "format": args.format,
         "out": str(getattr(args, "out", None) or "stdout")})
     _emit(args, df, records)
+    return EXIT_OK
+
+
+def cmd_feed(args) -> int:
+    import pandas as pd
+
+    from data.feed import Feed, FeedKind
+
+    try:
+        kinds = [_check_choice(k, FeedKind, "--kind") for k in args.kind or ()]
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    found = Feed(_store(args), channel="cli").items(args.actor, kinds=kinds or None, q=args.search,
+                                                     unread=args.unread, limit=max(1, args.limit))
+    records = [{**i.model_dump(mode="json"), "unread": i.unread} for i in found]
+    cols = ["item_id", "kind", "title", "body", "audience_kind", "audience_value", "author", "created_at", "pinned",
+            "meeting_on", "source_ref", "unread"]
+    _audit(args, "export", target="feed list", detail={"kinds": kinds, "search": args.search, "unread": args.unread,
+                                                       "rows": len(found), "format": args.format})
+    _emit(args, pd.DataFrame(records, columns=cols), records)
     return EXIT_OK
 
 
@@ -1130,7 +1166,8 @@ COMMANDS = {"ingest": cmd_ingest, "batches": cmd_batches, "rollback": cmd_rollba
             "briefing": cmd_briefing,
             "user": cmd_user, "audit": cmd_audit, "plan": cmd_plan, "rectification": cmd_rectification,
             "subscription": cmd_subscription, "deliver": cmd_deliver, "scheduler": cmd_scheduler,
-            "staffing": cmd_staffing, "scorecard": cmd_scorecard}
+            "staffing": cmd_staffing, "scorecard": cmd_scorecard,
+            "feed": cmd_feed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,8 @@ session_expired, session_refresh, sign_out_disabled, sign_out_deleted, session_r
 session_refused, session_revoked, access_denied, upload, rollback, triage, noise_controls, export,
 briefing_download, subscription_add, subscription_remove, briefing_delivery, user_add, user_update, user_disable, user_enable, user_password,
 user_signout_all, scan, cli, plan_create, plan_update, plan_step, plan_move, inspection_create,
-notice_issue, notice_move, scorecard_version.
+notice_issue, notice_move, scorecard_version, feed_notice, feed_meeting, feed_pin, feed_read, feed_auto
+(data/feed.py).
 """
 
 from __future__ import annotations

@@ -44,12 +44,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {}
 _GRANTS = {
     "viewer": {"read", "export", "scorecard"},
     "analyst": {"upload", "triage", "briefing", "scan", "plan"},
-    "manager": {"approve"},
+    "manager": {"approve", "post"},
     "admin": {"users", "rollback", "settings", "audit", "demo", "master", "market", "supervise", "deliver",
               "scorecard_admin"},
 }
 # "plan": propose, edit, evaluate and carry out adjustment plans, report a notice rectified
-# (data/plans); "approve" also approves / rejects / reviews plans; "supervise": inspections,
+# (data/plans); "approve" also approves / rejects / reviews plans; "post": notices, meeting records and
+# pins of the work-dynamics feed (data/feed.py; everyone with "read" reads it); "supervise": inspections,
 # 整改通知书 and their re-checks (data/plans/transitions.py holds the table of moves).
 # "briefing" also lets a person manage their own briefing subscriptions; "deliver": run the scheduled
 # delivery (`bankpulse deliver`, `bankpulse scheduler`) and manage everyone's subscriptions (data/subscriptions.py).

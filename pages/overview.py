@@ -73,6 +73,30 @@ if who is not None:
             st.warning(t("ov.overdue", plans=late_plans, notices=late_notices), icon=":material/alarm:")
             st.page_link("pages/actions.py", label=t("ov.overdue.link"), icon=":material/task_alt:")
 
+# -- the work feed: the latest five items the person may see, and how many they have not read ------
+@st.cache_data(show_spinner=False, ttl=cache.TTL, max_entries=64)
+def _feed(who, bound: tuple | None, fingerprint: str) -> tuple[list, int]:
+    from data.feed import Feed
+
+    feed = Feed(get_store())
+    return feed.items(who, limit=5), feed.unread_count(who)
+
+
+if who is not None:
+    latest, unread = _feed(who, None if b is None else tuple(sorted(b)), get_store().query("feed.feed_version").value())
+    with st.container(border=True, key="ov_feed"):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.subheader(t("fd.ov.header"), anchor=False)
+            st.markdown(f":blue-badge[{t('fd.ov.unread', n=unread)}]")
+        if not latest:
+            st.caption(t("fd.ov.none"))
+        for item in latest:
+            marks = (":blue-badge[:material/fiber_manual_record:] " if item.unread else "") + \
+                (":material/push_pin: " if item.pinned else "")
+            st.markdown(f"{marks}{widgets.inert(item.title_in(lang))} · :gray[{item.kind.label(lang)} · "
+                        f"{period_label(item.created_at.date(), Grain.DAY, lang)}]")
+        st.page_link("pages/feed.py", label=t("fd.ov.link"), icon=":material/newspaper:")
+
 # -- KPI cards by category ---------------------------------------------------------------------
 st.subheader(t("ov.kpis"), anchor=False)
 for category in Category:  # the categories with headline KPIs (market has none), in their order

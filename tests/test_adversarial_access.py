@@ -74,6 +74,21 @@ class Forbidden:
         return [t for t in self.tokens if has(t, text) and not (static and has(t, static))]
 
 
+def seed_feed(store, bound: frozenset[str]) -> None:
+    """Work-feed items a person must not see: a notice to every branch outside `bound`, titled with
+    its id, name and region (and one to the person's own branches, which they do see)."""
+    from data.feed import Feed
+    from data.users import Principal
+
+    adm, feed = Principal("adm", "admin"), Feed(store)
+    rows = store.cursor().execute("SELECT branch_id, branch_name, region FROM main.branches").fetchall()
+    for bid, name, region in rows:
+        if bid not in bound:
+            feed.post_notice(adm, title=f"通知 {bid} {name}", body=f"{region} {name} {bid}", audience_kind="branches",
+                             audience_branches=[bid])
+    feed.post_notice(adm, title="本机构通知", body="正文", audience_kind="branches", audience_branches=sorted(bound))
+
+
 def static_text() -> str:
     """What the data page shows that is not read from the store: the upload templates and the
     column documentation of every source declaration (their example ids are made up)."""
@@ -200,6 +215,7 @@ def test_out_of_scope_page_requests(secure_store, downloads, person):
     bound = UserStore(secure_store).get(person).principal().boundary(secure_store)
     assert bound == frozenset({MINE})
     forbidden = Forbidden(secure_store, bound)
+    seed_feed(secure_store, bound)
     static = static_text()
     at = sign_in(person, FOREIGN_QUERY)
     downloads.clear()
@@ -334,6 +350,7 @@ def cli_requests(tmp) -> dict[str, list[list[str]]]:
                             ["staffing", "advice", "--format", "csv"]],
         "scorecard": [["scorecard", "--period", "2025-12", "--format", "json"],
                       ["scorecard", "--period", "2025-12", "--unit-kind", "region", "--out", str(tmp / "sc.csv")]],
+        "feed list": [["feed", "list", "--format", "json"], ["feed", "list", "--search", "通知", "--limit", "500"]],
     }
 
 
@@ -361,6 +378,7 @@ def test_cli_requests(secure_store, tmp_path, capsys, monkeypatch):
 
     bound = UserStore(secure_store).get("vw").principal().boundary(secure_store)
     forbidden = Forbidden(secure_store, bound)
+    seed_feed(secure_store, bound)
     users = {u.user_name: (u.role, u.disabled) for u in UserStore(secure_store).list()}
     lo, hi = compute.metric_span(secure_store, compute.get_metric("counter.tickets_served"))
     expected = _served_by_sql(secure_store, lo, hi, bound)

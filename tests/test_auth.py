@@ -20,11 +20,11 @@ from pages._ui.pagelist import PAGES as DECLARED
 
 PAGES = {p.url: p.permission for p in DECLARED}  # url → the permission it needs (pages/_ui/pagelist.py)
 PAGE_FILES = {p.url: p.path for p in DECLARED}
-ALLOWED = {  # what each role may open (issue 12's role table; 调整与整改 is read by all, issue 13; 考核, issue 16)
-    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard"},
-    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard",
+ALLOWED = {  # what each role may open (issue 12's role table; 调整与整改 is read by all, issue 13; 考核 and 工作动态, issue 16)
+    "viewer": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard", "feed"},
+    "analyst": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard", "feed",
                 "briefing", "data"},
-    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard",
+    "manager": {"overview", "counter", "credit", "feedback", "market", "anomalies", "actions", "scorecard", "feed",
                 "briefing", "data"},
     "admin": set(PAGE_FILES),
 }

@@ -237,8 +237,13 @@ class PlanStore:
             p.raise_if_any()
             self.q("plans.set_plan_status", plan_id=plan_id, status=str(m.to_status), milestone=MILESTONE[act], on=day,
                    now=now, user=principal.name).run(cur)
+            feed_item = None
+            if act == PlanAction.APPROVE:  # the feed's 方案批准 item, in this transaction (idempotent)
+                from data.feed import plan_approved
+
+                feed_item = plan_approved(self.store, cur, plan, principal, now)
             self._record(cur, principal, plan_id, act.value, plan.status, m.to_status, why, {"on": day}, now,
-                         "plan_move")
+                         "plan_move", feed_item=feed_item)
         return self.get_plan(plan_id, principal)
 
     # -- reads ---------------------------------------------------------------------------------
@@ -396,12 +401,14 @@ class PlanStore:
                     if d), default=None)
         p.not_before("on", day, last, f"日期 {day} 早于方案上一节点 {last}", f"{day} is before the plan's last milestone {last}")
 
-    def _record(self, cur, principal, plan_id, action, from_status, to_status, reason, detail, now, audit_action):
+    def _record(self, cur, principal, plan_id, action, from_status, to_status, reason, detail, now, audit_action,
+                feed_item: int | None = None):
         self.q("plans.add_plan_history", plan_id=plan_id, now=now, user=principal.name, action=action,
                from_status=_value(from_status), to_status=_value(to_status), reason=reason,
                detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)).run(cur)
         audit(self.store, principal, audit_action, target=plan_id, channel=self.channel, cur=cur,
-              detail={"action": action, "from": _value(from_status), "to": _value(to_status), "reason": reason})
+              detail={"action": action, "from": _value(from_status), "to": _value(to_status), "reason": reason,
+                      **({"feed_item": feed_item} if feed_item is not None else {})})
 
 
 def _value(x):

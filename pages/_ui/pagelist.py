@@ -82,6 +82,8 @@ PAGES: tuple[PageDecl, ...] = (
              permission="read", filters=False),
     PageDecl(path="pages/scorecard.py", url="scorecard", icon=":material/leaderboard:", section=Section.MANAGE,
              permission="scorecard", filters=False),
+    PageDecl(path="pages/feed.py", url="feed", icon=":material/newspaper:", section=Section.MANAGE,
+             permission="read", filters=False),
     PageDecl(path="pages/data.py", url="data", icon=":material/upload_file:", section=Section.MANAGE,
              permission="upload", filters=False),
     PageDecl(path="pages/admin.py", url="admin", icon=":material/admin_panel_settings:", section=Section.ADMIN,
