@@ -1,9 +1,9 @@
--- Migration 0014: the work-dynamics feed (工作动态) — operational state, schema ops. Written only through
+-- Migration 0013: the work-dynamics feed (工作动态) — operational state, schema ops. Written only through
 -- data/feed.py (notices, meeting records, reads, pins) and its two hooks: a plan's approval
 -- (data/plans/store.py) and a high-severity flag of the scan (anomaly/store.py), each in the writer's
 -- own transaction with an audit row. Bodies are stored verbatim (pages show them as inert text).
--- Numbered 0014: 0011–0013 belong to other branches; the runner applies versions in order and skips
--- any at or below the store's current version, so those must be merged before a store reaches 14.
+-- The runner applies versions in order and skips any at or below the store's current version: a
+-- later migration takes the next free number.
 
 CREATE SEQUENCE ops.feed_item_seq START 1;
 
